@@ -1,0 +1,36 @@
+//! Mean attention distance in pixels (paper Fig. 3; official `self_attention_analysis.ipynb`):
+//! Ã = A[:, :, 1:, 1:] + 1e-32, rows renormalised; dist(q, k) = P·‖(r_q, c_q) − (r_k, c_k)‖₂;
+//! per (image, head) the mean over queries of Σ_k Ã[q, k]·dist(q, k).
+
+use burn::Tensor;
+use burn::tensor::{Device, TensorData};
+
+use super::attention_map::patch_attention;
+
+/// Pixel distance between every pair of patches of a G×G grid, `[N, N]`.
+pub fn distance_matrix(grid: usize, patch_size: usize, device: &Device) -> Tensor<2> {
+    let n = grid * grid;
+    let mut d = vec![0f32; n * n];
+    for q in 0..n {
+        for k in 0..n {
+            let dr = (q / grid) as f64 - (k / grid) as f64;
+            let dc = (q % grid) as f64 - (k % grid) as f64;
+            d[q * n + k] = (patch_size as f64 * (dr * dr + dc * dc).sqrt()) as f32;
+        }
+    }
+    Tensor::from_data(TensorData::new(d, [n, n]), device)
+}
+
+/// `[B, H]` mean attention distance in pixels.
+pub fn attention_distance(
+    attention: &Tensor<4>,
+    distances: &Tensor<2>,
+    prefix: usize,
+) -> Tensor<2> {
+    let a = patch_attention(attention, prefix, 1e-32);
+    let [b, h, _, _] = a.dims();
+    (a * distances.clone().unsqueeze::<4>())
+        .sum_dim(3)
+        .mean_dim(2)
+        .reshape([b, h])
+}

@@ -1,0 +1,78 @@
+//! Cosine similarities (paper Fig. 4 discusses them; there is no official code, so vitscope defines):
+//!
+//! - **tokens of a layer**: mean over ordered pairs i ≠ j of patch tokens of cos(z_d[i], z_d[j]);
+//!   computed as (‖Σ_i ẑ_i‖² − N) / (N(N − 1)) with ẑ the unit-normalised tokens. 1 = all tokens alike.
+//! - **between heads** of a layer: cos between two heads' patch-to-patch maps Ã_h (flattened N·N),
+//!   as an H×H matrix; its summary is the mean over pairs h ≠ h'.
+//! - **between layers**: cos between the head-mean maps of two layers, an L×L matrix.
+//! - **same token across depths**: for depths d, d′, mean over patch tokens of cos(z_d[i], z_d′[i]),
+//!   a (L+1)×(L+1) matrix.
+//! - **selected token to all**: cos(z_d[q], z_d[i]) for every patch i (the app's similarity view).
+
+use burn::Tensor;
+
+const EPS: f64 = 1e-12;
+
+fn unit<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let norm = (x.clone() * x.clone()).sum_dim(D - 1).sqrt().clamp_min(EPS);
+    x / norm
+}
+
+/// Patch tokens `[B, N, C]` of a stream `[B, T, C]`.
+pub fn patch_tokens(stream: &Tensor<3>, prefix: usize) -> Tensor<3> {
+    let [_, t, _] = stream.dims();
+    stream.clone().narrow(1, prefix, t - prefix)
+}
+
+/// `[B]` mean pairwise cosine similarity of the patch tokens.
+pub fn token_similarity(stream: &Tensor<3>, prefix: usize) -> Tensor<1> {
+    let tokens = unit(patch_tokens(stream, prefix));
+    let [b, n, _] = tokens.dims();
+    let total = tokens.sum_dim(1); // [B, 1, C]
+    let squared = (total.clone() * total).sum_dim(2).reshape([b]);
+    (squared - n as f64) / (n * (n - 1)) as f64
+}
+
+/// Mean of the off-diagonal entries of a batch of square matrices `[B, M, M]` → `[B]`.
+pub fn mean_off_diagonal(matrices: Tensor<3>) -> Tensor<1> {
+    let [b, m, _] = matrices.dims();
+    let trace = matrices.clone() * Tensor::<2>::eye(m, &matrices.device()).unsqueeze::<3>();
+    let off = matrices.sum_dim(2).sum_dim(1) - trace.sum_dim(2).sum_dim(1);
+    off.reshape([b]) / (m * (m - 1)).max(1) as f64
+}
+
+/// `[B, H, H]` cosine similarity between heads' patch-to-patch maps `[B, H, N, N]`.
+pub fn head_similarity(patch_attention: &Tensor<4>) -> Tensor<3> {
+    let [b, h, n, _] = patch_attention.dims();
+    let flat = unit(patch_attention.clone().reshape([b, h, n * n]));
+    flat.clone().matmul(flat.swap_dims(1, 2))
+}
+
+/// `[B, X, X]` cosine similarity between rows of `[B, X, F]` (layers' maps, or depths of one token).
+pub fn row_similarity(rows: Tensor<3>) -> Tensor<3> {
+    let u = unit(rows);
+    u.clone().matmul(u.swap_dims(1, 2))
+}
+
+/// `[B, D, D]` mean over patch tokens of cos(z_d[i], z_d′[i]) from streams `[B, N, C]`, one per depth.
+pub fn same_token_similarity(streams: &[Tensor<3>]) -> Tensor<3> {
+    let units: Vec<Tensor<3>> = streams.iter().map(|s| unit(s.clone())).collect();
+    let [b, n, c] = units[0].dims();
+    let d = units.len();
+    // [B, N, D, C] so each token's depths form a small matrix.
+    let stacked = Tensor::stack::<4>(units, 2).reshape([b * n, d, c]);
+    stacked
+        .clone()
+        .matmul(stacked.swap_dims(1, 2))
+        .reshape([b, n, d, d])
+        .mean_dim(1)
+        .reshape([b, d, d])
+}
+
+/// `[B, N]` cosine similarity of patch `query` to every patch token.
+pub fn query_similarity(tokens: &Tensor<3>, query: usize) -> Tensor<2> {
+    let u = unit(tokens.clone());
+    let [b, n, _] = u.dims();
+    let q = u.clone().narrow(1, query, 1);
+    u.matmul(q.swap_dims(1, 2)).reshape([b, n])
+}

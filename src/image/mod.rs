@@ -1,0 +1,7 @@
+//! Images in, model inputs out: decoding with limits, then the model card's preprocessing.
+
+pub mod decode;
+pub mod preprocess;
+
+pub use decode::{ImageError, decode};
+pub use preprocess::{Prepared, prepare};

@@ -1,0 +1,106 @@
+//! The model card: what a model is, where it came from, and how to feed it. Stored as JSON in the
+//! weight file's header so a file can never be separated from its description.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Family {
+    /// Contrastive / joint-embedding (MoCo v3, DINO).
+    #[serde(rename = "CL")]
+    Contrastive,
+    /// Masked image modelling (SimMIM, MAE, BEiT).
+    #[serde(rename = "MIM")]
+    MaskedImageModeling,
+    #[serde(rename = "hybrid")]
+    Hybrid,
+    #[serde(rename = "supervised")]
+    Supervised,
+}
+
+impl Family {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Contrastive => "CL",
+            Self::MaskedImageModeling => "MIM",
+            Self::Hybrid => "hybrid",
+            Self::Supervised => "supervised",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interpolation {
+    Bilinear,
+    Bicubic,
+}
+
+/// Resize the shorter side, centre-crop, normalise: the evaluation transform of every paper here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    pub resize: u32,
+    pub crop: u32,
+    pub interpolation: Interpolation,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Preprocessing {
+    /// The paper's: shorter side to 256 (bilinear), centre crop 224, ImageNet statistics.
+    pub fn imagenet(crop: u32) -> Self {
+        Self {
+            resize: crop * 8 / 7,
+            crop,
+            interpolation: Interpolation::Bilinear,
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// File name of the checkpoint this was converted from.
+    pub checkpoint: String,
+    /// SHA-256 of that file.
+    pub sha256: Option<String>,
+    /// Where the official file is published.
+    pub url: Option<String>,
+    /// The checkpoint layout it was read as (mocov3, simmim, …).
+    pub layout: String,
+}
+
+/// One metric's per-layer curve: the layer means and, where the metric is per head, each head's value.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Curve {
+    pub mean: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_head: Vec<Vec<f32>>,
+}
+
+/// Dataset averages written by `vitscope analyze --into-card`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceCurves {
+    pub dataset: String,
+    pub images: usize,
+    pub image_size: usize,
+    pub curves: BTreeMap<String, Curve>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub name: String,
+    pub family: Family,
+    pub objective: String,
+    pub source: Source,
+    pub license: String,
+    pub training_data: String,
+    pub preprocessing: Preprocessing,
+    pub citation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_curves: Option<ReferenceCurves>,
+}
