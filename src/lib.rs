@@ -5,7 +5,10 @@
 //! ([`image`]). The same code runs in the native CLI, the tests and the browser (wasm32).
 
 pub mod analysis;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod convert;
 pub mod image;
 pub mod model;
+pub mod pipeline;
 pub mod weights;

@@ -3,20 +3,10 @@
 mod common;
 
 use common::*;
-use vitscope::analysis::{
-    LayerMetrics, MetricContext, Query, attention_map, rollout, similarity, spectrum,
-};
+use vitscope::analysis::{LayerMetrics, MetricContext, Query, attention_map, rollout, similarity, spectrum};
 use vitscope::model::{Capture, Vit};
 
-const LAYOUTS: [&str; 7] = [
-    "mocov3",
-    "simmim",
-    "mae",
-    "dino",
-    "dino-full",
-    "beit",
-    "timm",
-];
+const LAYOUTS: [&str; 7] = ["mocov3", "simmim", "mae", "dino", "dino-full", "beit", "timm"];
 const TOL: f32 = 1e-4;
 
 fn check_layout(layout: &str) {
@@ -33,17 +23,9 @@ fn check_layout(layout: &str) {
         TOL,
     );
     for (i, block) in out.blocks.iter().enumerate() {
-        for (what, t) in [
-            ("after_attention", &block.after_attention),
-            ("after_mlp", &block.after_mlp),
-        ] {
+        for (what, t) in [("after_attention", &block.after_attention), ("after_mlp", &block.after_mlp)] {
             let name = format!("blocks.{i}.{what}");
-            assert_close(
-                &format!("{layout} {name}"),
-                &read(t.clone().unwrap()),
-                reference.values(&name),
-                TOL,
-            );
+            assert_close(&format!("{layout} {name}"), &read(t.clone().unwrap()), reference.values(&name), TOL);
         }
         let name = format!("blocks.{i}.attention");
         assert_close(
@@ -63,8 +45,7 @@ fn check_layout(layout: &str) {
     // Metrics, per image.
     let ctx = MetricContext::new(vit.grid(), model.config.patch_size, 1, &device);
     let metrics = pollster::block_on(LayerMetrics::compute(&ctx, &out)).unwrap();
-    let flat =
-        |f: &dyn Fn(&LayerMetrics) -> Vec<f32>| metrics.iter().flat_map(f).collect::<Vec<f32>>();
+    let flat = |f: &dyn Fn(&LayerMetrics) -> Vec<f32>| metrics.iter().flat_map(f).collect::<Vec<f32>>();
     let nested = |v: &Vec<Vec<f32>>| v.concat();
     assert_close(
         "attention distance (px)",
@@ -72,12 +53,7 @@ fn check_layout(layout: &str) {
         reference.values("metrics.attention_distance"),
         1e-3,
     );
-    assert_close(
-        "nmi",
-        &flat(&|m| nested(&m.nmi)),
-        reference.values("metrics.nmi"),
-        TOL,
-    );
+    assert_close("nmi", &flat(&|m| nested(&m.nmi)), reference.values("metrics.nmi"), TOL);
     assert_close(
         "ΔlogA",
         &flat(&|m| nested(&m.delta_log_amplitude)),
@@ -99,47 +75,23 @@ fn check_layout(layout: &str) {
 
     // Attention maps of the CLS and a patch query, rollout.
     let query = meta(layout).query;
-    let attentions: Vec<_> = out
-        .blocks
-        .iter()
-        .map(|b| b.attention.clone().unwrap())
-        .collect();
-    for (q, name) in [
-        (Query::Cls, "map.cls".to_string()),
-        (Query::Patch(query), format!("map.query{query}")),
-    ] {
-        let maps: Vec<Vec<f32>> = attentions
-            .iter()
-            .map(|a| read(attention_map(a, q, 1)))
-            .collect();
+    let attentions: Vec<_> = out.blocks.iter().map(|b| b.attention.clone().unwrap()).collect();
+    for (q, name) in [(Query::Cls, "map.cls".to_string()), (Query::Patch(query), format!("map.query{query}"))] {
+        let maps: Vec<Vec<f32>> = attentions.iter().map(|a| read(attention_map(a, q, 1))).collect();
         // Reference is [B, L, H, N]; ours per layer [B, H, N].
         let per_image = maps[0].len() / 2;
         let ours: Vec<f32> = (0..2)
-            .flat_map(|b| {
-                maps.iter()
-                    .flat_map(move |m| m[b * per_image..(b + 1) * per_image].to_vec())
-            })
+            .flat_map(|b| maps.iter().flat_map(move |m| m[b * per_image..(b + 1) * per_image].to_vec()))
             .collect();
         assert_close(&name, &ours, reference.values(&name), 1e-5);
     }
     let r = rollout::rollout(&attentions).unwrap();
-    assert_close(
-        "rollout",
-        &read(r.clone()),
-        reference.values("rollout.full"),
-        1e-5,
-    );
-    assert_close(
-        "rollout CLS map",
-        &read(rollout::rollout_map(&r, 0, 1)),
-        reference.values("rollout.cls"),
-        1e-5,
-    );
+    assert_close("rollout", &read(r.clone()), reference.values("rollout.full"), 1e-5);
+    assert_close("rollout CLS map", &read(rollout::rollout_map(&r, 0, 1)), reference.values("rollout.cls"), 1e-5);
 
     // Same token across depths.
-    let streams: Vec<_> = (0..=model.config.depth)
-        .map(|d| similarity::patch_tokens(out.stream(d).unwrap(), 1))
-        .collect();
+    let streams: Vec<_> =
+        (0..=model.config.depth).map(|d| similarity::patch_tokens(out.stream(d).unwrap(), 1)).collect();
     assert_close(
         "same-token similarity",
         &read(similarity::same_token_similarity(&streams)),
@@ -151,20 +103,13 @@ fn check_layout(layout: &str) {
     let last = streams.last().unwrap();
     let gram = read(spectrum::centred_gram(last));
     let n = last.dims()[1];
-    let (logs, rgbs): (Vec<f32>, Vec<f32>) =
-        gram.chunks(n * n)
-            .fold((vec![], vec![]), |(mut l, mut c), g| {
-                let s = spectrum::Spectrum::new(g, n, model.config.width);
-                l.extend(s.log_singular_values());
-                c.extend(s.pca_rgb().into_iter().flatten());
-                (l, c)
-            });
-    assert_close(
-        "log singular values",
-        &logs,
-        reference.values("spectrum.log_singular_values"),
-        1e-3,
-    );
+    let (logs, rgbs): (Vec<f32>, Vec<f32>) = gram.chunks(n * n).fold((vec![], vec![]), |(mut l, mut c), g| {
+        let s = spectrum::Spectrum::new(g, n, model.config.width);
+        l.extend(s.log_singular_values());
+        c.extend(s.pca_rgb().into_iter().flatten());
+        (l, c)
+    });
+    assert_close("log singular values", &logs, reference.values("spectrum.log_singular_values"), 1e-3);
     assert_close("PCA RGB", &rgbs, reference.values("spectrum.pca_rgb"), 1e-3);
 }
 
@@ -198,13 +143,7 @@ fn double_resolution_matches_reference() {
     for layout in ["mocov3", "simmim"] {
         let model = convert_fixture(layout);
         let reference = Reference::load(layout);
-        let vit = Vit::new(
-            &model.config,
-            &model.weights,
-            Some(2 * model.config.image_size),
-            &device,
-        )
-        .unwrap();
+        let vit = Vit::new(&model.config, &model.weights, Some(2 * model.config.image_size), &device).unwrap();
         assert_eq!(vit.grid(), 2 * model.config.grid());
         let out = vit.forward(reference.tensor4("x2.input", &device), Capture::all());
         assert_close(
@@ -214,11 +153,6 @@ fn double_resolution_matches_reference() {
             TOL,
         );
         let last = out.blocks.last().unwrap().attention.clone().unwrap();
-        assert_close(
-            &format!("{layout} 2× attention"),
-            &read(last),
-            reference.values("x2.blocks.1.attention"),
-            1e-5,
-        );
+        assert_close(&format!("{layout} 2× attention"), &read(last), reference.values("x2.blocks.1.attention"), 1e-5);
     }
 }

@@ -15,11 +15,7 @@ pub enum Query {
 /// Patch-to-patch attention with prefix rows/columns removed and rows renormalised, `[B, H, N, N]`.
 pub fn patch_attention(attention: &Tensor<4>, prefix: usize, epsilon: f32) -> Tensor<4> {
     let [_, _, t, _] = attention.dims();
-    let a = attention
-        .clone()
-        .narrow(2, prefix, t - prefix)
-        .narrow(3, prefix, t - prefix)
-        + epsilon;
+    let a = attention.clone().narrow(2, prefix, t - prefix).narrow(3, prefix, t - prefix) + epsilon;
     let sum = a.clone().sum_dim(3);
     a / sum
 }
@@ -31,10 +27,7 @@ pub fn attention_map(attention: &Tensor<4>, query: Query, prefix: usize) -> Tens
         Query::Cls => 0,
         Query::Patch(i) => prefix + i,
     };
-    let r = attention
-        .clone()
-        .narrow(2, row, 1)
-        .narrow(3, prefix, t - prefix);
+    let r = attention.clone().narrow(2, row, 1).narrow(3, prefix, t - prefix);
     let sum = r.clone().sum_dim(3);
     (r / sum).reshape([b, h, t - prefix])
 }

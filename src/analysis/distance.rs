@@ -22,15 +22,8 @@ pub fn distance_matrix(grid: usize, patch_size: usize, device: &Device) -> Tenso
 }
 
 /// `[B, H]` mean attention distance in pixels.
-pub fn attention_distance(
-    attention: &Tensor<4>,
-    distances: &Tensor<2>,
-    prefix: usize,
-) -> Tensor<2> {
+pub fn attention_distance(attention: &Tensor<4>, distances: &Tensor<2>, prefix: usize) -> Tensor<2> {
     let a = patch_attention(attention, prefix, 1e-32);
     let [b, h, _, _] = a.dims();
-    (a * distances.clone().unsqueeze::<4>())
-        .sum_dim(3)
-        .mean_dim(2)
-        .reshape([b, h])
+    (a * distances.clone().unsqueeze::<4>()).sum_dim(3).mean_dim(2).reshape([b, h])
 }

@@ -27,18 +27,11 @@ pub fn diagonal_basis(grid: usize, device: &Device) -> (Tensor<2>, Tensor<2>) {
         }
     }
     let shape = [grid * grid, k_count];
-    (
-        Tensor::from_data(TensorData::new(re, shape), device),
-        Tensor::from_data(TensorData::new(im, shape), device),
-    )
+    (Tensor::from_data(TensorData::new(re, shape), device), Tensor::from_data(TensorData::new(im, shape), device))
 }
 
 /// Channel-mean log amplitude on the diagonal, `[B, K]`, from a stream `[B, T, C]`.
-pub fn diagonal_log_amplitude(
-    stream: &Tensor<3>,
-    basis: &(Tensor<2>, Tensor<2>),
-    prefix: usize,
-) -> Tensor<2> {
+pub fn diagonal_log_amplitude(stream: &Tensor<3>, basis: &(Tensor<2>, Tensor<2>), prefix: usize) -> Tensor<2> {
     let [b, t, _] = stream.dims();
     let k_count = basis.0.dims()[1];
     let tokens = stream.clone().narrow(1, prefix, t - prefix).swap_dims(1, 2); // [B, C, N]
@@ -56,9 +49,5 @@ pub fn delta_log_amplitude(log_amplitude: Tensor<2>) -> Tensor<2> {
 
 /// The bin the paper plots: the highest below Nyquist (⌊G/2⌋ for odd G, G/2 − 1 for even G).
 pub fn headline_bin(grid: usize) -> usize {
-    if grid % 2 == 0 {
-        grid / 2 - 1
-    } else {
-        grid / 2
-    }
+    if grid % 2 == 0 { grid / 2 - 1 } else { grid / 2 }
 }

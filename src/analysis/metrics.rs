@@ -21,13 +21,8 @@ pub enum AnalysisError {
 
 /// Reads a tensor back to the host as f32 (async so it also works on WebGPU in the browser).
 pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, AnalysisError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| AnalysisError::Readback(format!("{e:?}")))?;
-    data.convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| AnalysisError::Readback(format!("{e:?}")))
+    let data = tensor.into_data_async().await.map_err(|e| AnalysisError::Readback(format!("{e:?}")))?;
+    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| AnalysisError::Readback(format!("{e:?}")))
 }
 
 /// Constant tensors the metrics need for one grid, built once per model instance.
@@ -74,10 +69,7 @@ fn mean(values: &[f32]) -> f32 {
 
 impl LayerMetrics {
     /// Computes every image's metrics of a batch.
-    pub async fn compute(
-        ctx: &MetricContext,
-        output: &VitOutput,
-    ) -> Result<Vec<Self>, AnalysisError> {
+    pub async fn compute(ctx: &MetricContext, output: &VitOutput) -> Result<Vec<Self>, AnalysisError> {
         let depth = output.blocks.len();
         let mut parts: Vec<Tensor<2>> = Vec::new();
         let mut widths = Vec::new();
@@ -86,19 +78,14 @@ impl LayerMetrics {
             parts.push(t);
         };
         for block in &output.blocks {
-            let a = block
-                .attention
-                .as_ref()
-                .ok_or(AnalysisError::NotCaptured("attention"))?;
+            let a = block.attention.as_ref().ok_or(AnalysisError::NotCaptured("attention"))?;
             push(distance::attention_distance(a, &ctx.distances, ctx.prefix));
             push(nmi::nmi(a, ctx.prefix));
             let heads = similarity::head_similarity(&patch_attention(a, ctx.prefix, 0.0));
             push(similarity::mean_off_diagonal(heads).unsqueeze_dim(1));
         }
         for d in 0..=depth {
-            let z = output
-                .stream(d)
-                .ok_or(AnalysisError::NotCaptured("streams"))?;
+            let z = output.stream(d).ok_or(AnalysisError::NotCaptured("streams"))?;
             let log_amplitude = fourier::diagonal_log_amplitude(z, &ctx.basis, ctx.prefix);
             push(fourier::delta_log_amplitude(log_amplitude));
             push(similarity::token_similarity(z, ctx.prefix).unsqueeze_dim(1));
@@ -138,18 +125,12 @@ impl LayerMetrics {
             first
                 .iter()
                 .enumerate()
-                .map(|(i, row)| {
-                    (0..row.len())
-                        .map(|j| items.iter().map(|m| f(m)[i][j]).sum::<f32>() / n)
-                        .collect()
-                })
+                .map(|(i, row)| (0..row.len()).map(|j| items.iter().map(|m| f(m)[i][j]).sum::<f32>() / n).collect())
                 .collect()
         };
         let avg1 = |f: fn(&Self) -> &Vec<f32>| -> Vec<f32> {
             let len = items.first().map(|m| f(m).len()).unwrap_or(0);
-            (0..len)
-                .map(|i| items.iter().map(|m| f(m)[i]).sum::<f32>() / n)
-                .collect()
+            (0..len).map(|i| items.iter().map(|m| f(m)[i]).sum::<f32>() / n).collect()
         };
         Self {
             attention_distance: avg2(|m| &m.attention_distance),
@@ -168,40 +149,19 @@ impl LayerMetrics {
     /// ΔlogA at the paper's headline bin, per depth.
     pub fn delta_log_amplitude_headline(&self, grid: usize) -> Vec<f32> {
         let k = fourier::headline_bin(grid);
-        self.delta_log_amplitude
-            .iter()
-            .map(|row| row.get(k).copied().unwrap_or(f32::NAN))
-            .collect()
+        self.delta_log_amplitude.iter().map(|row| row.get(k).copied().unwrap_or(f32::NAN)).collect()
     }
 
     /// Named curves, as stored in a model card's reference curves and drawn in charts.
     pub fn curves(&self, grid: usize) -> BTreeMap<String, Curve> {
-        let per_head = |v: &Vec<Vec<f32>>| Curve {
-            mean: Self::layer_means(v),
-            per_head: v.clone(),
-        };
-        let plain = |v: Vec<f32>| Curve {
-            mean: v,
-            per_head: Vec::new(),
-        };
+        let per_head = |v: &Vec<Vec<f32>>| Curve { mean: Self::layer_means(v), per_head: v.clone() };
+        let plain = |v: Vec<f32>| Curve { mean: v, per_head: Vec::new() };
         BTreeMap::from([
-            (
-                "attention_distance".to_string(),
-                per_head(&self.attention_distance),
-            ),
+            ("attention_distance".to_string(), per_head(&self.attention_distance)),
             ("nmi".to_string(), per_head(&self.nmi)),
-            (
-                "delta_log_amplitude".to_string(),
-                plain(self.delta_log_amplitude_headline(grid)),
-            ),
-            (
-                "token_similarity".to_string(),
-                plain(self.token_similarity.clone()),
-            ),
-            (
-                "head_similarity".to_string(),
-                plain(self.head_similarity.clone()),
-            ),
+            ("delta_log_amplitude".to_string(), plain(self.delta_log_amplitude_headline(grid))),
+            ("token_similarity".to_string(), plain(self.token_similarity.clone())),
+            ("head_similarity".to_string(), plain(self.head_similarity.clone())),
         ])
     }
 }

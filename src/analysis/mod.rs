@@ -6,6 +6,7 @@ pub mod distance;
 pub mod fourier;
 pub mod metrics;
 pub mod nmi;
+pub mod paper;
 pub mod rollout;
 pub mod similarity;
 pub mod spectrum;

@@ -20,10 +20,7 @@ pub fn rollout(attentions: &[Tensor<4>]) -> Option<Tensor<3>> {
 /// `[B, N]`: row `row` of a rollout without prefix columns, renormalised.
 pub fn rollout_map(rollout: &Tensor<3>, row: usize, prefix: usize) -> Tensor<2> {
     let [b, t, _] = rollout.dims();
-    let r = rollout
-        .clone()
-        .narrow(1, row, 1)
-        .narrow(2, prefix, t - prefix);
+    let r = rollout.clone().narrow(1, row, 1).narrow(2, prefix, t - prefix);
     let sum = r.clone().sum_dim(2);
     (r / sum).reshape([b, t - prefix])
 }

@@ -61,12 +61,7 @@ pub fn same_token_similarity(streams: &[Tensor<3>]) -> Tensor<3> {
     let d = units.len();
     // [B, N, D, C] so each token's depths form a small matrix.
     let stacked = Tensor::stack::<4>(units, 2).reshape([b * n, d, c]);
-    stacked
-        .clone()
-        .matmul(stacked.swap_dims(1, 2))
-        .reshape([b, n, d, d])
-        .mean_dim(1)
-        .reshape([b, d, d])
+    stacked.clone().matmul(stacked.swap_dims(1, 2)).reshape([b, n, d, d]).mean_dim(1).reshape([b, d, d])
 }
 
 /// `[B, N]` cosine similarity of patch `query` to every patch token.

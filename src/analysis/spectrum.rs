@@ -30,11 +30,7 @@ pub struct Spectrum {
 
 impl Spectrum {
     pub fn new(gram: &[f32], tokens: usize, channels: usize) -> Self {
-        let m = DMatrix::from_row_slice(
-            tokens,
-            tokens,
-            &gram.iter().map(|&v| v as f64).collect::<Vec<_>>(),
-        );
+        let m = DMatrix::from_row_slice(tokens, tokens, &gram.iter().map(|&v| v as f64).collect::<Vec<_>>());
         let eig = SymmetricEigen::new(m);
         let mut order: Vec<usize> = (0..tokens).collect();
         order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
@@ -42,31 +38,19 @@ impl Spectrum {
         let mut vectors = DMatrix::zeros(tokens, tokens);
         for (j, &i) in order.iter().enumerate() {
             let mut v = eig.eigenvectors.column(i).into_owned();
-            let peak = v
-                .iter()
-                .copied()
-                .fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+            let peak = v.iter().copied().fold(0f64, |m, x| if x.abs() > m.abs() { x } else { m });
             if peak < 0.0 {
                 v = -v;
             }
             vectors.set_column(j, &v);
         }
-        Self {
-            eigenvalues,
-            vectors,
-            tokens,
-            channels,
-        }
+        Self { eigenvalues, vectors, tokens, channels }
     }
 
     /// ln of the covariance's singular values, descending (the rank-limited part only).
     pub fn log_singular_values(&self) -> Vec<f32> {
         let rank = (self.tokens.saturating_sub(1)).min(self.channels);
-        self.eigenvalues
-            .iter()
-            .take(rank)
-            .map(|&v| v.max(1e-30).ln() as f32)
-            .collect()
+        self.eigenvalues.iter().take(rank).map(|&v| v.max(1e-30).ln() as f32).collect()
     }
 
     /// `[N][3]` RGB in [0, 1] from the top three components.
@@ -74,12 +58,9 @@ impl Spectrum {
         let scale = (self.tokens.max(2) - 1) as f64;
         let mut rgb = vec![[0f32; 3]; self.tokens];
         for j in 0..3.min(self.tokens) {
-            let values: Vec<f64> = (0..self.tokens)
-                .map(|i| self.vectors[(i, j)] * (scale * self.eigenvalues[j]).sqrt())
-                .collect();
-            let (lo, hi) = values
-                .iter()
-                .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let values: Vec<f64> =
+                (0..self.tokens).map(|i| self.vectors[(i, j)] * (scale * self.eigenvalues[j]).sqrt()).collect();
+            let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
             let range = (hi - lo).max(1e-12);
             for (i, v) in values.iter().enumerate() {
                 rgb[i][j] = ((v - lo) / range) as f32;

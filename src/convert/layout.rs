@@ -21,15 +21,8 @@ pub enum Layout {
 }
 
 impl Layout {
-    pub const ALL: [Layout; 7] = [
-        Self::MocoV3,
-        Self::SimMim,
-        Self::Mae,
-        Self::Dino,
-        Self::DinoFull,
-        Self::Beit,
-        Self::Timm,
-    ];
+    pub const ALL: [Layout; 7] =
+        [Self::MocoV3, Self::SimMim, Self::Mae, Self::Dino, Self::DinoFull, Self::Beit, Self::Timm];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -48,14 +41,10 @@ impl Layout {
         if s == "auto" {
             return Ok(None);
         }
-        Self::ALL
-            .into_iter()
-            .find(|l| l.name() == s)
-            .map(Some)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|l| l.name()).collect();
-                format!("unknown layout `{s}` (choose auto, {})", names.join(", "))
-            })
+        Self::ALL.into_iter().find(|l| l.name() == s).map(Some).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|l| l.name()).collect();
+            format!("unknown layout `{s}` (choose auto, {})", names.join(", "))
+        })
     }
 
     /// Where the encoder's tensors live, and the alternative prefixes stripped after it.
@@ -85,13 +74,7 @@ impl Layout {
         match self {
             Self::MocoV3 => {
                 starts(&["head."], canonical)
-                    || starts(
-                        &[
-                            "state_dict.module.momentum_encoder.",
-                            "state_dict.module.predictor.",
-                        ],
-                        raw,
-                    )
+                    || starts(&["state_dict.module.momentum_encoder.", "state_dict.module.predictor."], raw)
             }
             Self::SimMim => canonical == "mask_token" || starts(&["model.decoder."], raw),
             Self::Mae => starts(&["decoder_", "mask_token", "head.", "fc_norm."], canonical),
@@ -131,11 +114,7 @@ impl Layout {
         } else if any("model.blocks.") {
             Self::Mae
         } else if any("blocks.") {
-            if from_safetensors {
-                Self::Timm
-            } else {
-                Self::Dino
-            }
+            if from_safetensors { Self::Timm } else { Self::Dino }
         } else {
             let mut sample: Vec<&str> = keys.iter().map(String::as_str).take(8).collect();
             sample.sort();
@@ -226,8 +205,7 @@ pub struct Plan {
 
 /// Renames the few keys whose timm spelling differs from vitscope's canonical one.
 fn canonical_name(key: &str) -> String {
-    key.replace(".ls1.gamma", ".gamma_1")
-        .replace(".ls2.gamma", ".gamma_2")
+    key.replace(".ls1.gamma", ".gamma_1").replace(".ls2.gamma", ".gamma_2")
 }
 
 /// Overrides for what shapes cannot tell.
@@ -238,11 +216,7 @@ pub struct Overrides {
 }
 
 /// Resolves a layout against a checkpoint's keys and shapes.
-pub fn plan(
-    layout: Layout,
-    shapes: &BTreeMap<String, Vec<usize>>,
-    overrides: &Overrides,
-) -> Result<Plan, String> {
+pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &Overrides) -> Result<Plan, String> {
     let (prefix, strip) = layout.prefixes();
     let scope = layout.scope();
     let mut mapping = BTreeMap::new();
@@ -274,17 +248,10 @@ pub fn plan(
         }
     }
     if !unexpected.is_empty() {
-        return Err(format!(
-            "unexpected keys for layout {}: {}",
-            layout.name(),
-            unexpected.join(", ")
-        ));
+        return Err(format!("unexpected keys for layout {}: {}", layout.name(), unexpected.join(", ")));
     }
     if mapping.is_empty() {
-        return Err(format!(
-            "no encoder tensors under `{prefix}`: this is not a {} checkpoint",
-            layout.name()
-        ));
+        return Err(format!("no encoder tensors under `{prefix}`: this is not a {} checkpoint", layout.name()));
     }
     let shape = |name: &str| -> Result<&Vec<usize>, String> {
         mapping
@@ -294,14 +261,10 @@ pub fn plan(
     };
     let conv = shape("patch_embed.proj.weight")?;
     if conv.len() != 4 || conv[2] != conv[3] {
-        return Err(format!(
-            "`{prefix}patch_embed.proj.weight` has shape {conv:?}, expected [C, 3, P, P]"
-        ));
+        return Err(format!("`{prefix}patch_embed.proj.weight` has shape {conv:?}, expected [C, 3, P, P]"));
     }
     let (width, in_channels, patch) = (conv[0], conv[1], conv[2]);
-    let depth = (0..)
-        .take_while(|i| mapping.contains_key(&format!("blocks.{i}.norm1.weight")))
-        .count();
+    let depth = (0..).take_while(|i| mapping.contains_key(&format!("blocks.{i}.norm1.weight"))).count();
     let mlp_hidden = shape("blocks.0.mlp.fc1.weight")?[0];
     let has = |n: &str| mapping.contains_key(n);
     let relative_position = if has("rel_pos_bias.relative_position_bias_table") {
@@ -321,19 +284,13 @@ pub fn plan(
         let n = pos[1].saturating_sub(usize::from(cls_token));
         let g = (n as f64).sqrt().round() as usize;
         if g * g != n {
-            return Err(format!(
-                "`pos_embed` has {} rows: not a square grid plus CLS",
-                pos[1]
-            ));
+            return Err(format!("`pos_embed` has {} rows: not a square grid plus CLS", pos[1]));
         }
         Some(g)
     } else if let Some(t) = rel_table {
         let side = ((t[0].saturating_sub(3)) as f64).sqrt().round() as usize;
         if side * side + 3 != t[0] || side % 2 == 0 {
-            return Err(format!(
-                "relative position table has {} rows, not (2G−1)² + 3",
-                t[0]
-            ));
+            return Err(format!("relative position table has {} rows, not (2G−1)² + 3", t[0]));
         }
         Some(side.div_ceil(2))
     } else {
@@ -341,10 +298,7 @@ pub fn plan(
     };
     let image_size = match (grid, overrides.image_size) {
         (Some(g), Some(s)) if g * patch != s => {
-            return Err(format!(
-                "--image-size {s} disagrees with the position table ({} px)",
-                g * patch
-            ));
+            return Err(format!("--image-size {s} disagrees with the position table ({} px)", g * patch));
         }
         (Some(g), _) => g * patch,
         (None, Some(s)) => s,
@@ -352,10 +306,7 @@ pub fn plan(
     };
     let heads = match (overrides.heads, rel_table) {
         (Some(h), Some(t)) if t[1] != h => {
-            return Err(format!(
-                "--heads {h} disagrees with the relative position table ({} heads)",
-                t[1]
-            ));
+            return Err(format!("--heads {h} disagrees with the relative position table ({} heads)", t[1]));
         }
         (Some(h), _) => h,
         (None, Some(t)) => t[1],
@@ -378,25 +329,13 @@ pub fn plan(
         mlp_hidden,
         layer_norm_eps: 1e-6,
         cls_token,
-        absolute_position: if has("pos_embed") {
-            layout.absolute()
-        } else {
-            AbsolutePosition::None
-        },
+        absolute_position: if has("pos_embed") { layout.absolute() } else { AbsolutePosition::None },
         relative_position,
         qkv_bias,
         layer_scale: has("blocks.0.gamma_1"),
     };
-    config
-        .validate()
-        .map_err(|e| format!("inferred config is invalid: {e}"))?;
-    Ok(Plan {
-        layout,
-        mapping,
-        dropped,
-        index_keys,
-        config,
-    })
+    config.validate().map_err(|e| format!("inferred config is invalid: {e}"))?;
+    Ok(Plan { layout, mapping, dropped, index_keys, config })
 }
 
 /// Head counts of the published models; shapes cannot tell heads apart from head width.
@@ -407,9 +346,7 @@ fn default_heads(layout: Layout, width: usize) -> Result<usize, String> {
         (_, 384) => Ok(6),
         (_, 768) => Ok(12),
         (_, 1024) | (_, 1280) => Ok(16),
-        _ => Err(format!(
-            "cannot infer the number of heads for width {width}; pass --heads"
-        )),
+        _ => Err(format!("cannot infer the number of heads for width {width}; pass --heads")),
     }
 }
 

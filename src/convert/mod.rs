@@ -48,45 +48,28 @@ mod native {
         let keys: Vec<String> = shapes.keys().cloned().collect();
         let layout = match options.layout {
             Some(l) => l,
-            None => {
-                Layout::detect(&keys, checkpoint.is_safetensors()).map_err(ConvertError::Layout)?
-            }
+            None => Layout::detect(&keys, checkpoint.is_safetensors()).map_err(ConvertError::Layout)?,
         };
-        let plan =
-            layout::plan(layout, &shapes, &options.overrides).map_err(ConvertError::Layout)?;
+        let plan = layout::plan(layout, &shapes, &options.overrides).map_err(ConvertError::Layout)?;
         for key in &plan.index_keys {
             let stored = checkpoint.load(key)?;
             let expected = relative_position_index(plan.config.grid());
-            if stored.len() != expected.len()
-                || stored.iter().zip(&expected).any(|(&s, &e)| s as usize != e)
-            {
+            if stored.len() != expected.len() || stored.iter().zip(&expected).any(|(&s, &e)| s as usize != e) {
                 return Err(ConvertError::Tensor {
                     key: key.clone(),
-                    reason: "differs from the BEiT relative position index vitscope generates"
-                        .into(),
+                    reason: "differs from the BEiT relative position index vitscope generates".into(),
                 });
             }
         }
         let mut weights = HostWeights::new();
         for (name, raw) in &plan.mapping {
-            weights.insert(
-                name.clone(),
-                HostTensor::new(shapes[raw].clone(), checkpoint.load(raw)?),
-            );
+            weights.insert(name.clone(), HostTensor::new(shapes[raw].clone(), checkpoint.load(raw)?));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let bytes = std::fs::read(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let defaults = layout.card_defaults();
         let card = ModelCard {
-            name: options.name.clone().unwrap_or_else(|| {
-                path.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| layout.name().into())
-            }),
+            name: options.name.clone().unwrap_or_else(|| default_name(&file_name, layout)),
             family: defaults.family,
             objective: defaults.objective,
             source: layout::source(layout, &file_name, sha256_hex(&bytes)),
@@ -97,12 +80,7 @@ mod native {
             notes: None,
             reference_curves: None,
         };
-        let model = ModelFile {
-            config: plan.config,
-            card,
-            weights,
-            precision: Precision::F32,
-        };
+        let model = ModelFile { config: plan.config, card, weights, precision: Precision::F32 };
         model.validate().map_err(|e| match e {
             crate::weights::WeightsError::Missing(names) => ConvertError::Layout(format!(
                 "the {} checkpoint lacks tensors the inferred architecture needs: {}",
@@ -117,5 +95,14 @@ mod native {
             other => other.into(),
         })?;
         Ok(model)
+    }
+
+    /// The file name without its checkpoint extensions (`vit-b-300ep.pth.tar` → `vit-b-300ep`).
+    fn default_name(file_name: &str, layout: Layout) -> String {
+        let mut name = file_name;
+        for ext in [".tar", ".pth", ".pt", ".bin", ".safetensors"] {
+            name = name.strip_suffix(ext).unwrap_or(name);
+        }
+        if name.is_empty() { layout.name().into() } else { name.into() }
     }
 }

@@ -29,9 +29,8 @@ pub enum ImageError {
 }
 
 fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     if reader.format().is_none() {
         return Err(ImageError::UnknownFormat);
     }
@@ -43,9 +42,7 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
-    let (width, height) = reader(bytes)?
-        .into_dimensions()
-        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let (width, height) = reader(bytes)?.into_dimensions().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     if width == 0 || height == 0 {
         return Err(ImageError::NoPixels { width, height });
     }
@@ -58,12 +55,9 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, ImageError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let orientation = decoder.orientation().ok();
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
     if let Some(o) = orientation {
         image.apply_orientation(o);
     }

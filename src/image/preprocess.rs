@@ -35,11 +35,8 @@ pub fn prepare(image: &RgbImage, pre: &Preprocessing, image_size: Option<u32>) -
         Interpolation::Bilinear => FilterType::Triangle,
         Interpolation::Bicubic => FilterType::CatmullRom,
     };
-    let resized = if (nw, nh) == (w, h) {
-        image.clone()
-    } else {
-        imageops::resize(image, nw.max(1), nh.max(1), filter)
-    };
+    let resized =
+        if (nw, nh) == (w, h) { image.clone() } else { imageops::resize(image, nw.max(1), nh.max(1), filter) };
     let crop_w = crop.min(resized.width());
     let crop_h = crop.min(resized.height());
     let left = ((resized.width() - crop_w) as f64 / 2.0).round() as u32;
@@ -49,11 +46,7 @@ pub fn prepare(image: &RgbImage, pre: &Preprocessing, image_size: Option<u32>) -
         // Only for images smaller than the crop on one side: pad by stretching, as torchvision would fail.
         cropped = imageops::resize(&cropped, crop, crop, filter);
     }
-    Prepared {
-        pixels: normalise(&cropped, pre),
-        size: crop,
-        cropped,
-    }
+    Prepared { pixels: normalise(&cropped, pre), size: crop, cropped }
 }
 
 /// `[3, H, W]` of (v/255 − mean)/std.

@@ -81,12 +81,7 @@ impl VitConfig {
 
     /// MoCo v3's ViT-S/16: 12 heads of 32 channels (DINO's ViT-S has 6 heads of 64).
     pub fn vit_small16_mocov3() -> Self {
-        Self {
-            width: 384,
-            heads: 12,
-            mlp_hidden: 1536,
-            ..Self::vit_base16()
-        }
+        Self { width: 384, heads: 12, mlp_hidden: 1536, ..Self::vit_base16() }
     }
 
     /// SimMIM's ViT-B/16: shared relative bias, q/v bias, layer scale, no absolute table.
@@ -102,14 +97,7 @@ impl VitConfig {
 
     /// The ViT-Ti/8 at 112 px that vitscope trains itself: a 14×14 grid like the paper's.
     pub fn vit_tiny8_112() -> Self {
-        Self {
-            image_size: 112,
-            patch_size: 8,
-            width: 192,
-            heads: 3,
-            mlp_hidden: 768,
-            ..Self::vit_base16()
-        }
+        Self { image_size: 112, patch_size: 8, width: 192, heads: 3, mlp_hidden: 768, ..Self::vit_base16() }
     }
 
     pub fn grid(&self) -> usize {
@@ -166,31 +154,20 @@ impl VitConfig {
         ];
         for (name, value, max) in bounded {
             if value > max {
-                return Err(format!(
-                    "{name} = {value} exceeds the supported maximum {max}"
-                ));
+                return Err(format!("{name} = {value} exceeds the supported maximum {max}"));
             }
         }
         if self.image_size % self.patch_size != 0 {
-            return Err(format!(
-                "image_size {} is not a multiple of patch_size {}",
-                self.image_size, self.patch_size
-            ));
+            return Err(format!("image_size {} is not a multiple of patch_size {}", self.image_size, self.patch_size));
         }
         if self.width % self.heads != 0 {
-            return Err(format!(
-                "width {} is not divisible by heads {}",
-                self.width, self.heads
-            ));
+            return Err(format!("width {} is not divisible by heads {}", self.width, self.heads));
         }
         if self.relative_position != RelativePosition::None && !self.cls_token {
             return Err("relative position bias (BEiT layout) assumes a CLS token".into());
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
-            return Err(format!(
-                "layer_norm_eps {} is outside (0, 1)",
-                self.layer_norm_eps
-            ));
+            return Err(format!("layer_norm_eps {} is outside (0, 1)", self.layer_norm_eps));
         }
         Ok(())
     }

@@ -29,9 +29,7 @@ fn aa_weights(input: usize, output: usize) -> Vec<(usize, Vec<f64>)> {
             // `as i64` truncates toward zero, as the C++ cast does.
             let start = ((center - support + 0.5) as i64).max(0) as usize;
             let end = ((center + support + 0.5) as i64).min(input as i64) as usize;
-            let mut weights: Vec<f64> = (start..end)
-                .map(|j| cubic((j as f64 - center + 0.5) * inv_scale))
-                .collect();
+            let mut weights: Vec<f64> = (start..end).map(|j| cubic((j as f64 - center + 0.5) * inv_scale)).collect();
             let total: f64 = weights.iter().sum();
             if total != 0.0 {
                 weights.iter_mut().for_each(|w| *w /= total);
@@ -56,20 +54,13 @@ pub fn resample_bicubic_aa(
         let plane = &planes[c * in_h * in_w..(c + 1) * in_h * in_w];
         for y in 0..in_h {
             for (x, (start, w)) in cols.iter().enumerate() {
-                horizontal[y * out_w + x] = w
-                    .iter()
-                    .enumerate()
-                    .map(|(j, w)| w * plane[y * in_w + start + j] as f64)
-                    .sum();
+                horizontal[y * out_w + x] =
+                    w.iter().enumerate().map(|(j, w)| w * plane[y * in_w + start + j] as f64).sum();
             }
         }
         for (y, (start, w)) in rows.iter().enumerate() {
             for x in 0..out_w {
-                let v: f64 = w
-                    .iter()
-                    .enumerate()
-                    .map(|(j, w)| w * horizontal[(start + j) * out_w + x])
-                    .sum();
+                let v: f64 = w.iter().enumerate().map(|(j, w)| w * horizontal[(start + j) * out_w + x]).sum();
                 out[c * out_h * out_w + y * out_w + x] = v as f32;
             }
         }
@@ -78,13 +69,7 @@ pub fn resample_bicubic_aa(
 }
 
 /// Resizes an absolute table `[prefix + old², width]` (token-major) to `[prefix + new², width]`.
-pub fn resize_absolute(
-    table: &[f32],
-    width: usize,
-    prefix: usize,
-    old_grid: usize,
-    new_grid: usize,
-) -> Vec<f32> {
+pub fn resize_absolute(table: &[f32], width: usize, prefix: usize, old_grid: usize, new_grid: usize) -> Vec<f32> {
     if old_grid == new_grid {
         return table.to_vec();
     }

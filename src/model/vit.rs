@@ -19,11 +19,7 @@ pub enum ModelError {
     #[error("tensor `{0}` is missing from the weights")]
     Missing(String),
     #[error("tensor `{name}` has shape {found:?}, the config needs {expected:?}")]
-    Shape {
-        name: String,
-        expected: Vec<usize>,
-        found: Vec<usize>,
-    },
+    Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
     #[error("cannot run at {requested} px: {reason}")]
     Resolution { requested: usize, reason: String },
 }
@@ -41,11 +37,7 @@ pub struct Capture {
 
 impl Capture {
     pub fn all() -> Self {
-        Self {
-            attention: true,
-            streams: true,
-            final_tokens: true,
-        }
+        Self { attention: true, streams: true, final_tokens: true }
     }
 }
 
@@ -66,11 +58,7 @@ pub struct VitOutput {
 impl VitOutput {
     /// z_d: the embedding for d = 0, else the stream after block d's MLP (the paper's depth index).
     pub fn stream(&self, depth: usize) -> Option<&Tensor<3>> {
-        if depth == 0 {
-            self.embedding.as_ref()
-        } else {
-            self.blocks.get(depth - 1)?.after_mlp.as_ref()
-        }
+        if depth == 0 { self.embedding.as_ref() } else { self.blocks.get(depth - 1)?.after_mlp.as_ref() }
     }
 }
 
@@ -82,16 +70,9 @@ struct Loader<'a> {
 
 impl Loader<'_> {
     fn host(&self, name: &str, shape: &[usize]) -> Result<&HostTensor, ModelError> {
-        let t = self
-            .weights
-            .get(name)
-            .ok_or_else(|| ModelError::Missing(name.into()))?;
+        let t = self.weights.get(name).ok_or_else(|| ModelError::Missing(name.into()))?;
         if t.shape != shape {
-            return Err(ModelError::Shape {
-                name: name.into(),
-                expected: shape.to_vec(),
-                found: t.shape.clone(),
-            });
+            return Err(ModelError::Shape { name: name.into(), expected: shape.to_vec(), found: t.shape.clone() });
         }
         Ok(t)
     }
@@ -100,22 +81,12 @@ impl Loader<'_> {
         Tensor::from_data(TensorData::new(data, shape), self.device)
     }
 
-    fn tensor<const D: usize>(
-        &self,
-        name: &str,
-        shape: [usize; D],
-    ) -> Result<Tensor<D>, ModelError> {
+    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, ModelError> {
         Ok(self.upload(self.host(name, &shape)?.data.clone(), shape))
     }
 
     /// A PyTorch `nn.Linear` (`[out, in]`), stored transposed for `x @ W`.
-    fn linear(
-        &self,
-        prefix: &str,
-        d_in: usize,
-        d_out: usize,
-        bias: bool,
-    ) -> Result<Linear, ModelError> {
+    fn linear(&self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Result<Linear, ModelError> {
         let w = self.host(&format!("{prefix}.weight"), &[d_out, d_in])?;
         let mut transposed = vec![0f32; d_in * d_out];
         for o in 0..d_out {
@@ -124,11 +95,7 @@ impl Loader<'_> {
             }
         }
         let weight = self.upload(transposed, [d_in, d_out]);
-        let bias = if bias {
-            Some(self.tensor(&format!("{prefix}.bias"), [d_out])?)
-        } else {
-            None
-        };
+        let bias = if bias { Some(self.tensor(&format!("{prefix}.bias"), [d_out])?) } else { None };
         Ok(Linear { weight, bias })
     }
 
@@ -182,11 +149,7 @@ impl Attention {
     fn forward(&self, x: Tensor<3>, shared_bias: Option<&Tensor<4>>) -> (Tensor<3>, Tensor<4>) {
         let [b, t, c] = x.dims();
         let h = self.heads;
-        let qkv = self
-            .qkv
-            .forward(x)
-            .reshape([b, t, 3 * h, c / h])
-            .swap_dims(1, 2);
+        let qkv = self.qkv.forward(x).reshape([b, t, 3 * h, c / h]).swap_dims(1, 2);
         let q = qkv.clone().narrow(1, 0, h) * self.scale;
         let k = qkv.clone().narrow(1, h, h);
         let v = qkv.narrow(1, 2 * h, h);
@@ -195,11 +158,7 @@ impl Attention {
             logits = logits + bias.clone();
         }
         let attention = softmax(logits, 3);
-        let out = attention
-            .clone()
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([b, t, c]);
+        let out = attention.clone().matmul(v).swap_dims(1, 2).reshape([b, t, c]);
         (self.proj.forward(out), attention)
     }
 }
@@ -223,14 +182,8 @@ fn scaled(x: Tensor<3>, gamma: &Option<Tensor<1>>) -> Tensor<3> {
 }
 
 impl Block {
-    fn forward(
-        &self,
-        x: Tensor<3>,
-        shared_bias: Option<&Tensor<4>>,
-    ) -> (Tensor<3>, Tensor<3>, Tensor<4>) {
-        let (attended, attention) = self
-            .attn
-            .forward(self.norm1.forward(x.clone()), shared_bias);
+    fn forward(&self, x: Tensor<3>, shared_bias: Option<&Tensor<4>>) -> (Tensor<3>, Tensor<3>, Tensor<4>) {
+        let (attended, attention) = self.attn.forward(self.norm1.forward(x.clone()), shared_bias);
         let x1 = x + scaled(attended, &self.gamma_1);
         let hidden = gelu(self.fc1.forward(self.norm2.forward(x1.clone())));
         let x2 = x1.clone() + scaled(self.fc2.forward(hidden), &self.gamma_2);
@@ -273,10 +226,7 @@ impl Vit {
         if image_size > 4 * config.image_size {
             return Err(ModelError::Resolution {
                 requested: image_size,
-                reason: format!(
-                    "more than 4× the trained {} px is not supported",
-                    config.image_size
-                ),
+                reason: format!("more than 4× the trained {} px is not supported", config.image_size),
             });
         }
         let grid = image_size / p;
@@ -294,11 +244,7 @@ impl Vit {
         }
         let patch_weight = load.upload(patch_weight, [fan_in, c]);
         let patch_bias = load.tensor("patch_embed.proj.bias", [c])?;
-        let cls_token = if config.cls_token {
-            Some(load.tensor("cls_token", [1, 1, c])?)
-        } else {
-            None
-        };
+        let cls_token = if config.cls_token { Some(load.tensor("cls_token", [1, 1, c])?) } else { None };
 
         let pos_embed = match config.absolute_position {
             AbsolutePosition::None => None,
@@ -313,15 +259,10 @@ impl Vit {
             let rows = VitConfig::relative_table_rows(config.grid());
             let table = load.host(name, &[rows, heads])?;
             let table = position::resize_relative(&table.data, heads, config.grid(), grid);
-            Ok(load.upload(
-                position::expand_relative_bias(&table, heads, grid),
-                [1, heads, tokens, tokens],
-            ))
+            Ok(load.upload(position::expand_relative_bias(&table, heads, grid), [1, heads, tokens, tokens]))
         };
         let shared_bias = match config.relative_position {
-            RelativePosition::Shared => {
-                Some(relative("rel_pos_bias.relative_position_bias_table")?)
-            }
+            RelativePosition::Shared => Some(relative("rel_pos_bias.relative_position_bias_table")?),
             _ => None,
         };
 
@@ -342,17 +283,11 @@ impl Vit {
                 QkvBias::None => None,
             };
             let relative_bias = match config.relative_position {
-                RelativePosition::PerBlock => {
-                    Some(relative(&format!("{b}.attn.relative_position_bias_table"))?)
-                }
+                RelativePosition::PerBlock => Some(relative(&format!("{b}.attn.relative_position_bias_table"))?),
                 _ => None,
             };
             let gamma = |n: &str| -> Result<Option<Tensor<1>>, ModelError> {
-                if config.layer_scale {
-                    load.tensor(&format!("{b}.{n}"), [c]).map(Some)
-                } else {
-                    Ok(None)
-                }
+                if config.layer_scale { load.tensor(&format!("{b}.{n}"), [c]).map(Some) } else { Ok(None) }
             };
             blocks.push(Block {
                 norm1: load.norm(&format!("{b}.norm1"), c, config.layer_norm_eps)?,
@@ -403,12 +338,9 @@ impl Vit {
     pub fn embed(&self, images: Tensor<4>) -> Tensor<3> {
         let [b, ch, _, _] = images.dims();
         let (g, p, c) = (self.grid, self.config.patch_size, self.config.width);
-        let patches = images
-            .reshape([b, ch, g, p, g, p])
-            .permute([0, 2, 4, 1, 3, 5])
-            .reshape([b, g * g, ch * p * p]);
-        let mut x = patches.matmul(self.patch_weight.clone().unsqueeze::<3>())
-            + self.patch_bias.clone().unsqueeze::<3>();
+        let patches = images.reshape([b, ch, g, p, g, p]).permute([0, 2, 4, 1, 3, 5]).reshape([b, g * g, ch * p * p]);
+        let mut x =
+            patches.matmul(self.patch_weight.clone().unsqueeze::<3>()) + self.patch_bias.clone().unsqueeze::<3>();
         if let Some(cls) = &self.cls_token {
             x = Tensor::cat(vec![cls.clone().expand([b as i64, 1, c as i64]), x], 1);
         }
@@ -433,10 +365,6 @@ impl Vit {
             x = x2;
         }
         let final_tokens = capture.final_tokens.then(|| self.norm.forward(x));
-        VitOutput {
-            embedding,
-            blocks,
-            final_tokens,
-        }
+        VitOutput { embedding, blocks, final_tokens }
     }
 }

@@ -36,9 +36,7 @@ impl std::str::FromStr for Precision {
             "int8" => Ok(Self::Int8),
             "f16" => Ok(Self::F16),
             "f32" => Ok(Self::F32),
-            other => Err(format!(
-                "unknown precision `{other}` (choose int8, f16 or f32)"
-            )),
+            other => Err(format!("unknown precision `{other}` (choose int8, f16 or f32)")),
         }
     }
 }
@@ -84,10 +82,7 @@ impl ModelFile {
     pub fn validate(&self) -> Result<(), WeightsError> {
         self.config.validate().map_err(WeightsError::Config)?;
         let expected = expected_tensors(&self.config);
-        check_names(
-            expected.iter().map(|e| e.name.clone()),
-            self.weights.keys().cloned(),
-        )?;
+        check_names(expected.iter().map(|e| e.name.clone()), self.weights.keys().cloned())?;
         for e in &expected {
             let t = &self.weights[&e.name];
             check_shape(&e.name, &e.shape, &t.shape)?;
@@ -109,11 +104,7 @@ impl ModelFile {
                 }
                 (Precision::Int8, Role::Matrix) => {
                     let (q, scales) = quantize_rows(&t.data, t.shape[0]);
-                    stored.push((
-                        format!("{}{SCALE_SUFFIX}", e.name),
-                        vec![t.shape[0]],
-                        Stored::F16(scales),
-                    ));
+                    stored.push((format!("{}{SCALE_SUFFIX}", e.name), vec![t.shape[0]], Stored::F16(scales)));
                     stored.push((e.name, t.shape.clone(), Stored::I8(q)));
                 }
                 _ => stored.push((e.name, t.shape.clone(), Stored::F16(to_f16(&t.data)))),
@@ -128,22 +119,14 @@ impl ModelFile {
             .collect();
         let views = encoded
             .iter()
-            .map(|(name, shape, dtype, bytes)| {
-                TensorView::new(*dtype, shape.clone(), bytes).map(|v| (name.clone(), v))
-            })
+            .map(|(name, shape, dtype, bytes)| TensorView::new(*dtype, shape.clone(), bytes).map(|v| (name.clone(), v)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| WeightsError::Write(e.to_string()))?;
         let metadata = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("precision".to_string(), precision.to_string()),
-            (
-                "config".to_string(),
-                serde_json::to_string(&self.config).expect("plain data serialises"),
-            ),
-            (
-                "card".to_string(),
-                serde_json::to_string(&self.card).expect("plain data serialises"),
-            ),
+            ("config".to_string(), serde_json::to_string(&self.config).expect("plain data serialises")),
+            ("card".to_string(), serde_json::to_string(&self.card).expect("plain data serialises")),
         ]);
         serialize(views, Some(metadata)).map_err(|e| WeightsError::Write(e.to_string()))
     }
@@ -151,82 +134,50 @@ impl ModelFile {
     /// Parses and validates a file, dequantizing everything to f32.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WeightsError> {
         let (config, card, precision) = Self::read_header(bytes)?;
-        let st =
-            SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Header(e.to_string()))?;
+        let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Header(e.to_string()))?;
         let expected = expected_tensors(&config);
         let mut wanted: Vec<String> = expected.iter().map(|e| e.name.clone()).collect();
         for e in expected.iter().filter(|e| e.role == Role::Matrix) {
-            if st
-                .names()
-                .iter()
-                .any(|n| *n == format!("{}{SCALE_SUFFIX}", e.name))
-            {
+            if st.names().iter().any(|n| *n == format!("{}{SCALE_SUFFIX}", e.name)) {
                 wanted.push(format!("{}{SCALE_SUFFIX}", e.name));
             }
         }
         check_names(wanted, st.names().into_iter().map(String::from))?;
         let mut weights = HostWeights::new();
         for e in &expected {
-            let view = st
-                .tensor(&e.name)
-                .map_err(|err| WeightsError::Header(err.to_string()))?;
+            let view = st.tensor(&e.name).map_err(|err| WeightsError::Header(err.to_string()))?;
             check_shape(&e.name, &e.shape, view.shape())?;
             let scale = st.tensor(&format!("{}{SCALE_SUFFIX}", e.name)).ok();
             let data = decode(e, &view, scale.as_ref())?;
             check_finite(&e.name, &data)?;
             weights.insert(e.name.clone(), HostTensor::new(e.shape.clone(), data));
         }
-        Ok(Self {
-            config,
-            card,
-            weights,
-            precision,
-        })
+        Ok(Self { config, card, weights, precision })
     }
 
     /// Reads only the header: config, card and precision, all validated.
     pub fn read_header(bytes: &[u8]) -> Result<(VitConfig, ModelCard, Precision), WeightsError> {
         check_sizes(bytes)?;
-        let (_, metadata) =
-            SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Header(e.to_string()))?;
+        let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Header(e.to_string()))?;
         let meta = metadata.metadata().clone().unwrap_or_default();
         match meta.get("format") {
             Some(f) if f == FORMAT => {}
             Some(f) => {
-                return Err(WeightsError::NotVitscope(format!(
-                    "its format is `{f}`, this build reads `{FORMAT}`"
-                )));
+                return Err(WeightsError::NotVitscope(format!("its format is `{f}`, this build reads `{FORMAT}`")));
             }
             None => {
-                return Err(WeightsError::NotVitscope(
-                    "its header has no `format` metadata".into(),
-                ));
+                return Err(WeightsError::NotVitscope("its header has no `format` metadata".into()));
             }
         }
-        let field = |name: &'static str| {
-            meta.get(name).ok_or(WeightsError::Metadata {
-                field: name,
-                reason: "missing".into(),
-            })
-        };
-        let config: VitConfig =
-            serde_json::from_str(field("config")?).map_err(|e| WeightsError::Metadata {
-                field: "config",
-                reason: e.to_string(),
-            })?;
+        let field =
+            |name: &'static str| meta.get(name).ok_or(WeightsError::Metadata { field: name, reason: "missing".into() });
+        let config: VitConfig = serde_json::from_str(field("config")?)
+            .map_err(|e| WeightsError::Metadata { field: "config", reason: e.to_string() })?;
         config.validate().map_err(WeightsError::Config)?;
-        let card: ModelCard =
-            serde_json::from_str(field("card")?).map_err(|e| WeightsError::Metadata {
-                field: "card",
-                reason: e.to_string(),
-            })?;
+        let card: ModelCard = serde_json::from_str(field("card")?)
+            .map_err(|e| WeightsError::Metadata { field: "card", reason: e.to_string() })?;
         let precision: Precision =
-            field("precision")?
-                .parse()
-                .map_err(|reason| WeightsError::Metadata {
-                    field: "precision",
-                    reason,
-                })?;
+            field("precision")?.parse().map_err(|reason| WeightsError::Metadata { field: "precision", reason })?;
         Ok((config, card, precision))
     }
 }
@@ -237,25 +188,16 @@ fn check_sizes(bytes: &[u8]) -> Result<(), WeightsError> {
         return Err(WeightsError::TooShort(bytes.len()));
     }
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(WeightsError::TooLarge {
-            size: bytes.len() as u64,
-            max: MAX_FILE_BYTES,
-        });
+        return Err(WeightsError::TooLarge { size: bytes.len() as u64, max: MAX_FILE_BYTES });
     }
     let claimed = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
     if claimed > MAX_HEADER_BYTES {
-        return Err(WeightsError::HeaderLength {
-            claimed,
-            reason: format!("the limit is {MAX_HEADER_BYTES} bytes"),
-        });
+        return Err(WeightsError::HeaderLength { claimed, reason: format!("the limit is {MAX_HEADER_BYTES} bytes") });
     }
     if claimed + 8 > bytes.len() as u64 {
         return Err(WeightsError::HeaderLength {
             claimed,
-            reason: format!(
-                "the file has only {} bytes after the length (truncated?)",
-                bytes.len() - 8
-            ),
+            reason: format!("the file has only {} bytes after the length (truncated?)", bytes.len() - 8),
         });
     }
     Ok(())
@@ -280,39 +222,23 @@ fn check_names(
 
 fn check_shape(name: &str, expected: &[usize], found: &[usize]) -> Result<(), WeightsError> {
     if expected != found {
-        return Err(WeightsError::Shape {
-            name: name.into(),
-            expected: expected.to_vec(),
-            found: found.to_vec(),
-        });
+        return Err(WeightsError::Shape { name: name.into(), expected: expected.to_vec(), found: found.to_vec() });
     }
     Ok(())
 }
 
 fn check_finite(name: &str, data: &[f32]) -> Result<(), WeightsError> {
     match data.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(WeightsError::NonFinite {
-            name: name.into(),
-            index,
-            value: data[index],
-        }),
+        Some(index) => Err(WeightsError::NonFinite { name: name.into(), index, value: data[index] }),
         None => Ok(()),
     }
 }
 
 fn dtype_error(name: &str, found: Dtype, expected: &str) -> WeightsError {
-    WeightsError::Dtype {
-        name: name.into(),
-        found: format!("{found:?}"),
-        expected: expected.into(),
-    }
+    WeightsError::Dtype { name: name.into(), found: format!("{found:?}"), expected: expected.into() }
 }
 
-fn decode(
-    e: &Expected,
-    view: &TensorView,
-    scale: Option<&TensorView>,
-) -> Result<Vec<f32>, WeightsError> {
+fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result<Vec<f32>, WeightsError> {
     let bytes = view.data();
     let allowed = match e.role {
         Role::Matrix => "I8 (with f16 scales), F16 or F32",
@@ -321,22 +247,12 @@ fn decode(
     if scale.is_some() && view.dtype() != Dtype::I8 {
         return Err(WeightsError::Invalid {
             name: format!("{}{SCALE_SUFFIX}", e.name),
-            reason: format!(
-                "scales are only valid beside an I8 tensor, but `{}` is {:?}",
-                e.name,
-                view.dtype()
-            ),
+            reason: format!("scales are only valid beside an I8 tensor, but `{}` is {:?}", e.name, view.dtype()),
         });
     }
     match view.dtype() {
-        Dtype::F32 => Ok(bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()),
-        Dtype::F16 => Ok(bytes
-            .chunks_exact(2)
-            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect()),
+        Dtype::F32 => Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
+        Dtype::F16 => Ok(bytes.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()),
         Dtype::I8 if e.role == Role::Matrix => {
             let scale_name = format!("{}{SCALE_SUFFIX}", e.name);
             let scale = scale.ok_or_else(|| WeightsError::Missing(vec![scale_name.clone()]))?;
@@ -344,21 +260,11 @@ fn decode(
                 return Err(dtype_error(&scale_name, scale.dtype(), "F16"));
             }
             check_shape(&scale_name, &[e.shape[0]], scale.shape())?;
-            let scales: Vec<f16> = scale
-                .data()
-                .chunks_exact(2)
-                .map(|b| f16::from_le_bytes([b[0], b[1]]))
-                .collect();
-            if let Some(i) = scales
-                .iter()
-                .position(|s| !s.is_finite() || s.to_f32() < 0.0)
-            {
+            let scales: Vec<f16> = scale.data().chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect();
+            if let Some(i) = scales.iter().position(|s| !s.is_finite() || s.to_f32() < 0.0) {
                 return Err(WeightsError::Invalid {
                     name: scale_name,
-                    reason: format!(
-                        "scale {i} is {} (scales must be finite and non-negative)",
-                        scales[i]
-                    ),
+                    reason: format!("scale {i} is {} (scales must be finite and non-negative)", scales[i]),
                 });
             }
             let q: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
@@ -366,4 +272,24 @@ fn decode(
         }
         other => Err(dtype_error(&e.name, other, allowed)),
     }
+}
+
+/// Rewrites only the card in a file's header; tensor bytes stay identical (no re-quantization).
+pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, WeightsError> {
+    ModelFile::read_header(bytes)?;
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("checked")) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len])
+        .map_err(|e| WeightsError::Header(format!("header is not JSON: {e}")))?;
+    let card_json = serde_json::to_string(card).expect("plain data serialises");
+    header["__metadata__"]["card"] = serde_json::Value::String(card_json);
+    let mut text = serde_json::to_vec(&header).expect("JSON value serialises");
+    // Keep the data section 8-byte aligned, as safetensors writers do.
+    while (8 + text.len()) % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub use card::{Curve, Family, Interpolation, ModelCard, Preprocessing, ReferenceCurves, Source};
 pub use error::WeightsError;
-pub use format::{ModelFile, Precision};
+pub use format::{ModelFile, Precision, replace_card};
 
 /// A dequantized tensor in host memory, row-major.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,23 +13,14 @@ pub fn quantize_rows(data: &[f32], rows: usize) -> (Vec<i8>, Vec<f16>) {
         let scale = f16::from_f32(max / 127.0);
         let s = scale.to_f32();
         scales.push(scale);
-        q.extend(row.iter().map(|v| {
-            if s > 0.0 {
-                (v / s).round().clamp(-127.0, 127.0) as i8
-            } else {
-                0
-            }
-        }));
+        q.extend(row.iter().map(|v| if s > 0.0 { (v / s).round().clamp(-127.0, 127.0) as i8 } else { 0 }));
     }
     (q, scales)
 }
 
 pub fn dequantize_rows(q: &[i8], scales: &[f16]) -> Vec<f32> {
     let cols = q.len() / scales.len().max(1);
-    q.chunks(cols.max(1))
-        .zip(scales)
-        .flat_map(|(row, s)| row.iter().map(move |&v| v as f32 * s.to_f32()))
-        .collect()
+    q.chunks(cols.max(1)).zip(scales).flat_map(|(row, s)| row.iter().map(move |&v| v as f32 * s.to_f32())).collect()
 }
 
 #[cfg(test)]
@@ -38,9 +29,7 @@ mod tests {
 
     #[test]
     fn round_trip_error_is_within_half_a_step() {
-        let data: Vec<f32> = (0..64)
-            .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.013)
-            .collect();
+        let data: Vec<f32> = (0..64).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.013).collect();
         let (q, s) = quantize_rows(&data, 4);
         let back = dequantize_rows(&q, &s);
         for (row, chunk) in data.chunks(16).enumerate() {

@@ -26,20 +26,10 @@ pub const SCALE_SUFFIX: &str = "_scale";
 
 /// Every tensor the config needs, in canonical (timm) names.
 pub fn expected_tensors(config: &VitConfig) -> Vec<Expected> {
-    let (c, p, h, m) = (
-        config.width,
-        config.patch_size,
-        config.heads,
-        config.mlp_hidden,
-    );
+    let (c, p, h, m) = (config.width, config.patch_size, config.heads, config.mlp_hidden);
     let mut out = Vec::new();
-    let mut push =
-        |name: String, shape: Vec<usize>, role: Role| out.push(Expected { name, shape, role });
-    push(
-        "patch_embed.proj.weight".into(),
-        vec![c, config.in_channels, p, p],
-        Role::Matrix,
-    );
+    let mut push = |name: String, shape: Vec<usize>, role: Role| out.push(Expected { name, shape, role });
+    push("patch_embed.proj.weight".into(), vec![c, config.in_channels, p, p], Role::Matrix);
     push("patch_embed.proj.bias".into(), vec![c], Role::Small);
     if config.cls_token {
         push("cls_token".into(), vec![1, 1, c], Role::Table);
@@ -49,11 +39,7 @@ pub fn expected_tensors(config: &VitConfig) -> Vec<Expected> {
     }
     let rel_rows = VitConfig::relative_table_rows(config.grid());
     if config.relative_position == RelativePosition::Shared {
-        push(
-            "rel_pos_bias.relative_position_bias_table".into(),
-            vec![rel_rows, h],
-            Role::Small,
-        );
+        push("rel_pos_bias.relative_position_bias_table".into(), vec![rel_rows, h], Role::Small);
     }
     for i in 0..config.depth {
         let b = format!("blocks.{i}");
@@ -69,11 +55,7 @@ pub fn expected_tensors(config: &VitConfig) -> Vec<Expected> {
             QkvBias::None => {}
         }
         if config.relative_position == RelativePosition::PerBlock {
-            push(
-                format!("{b}.attn.relative_position_bias_table"),
-                vec![rel_rows, h],
-                Role::Small,
-            );
+            push(format!("{b}.attn.relative_position_bias_table"), vec![rel_rows, h], Role::Small);
         }
         push(format!("{b}.attn.proj.weight"), vec![c, c], Role::Matrix);
         push(format!("{b}.attn.proj.bias"), vec![c], Role::Small);

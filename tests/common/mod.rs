@@ -39,18 +39,11 @@ pub fn checkpoint_path(layout: &str) -> PathBuf {
 pub fn convert_fixture(layout: &str) -> ModelFile {
     let options = ConvertOptions {
         layout: None,
-        overrides: Overrides {
-            heads: Some(meta(layout).heads),
-            image_size: None,
-        },
+        overrides: Overrides { heads: Some(meta(layout).heads), image_size: None },
         name: None,
     };
-    let model =
-        convert(&checkpoint_path(layout), &options).unwrap_or_else(|e| panic!("{layout}: {e}"));
-    assert_eq!(
-        model.card.source.layout,
-        Layout::parse(layout).unwrap().unwrap().name()
-    );
+    let model = convert(&checkpoint_path(layout), &options).unwrap_or_else(|e| panic!("{layout}: {e}"));
+    assert_eq!(model.card.source.layout, Layout::parse(layout).unwrap().unwrap().name());
     model
 }
 
@@ -65,11 +58,7 @@ impl Reference {
         let tensors = st
             .iter()
             .map(|(name, view)| {
-                let data = view
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-                    .collect();
+                let data = view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
                 (name.to_string(), (view.shape().to_vec(), data))
             })
             .collect();
@@ -77,9 +66,7 @@ impl Reference {
     }
 
     pub fn get(&self, name: &str) -> &(Vec<usize>, Vec<f32>) {
-        self.tensors
-            .get(name)
-            .unwrap_or_else(|| panic!("reference lacks {name}"))
+        self.tensors.get(name).unwrap_or_else(|| panic!("reference lacks {name}"))
     }
 
     pub fn values(&self, name: &str) -> &[f32] {
@@ -88,10 +75,7 @@ impl Reference {
 
     pub fn tensor4(&self, name: &str, device: &Device) -> Tensor<4> {
         let (shape, data) = self.get(name);
-        Tensor::from_data(
-            TensorData::new(data.clone(), [shape[0], shape[1], shape[2], shape[3]]),
-            device,
-        )
+        Tensor::from_data(TensorData::new(data.clone(), [shape[0], shape[1], shape[2], shape[3]]), device)
     }
 }
 
@@ -101,10 +85,7 @@ pub fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[track_caller]

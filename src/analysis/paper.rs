@@ -1,0 +1,46 @@
+//! Published curves from Park et al. (ICLR 2023), for charts. Source: shared/reference/paper.md
+//! (MoCo v3 ViT-B/16 official notebook on 59 Imagenette-160 val images at 224 px; ΔlogA from Fig. 9).
+
+/// A published per-layer curve and what it is.
+pub struct PaperCurve {
+    pub metric: &'static str,
+    pub model: &'static str,
+    /// `true` when index 0 is depth 0 (the embedding), as for ΔlogA.
+    pub starts_at_embedding: bool,
+    pub values: &'static [f32],
+}
+
+pub const CURVES: &[PaperCurve] = &[
+    PaperCurve {
+        metric: "attention_distance",
+        model: "MoCo v3 ViT-B/16 (paper)",
+        starts_at_embedding: false,
+        values: &[110.5, 89.2, 73.3, 69.5, 72.9, 81.4, 88.2, 79.9, 95.7, 101.2, 109.7, 113.6],
+    },
+    PaperCurve {
+        metric: "nmi",
+        model: "MoCo v3 ViT-B/16 (paper)",
+        starts_at_embedding: false,
+        values: &[0.063, 0.120, 0.321, 0.295, 0.238, 0.181, 0.145, 0.171, 0.094, 0.076, 0.030, 0.008],
+    },
+    PaperCurve {
+        metric: "delta_log_amplitude",
+        model: "MoCo v3 ViT-B/16 (paper)",
+        starts_at_embedding: true,
+        values: &[
+            -2.905, -3.180, -3.140, -3.075, -2.952, -2.810, -2.665, -2.554, -2.463, -2.404, -2.389, -2.401, -2.508,
+        ],
+    },
+    PaperCurve {
+        metric: "delta_log_amplitude",
+        model: "SimMIM ViT-B/16 (paper)",
+        starts_at_embedding: true,
+        values: &[
+            -1.999, -2.049, -2.245, -2.184, -2.133, -2.122, -2.091, -2.064, -2.038, -2.057, -2.128, -2.116, -2.308,
+        ],
+    },
+];
+
+pub fn curves_for(metric: &str) -> impl Iterator<Item = &'static PaperCurve> + '_ {
+    CURVES.iter().filter(move |c| c.metric == metric)
+}

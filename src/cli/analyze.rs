@@ -1,0 +1,301 @@
+//! `vitscope analyze`: per-layer curves (with per-head values) of several models over a folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::charts::{Series, line_chart};
+use super::{Backend, device, load_model};
+use crate::analysis::{LayerMetrics, paper};
+use crate::pipeline::LoadedModel;
+use crate::weights::{Curve, ReferenceCurves, replace_card};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Comma-separated vitscope model files.
+    #[arg(long, value_delimiter = ',', required = true)]
+    models: Vec<PathBuf>,
+    /// A folder of images (JPEG, PNG, WebP, GIF, BMP).
+    #[arg(long)]
+    images: PathBuf,
+    /// The JSON report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write one CSV per model into this folder.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also write one SVG chart per metric into this folder.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Draw the paper's published curves in the SVG charts.
+    #[arg(long)]
+    paper: bool,
+    /// Store the curves in each model file's card as its reference curves.
+    #[arg(long)]
+    into_card: bool,
+    /// Dataset name recorded with --into-card (default: the folder's name).
+    #[arg(long)]
+    dataset: Option<String>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: Backend,
+    /// Run every model at this input size instead of its card's.
+    #[arg(long)]
+    image_size: Option<usize>,
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Use at most this many images (sorted by name).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    file: String,
+    error: String,
+}
+
+#[derive(Serialize)]
+struct ModelReport {
+    name: String,
+    file: String,
+    family: String,
+    image_size: usize,
+    grid: usize,
+    patch_size: usize,
+    depth: usize,
+    heads: usize,
+    /// Per-layer means with per-head values; ΔlogA at the headline bin per depth 0..=L.
+    curves: BTreeMap<String, Curve>,
+    headline_bin: usize,
+    /// `[depth][k]`, the whole half diagonal.
+    delta_log_amplitude_full: Vec<Vec<f32>>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    tool: String,
+    images: Vec<String>,
+    skipped: Vec<Skipped>,
+    models: Vec<ModelReport>,
+}
+
+const EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "jfif"];
+
+fn list_images(dir: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect();
+    files.sort();
+    files.truncate(limit.unwrap_or(usize::MAX));
+    if files.is_empty() {
+        return Err(format!("{}: no images (JPEG, PNG, WebP, GIF or BMP) found", dir.display()));
+    }
+    Ok(files)
+}
+
+fn progress(len: usize, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>24} [{bar:32}] {pos}/{len} images, {elapsed} ({eta} left)")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let files = list_images(&args.images, args.limit)?;
+    let mut images = Vec::new();
+    let mut skipped = Vec::new();
+    let bar = progress(files.len(), "decoding");
+    for path in &files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let decoded = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::image::decode(&b).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(img) => images.push((name, img)),
+            Err(error) => {
+                bar.suspend(|| eprintln!("warning: skipping {}: {error}", path.display()));
+                skipped.push(Skipped { file: name, error });
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if images.is_empty() {
+        return Err("none of the images could be decoded".into());
+    }
+
+    let device = device(args.device)?;
+    let mut reports = Vec::new();
+    for model_path in &args.models {
+        let file = load_model(model_path)?;
+        let model =
+            LoadedModel::new(file, args.image_size, &device).map_err(|e| format!("{}: {e}", model_path.display()))?;
+        let bar = progress(images.len(), &model.file.card.name);
+        let mut per_image = Vec::with_capacity(images.len());
+        for chunk in images.chunks(args.batch.max(1)) {
+            let prepared: Vec<_> = chunk.iter().map(|(_, img)| model.prepare(img)).collect();
+            let refs: Vec<_> = prepared.iter().collect();
+            per_image.extend(pollster::block_on(model.layer_metrics(&refs)).map_err(|e| e.to_string())?);
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        let mean = LayerMetrics::mean_of(&per_image);
+        let grid = model.vit.grid();
+        let c = &model.file.config;
+        reports.push(ModelReport {
+            name: model.file.card.name.clone(),
+            file: model_path.display().to_string(),
+            family: model.file.card.family.label().into(),
+            image_size: model.vit.image_size(),
+            grid,
+            patch_size: c.patch_size,
+            depth: c.depth,
+            heads: c.heads,
+            curves: mean.curves(grid),
+            headline_bin: crate::analysis::fourier::headline_bin(grid),
+            delta_log_amplitude_full: mean.delta_log_amplitude.clone(),
+        });
+        eprintln!("{}: {} images analysed", model.file.card.name, per_image.len());
+        if args.into_card {
+            store_in_card(model_path, &args, images.len(), model.vit.image_size(), mean.curves(grid))?;
+        }
+    }
+
+    let report = Report {
+        tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
+        images: images.iter().map(|(n, _)| n.clone()).collect(),
+        skipped,
+        models: reports,
+    };
+    let json = serde_json::to_string_pretty(&report).expect("plain data serialises");
+    std::fs::write(&args.out, json).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    if let Some(dir) = &args.csv {
+        write_csv(dir, &report)?;
+    }
+    if let Some(dir) = &args.svg {
+        write_svg(dir, &report, args.paper)?;
+    }
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn store_in_card(
+    path: &Path,
+    args: &Args,
+    images: usize,
+    image_size: usize,
+    curves: BTreeMap<String, Curve>,
+) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (_, mut card, _) = crate::weights::ModelFile::read_header(&bytes).map_err(|e| e.to_string())?;
+    let dataset = args.dataset.clone().unwrap_or_else(|| {
+        args.images
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default()
+    });
+    card.reference_curves = Some(ReferenceCurves { dataset, images, image_size, curves });
+    let updated = replace_card(&bytes, &card).map_err(|e| e.to_string())?;
+    std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("{}: reference curves stored in the card", path.display());
+    Ok(())
+}
+
+fn file_stem(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// One CSV per model: `metric,layer,index,value` (index = head or frequency bin; empty for means).
+fn write_csv(dir: &Path, report: &Report) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for m in &report.models {
+        let mut out = String::from("metric,layer,index,value\n");
+        for (metric, curve) in &m.curves {
+            for (layer, v) in curve.mean.iter().enumerate() {
+                out += &format!("{metric},{},,{v}\n", layer_number(metric, layer));
+            }
+            for (layer, heads) in curve.per_head.iter().enumerate() {
+                for (h, v) in heads.iter().enumerate() {
+                    out += &format!("{metric},{},{h},{v}\n", layer + 1);
+                }
+            }
+        }
+        for (depth, bins) in m.delta_log_amplitude_full.iter().enumerate() {
+            for (k, v) in bins.iter().enumerate() {
+                out += &format!("delta_log_amplitude_bin,{depth},{k},{v}\n");
+            }
+        }
+        let path = dir.join(format!("{}.csv", file_stem(&m.name)));
+        std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Depth-indexed metrics (streams) start at 0 = embedding; attention metrics at layer 1.
+fn starts_at_embedding(metric: &str) -> bool {
+    matches!(metric, "delta_log_amplitude" | "token_similarity")
+}
+
+fn layer_number(metric: &str, index: usize) -> usize {
+    if starts_at_embedding(metric) { index } else { index + 1 }
+}
+
+const TITLES: [(&str, &str, &str); 5] = [
+    ("attention_distance", "Mean attention distance", "pixels"),
+    ("nmi", "NMI of attention (low = collapse)", "NMI"),
+    ("delta_log_amplitude", "Fourier ΔlogA at the highest bin", "ΔlogA"),
+    ("token_similarity", "Cosine similarity between tokens", "cosine"),
+    ("head_similarity", "Cosine similarity between heads", "cosine"),
+];
+
+fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (metric, title, unit) in TITLES {
+        let mut series: Vec<Series> = report
+            .models
+            .iter()
+            .filter_map(|m| {
+                let curve = m.curves.get(metric)?;
+                let x = |i: usize| layer_number(metric, i) as f64;
+                Some(Series {
+                    label: format!("{} ({})", m.name, m.family),
+                    line: curve.mean.iter().enumerate().map(|(i, &v)| (x(i), v as f64)).collect(),
+                    dots: curve
+                        .per_head
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, heads)| heads.iter().map(move |&v| (x(i), v as f64)))
+                        .collect(),
+                    dashed: false,
+                })
+            })
+            .collect();
+        if with_paper {
+            for p in paper::curves_for(metric) {
+                let offset = usize::from(!p.starts_at_embedding);
+                series.push(Series {
+                    label: p.model.to_string(),
+                    line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
+                    dots: Vec::new(),
+                    dashed: true,
+                });
+            }
+        }
+        let x_label = if starts_at_embedding(metric) { "depth (0 = embedding)" } else { "layer" };
+        line_chart(&dir.join(format!("{metric}.svg")), title, x_label, unit, &series)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+use std::path::PathBuf;
+
+use crate::convert::{ConvertOptions, Layout, Overrides, convert};
+use crate::weights::Precision;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The checkpoint: `.pth`, `.pth.tar` or `.safetensors`.
+    input: PathBuf,
+    /// auto, mocov3, simmim, mae, dino, dino-full, beit or timm.
+    #[arg(long, default_value = "auto")]
+    layout: String,
+    #[arg(long)]
+    out: PathBuf,
+    /// int8 (per-channel, ~¼ of f32), f16 or f32.
+    #[arg(long, default_value = "int8")]
+    precision: Precision,
+    /// Attention heads, when the checkpoint's shapes cannot tell (no relative bias table).
+    #[arg(long)]
+    heads: Option<usize>,
+    /// Input size, when the checkpoint has no position table to tell it.
+    #[arg(long)]
+    image_size: Option<usize>,
+    /// The name shown in the explorer (default: the file name).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let options = ConvertOptions {
+        layout: Layout::parse(&args.layout)?,
+        overrides: Overrides { heads: args.heads, image_size: args.image_size },
+        name: args.name,
+    };
+    let model = convert(&args.input, &options).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    let bytes = model.to_bytes(args.precision).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let c = &model.config;
+    println!(
+        "{} ({} layout) → {}: ViT {}×{} px/{}, width {}, depth {}, heads {}, {} ({:.1} MB)",
+        args.input.display(),
+        model.card.source.layout,
+        args.out.display(),
+        c.image_size,
+        c.image_size,
+        c.patch_size,
+        c.width,
+        c.depth,
+        c.heads,
+        args.precision,
+        bytes.len() as f64 / 1e6
+    );
+    Ok(())
+}
