@@ -100,3 +100,44 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     dot / (na * nb)
 }
+
+/// A model with deterministic pseudo-random weights (timm-like scales) for size and fidelity tests.
+pub fn random_model(config: vitscope::model::VitConfig, seed: u64) -> ModelFile {
+    use vitscope::weights::{
+        HostTensor, HostWeights,
+        schema::{Role, expected_tensors},
+    };
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut normal = move || {
+        // Sum of uniforms ≈ normal; plenty for weights.
+        (0..4)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .sum::<f32>()
+            * 1.7
+    };
+    let mut weights = HostWeights::new();
+    for e in expected_tensors(&config) {
+        let n: usize = e.shape.iter().product();
+        let fan_in = if e.shape.len() >= 2 { e.shape[1..].iter().product::<usize>() } else { 1 };
+        let data: Vec<f32> = (0..n)
+            .map(|_| match e.role {
+                Role::Matrix => normal() / (fan_in as f32).sqrt(),
+                Role::Table => 0.5 * normal(),
+                Role::Small
+                    if e.name.ends_with("norm1.weight")
+                        || e.name.ends_with("norm2.weight")
+                        || e.name == "norm.weight" =>
+                {
+                    1.0 + 0.1 * normal()
+                }
+                Role::Small => 0.1 * normal(),
+            })
+            .collect();
+        weights.insert(e.name, HostTensor::new(e.shape, data));
+    }
+    let card = convert_fixture("mae").card;
+    ModelFile { config, card, weights, precision: vitscope::weights::Precision::F32 }
+}
