@@ -49,5 +49,5 @@ pub fn delta_log_amplitude(log_amplitude: Tensor<2>) -> Tensor<2> {
 
 /// The bin the paper plots: the highest below Nyquist (⌊G/2⌋ for odd G, G/2 − 1 for even G).
 pub fn headline_bin(grid: usize) -> usize {
-    if grid % 2 == 0 { grid / 2 - 1 } else { grid / 2 }
+    if grid.is_multiple_of(2) { grid / 2 - 1 } else { grid / 2 }
 }

@@ -10,6 +10,8 @@ pub struct PaperCurve {
     pub values: &'static [f32],
 }
 
+// −3.140 is a measured value that merely resembles π.
+#[allow(clippy::approx_constant)]
 pub const CURVES: &[PaperCurve] = &[
     PaperCurve {
         metric: "attention_distance",

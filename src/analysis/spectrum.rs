@@ -62,8 +62,8 @@ impl Spectrum {
                 (0..self.tokens).map(|i| self.vectors[(i, j)] * (scale * self.eigenvalues[j]).sqrt()).collect();
             let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
             let range = (hi - lo).max(1e-12);
-            for (i, v) in values.iter().enumerate() {
-                rgb[i][j] = ((v - lo) / range) as f32;
+            for (pixel, v) in rgb.iter_mut().zip(&values) {
+                pixel[j] = ((v - lo) / range) as f32;
             }
         }
         rgb

@@ -43,7 +43,15 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         .y_label_area_size(60)
         .build_cartesian_2d(x0 - 0.3..x1 + 0.3, y0 - pad..y1 + pad)
         .map_err(|e| draw(&e))?;
-    chart.configure_mesh().x_desc(x_label).y_desc(y_label).light_line_style(WHITE).draw().map_err(|e| draw(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_labels((x1 - x0) as usize + 1)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| draw(&e))?;
     for (i, s) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let style = ShapeStyle { color: color.to_rgba(), filled: false, stroke_width: 2 };

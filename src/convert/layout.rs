@@ -289,7 +289,7 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         Some(g)
     } else if let Some(t) = rel_table {
         let side = ((t[0].saturating_sub(3)) as f64).sqrt().round() as usize;
-        if side * side + 3 != t[0] || side % 2 == 0 {
+        if side * side + 3 != t[0] || side.is_multiple_of(2) {
             return Err(format!("relative position table has {} rows, not (2G−1)² + 3", t[0]));
         }
         Some(side.div_ceil(2))

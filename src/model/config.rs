@@ -157,10 +157,10 @@ impl VitConfig {
                 return Err(format!("{name} = {value} exceeds the supported maximum {max}"));
             }
         }
-        if self.image_size % self.patch_size != 0 {
+        if !self.image_size.is_multiple_of(self.patch_size) {
             return Err(format!("image_size {} is not a multiple of patch_size {}", self.image_size, self.patch_size));
         }
-        if self.width % self.heads != 0 {
+        if !self.width.is_multiple_of(self.heads) {
             return Err(format!("width {} is not divisible by heads {}", self.width, self.heads));
         }
         if self.relative_position != RelativePosition::None && !self.cls_token {

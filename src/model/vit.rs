@@ -217,7 +217,7 @@ impl Vit {
     ) -> Result<Self, ModelError> {
         let image_size = image_size.unwrap_or(config.image_size);
         let p = config.patch_size;
-        if image_size % p != 0 || image_size < p {
+        if !image_size.is_multiple_of(p) || image_size < p {
             return Err(ModelError::Resolution {
                 requested: image_size,
                 reason: format!("it must be a positive multiple of the patch size {p}"),

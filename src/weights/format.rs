@@ -284,7 +284,7 @@ pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, WeightsEr
     header["__metadata__"]["card"] = serde_json::Value::String(card_json);
     let mut text = serde_json::to_vec(&header).expect("JSON value serialises");
     // Keep the data section 8-byte aligned, as safetensors writers do.
-    while (8 + text.len()) % 8 != 0 {
+    while !(8 + text.len()).is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
