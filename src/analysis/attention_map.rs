@@ -12,6 +12,12 @@ pub enum Query {
     Patch(usize),
 }
 
+/// The patch-to-patch block of the attention, prefix rows/columns removed, not renormalised.
+pub fn patch_block(attention: &Tensor<4>, prefix: usize) -> Tensor<4> {
+    let [_, _, t, _] = attention.dims();
+    attention.clone().narrow(2, prefix, t - prefix).narrow(3, prefix, t - prefix)
+}
+
 /// Patch-to-patch attention with prefix rows/columns removed and rows renormalised, `[B, H, N, N]`.
 pub fn patch_attention(attention: &Tensor<4>, prefix: usize, epsilon: f32) -> Tensor<4> {
     let [_, _, t, _] = attention.dims();

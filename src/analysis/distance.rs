@@ -5,7 +5,7 @@
 use burn::Tensor;
 use burn::tensor::{Device, TensorData};
 
-use super::attention_map::patch_attention;
+use super::attention_map::patch_block;
 
 /// Pixel distance between every pair of patches of a G×G grid, `[N, N]`.
 pub fn distance_matrix(grid: usize, patch_size: usize, device: &Device) -> Tensor<2> {
@@ -23,7 +23,14 @@ pub fn distance_matrix(grid: usize, patch_size: usize, device: &Device) -> Tenso
 
 /// `[B, H]` mean attention distance in pixels.
 pub fn attention_distance(attention: &Tensor<4>, distances: &Tensor<2>, prefix: usize) -> Tensor<2> {
-    let a = patch_attention(attention, prefix, 1e-32);
-    let [b, h, _, _] = a.dims();
-    (a * distances.clone().unsqueeze::<4>()).sum_dim(3).mean_dim(2).reshape([b, h])
+    let patch = patch_block(attention, prefix);
+    let row_sums = patch.clone().sum_dim(3);
+    attention_distance_from(patch, row_sums, distances)
+}
+
+/// The same from the un-normalised patch block and its row sums, dividing per row instead of per
+/// element. The official 1e-32 is below f32 resolution next to row sums near 1, so it is omitted.
+pub fn attention_distance_from(patch: Tensor<4>, row_sums: Tensor<4>, distances: &Tensor<2>) -> Tensor<2> {
+    let [b, h, _, _] = patch.dims();
+    ((patch * distances.clone().unsqueeze::<4>()).sum_dim(3) / row_sums).mean_dim(2).reshape([b, h])
 }

@@ -6,7 +6,7 @@ use burn::Tensor;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::attention_map::patch_attention;
+use super::attention_map::patch_block;
 use super::{distance, fourier, nmi, similarity};
 use crate::model::VitOutput;
 use crate::weights::Curve;
@@ -79,9 +79,12 @@ impl LayerMetrics {
         };
         for block in &output.blocks {
             let a = block.attention.as_ref().ok_or(AnalysisError::NotCaptured("attention"))?;
-            push(distance::attention_distance(a, &ctx.distances, ctx.prefix));
-            push(nmi::nmi(a, ctx.prefix));
-            let heads = similarity::head_similarity(&patch_attention(a, ctx.prefix, 0.0));
+            // One patch block and one set of row sums serve all three attention metrics.
+            let patch = patch_block(a, ctx.prefix);
+            let row_sums = patch.clone().sum_dim(3);
+            push(distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances));
+            push(nmi::nmi_from(patch.clone(), row_sums.clone()));
+            let heads = similarity::head_similarity(&(patch / row_sums));
             push(similarity::mean_off_diagonal(heads).unsqueeze_dim(1));
         }
         for d in 0..=depth {

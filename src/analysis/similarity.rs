@@ -42,10 +42,14 @@ pub fn mean_off_diagonal(matrices: Tensor<3>) -> Tensor<1> {
 }
 
 /// `[B, H, H]` cosine similarity between heads' patch-to-patch maps `[B, H, N, N]`.
+/// The Gram matrix is normalised by its diagonal, so the N²-sized maps are touched only once.
 pub fn head_similarity(patch_attention: &Tensor<4>) -> Tensor<3> {
     let [b, h, n, _] = patch_attention.dims();
-    let flat = unit(patch_attention.clone().reshape([b, h, n * n]));
-    flat.clone().matmul(flat.swap_dims(1, 2))
+    let flat = patch_attention.clone().reshape([b, h, n * n]);
+    let gram = flat.clone().matmul(flat.swap_dims(1, 2));
+    let eye = Tensor::<2>::eye(h, &gram.device()).unsqueeze::<3>();
+    let norms = (gram.clone() * eye).sum_dim(2).sqrt().clamp_min(EPS); // [B, H, 1]
+    gram / norms.clone() / norms.swap_dims(1, 2)
 }
 
 /// `[B, X, X]` cosine similarity between rows of `[B, X, F]` (layers' maps, or depths of one token).

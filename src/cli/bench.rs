@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{Backend, device, load_model};
+use crate::model::Capture;
 use crate::pipeline::LoadedModel;
 
 #[derive(clap::Args)]
@@ -35,15 +36,24 @@ pub fn run(args: Args) -> Result<(), String> {
         }),
     };
     let prepared = model.prepare(&image);
-    let mut times = Vec::with_capacity(args.runs);
-    for i in 0..args.warmup + args.runs {
-        let start = Instant::now();
-        pollster::block_on(model.layer_metrics(&[&prepared])).map_err(|e| e.to_string())?;
-        if i >= args.warmup {
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+    let time = |step: &dyn Fn() -> Result<(), String>| -> Result<Vec<f64>, String> {
+        let mut times = Vec::with_capacity(args.runs);
+        for i in 0..args.warmup + args.runs {
+            let start = Instant::now();
+            step()?;
+            if i >= args.warmup {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
         }
-    }
-    times.sort_by(f64::total_cmp);
+        times.sort_by(f64::total_cmp);
+        Ok(times)
+    };
+    let forward = time(&|| {
+        let out = model.forward(&[&prepared], Capture { attention: false, streams: false, final_tokens: true });
+        pollster::block_on(crate::analysis::read(out.final_tokens.expect("captured"))).map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    let times = time(&|| pollster::block_on(model.layer_metrics(&[&prepared])).map(drop).map_err(|e| e.to_string()))?;
     let median = times[times.len() / 2];
     println!(
         "{}",
@@ -54,6 +64,7 @@ pub fn run(args: Args) -> Result<(), String> {
             "image_size": model.image_size(),
             "runs": args.runs,
             "median_ms": median,
+            "forward_only_median_ms": forward[forward.len() / 2],
             "min_ms": times[0],
         })
     );
