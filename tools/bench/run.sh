@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Forward + all per-layer metrics per image: vitscope (CPU, and wgpu where an adapter exists) beside
+# PyTorch CPU eager, same weights, same image, same thread count. Prints a Markdown table of ratios.
+#
+#   bash tools/bench/run.sh [THREADS] > /tmp/bench.md
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+threads=${1:-$(nproc)}
+work=$(mktemp -d)
+image=www/gallery/skimage_chelsea.jpg
+py=${PYTHON:-.venv/bin/python}
+[ -x "$py" ] || { python3 -m venv .venv && .venv/bin/pip install -q -r tools/requirements.txt; py=.venv/bin/python; }
+cargo build --release --quiet
+bin=target/release/vitscope
+export RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+
+
+echo "| model | precision | vitscope CPU ms (forward only) | PyTorch CPU ms | vitscope / PyTorch | vitscope wgpu ms |"
+echo "|---|---|---|---|---|---|"
+for arch in ti8_112 s16_224 b16_224; do
+  for precision in f32 int8; do
+    ckpt=$work/$arch.pth.tar
+    torch_json=$("$py" tools/bench/torch_peer.py --arch "$arch" --precision "$precision" --threads "$threads" \
+      --image "$image" --checkpoint "$ckpt")
+    model=$work/${arch}_$precision.safetensors
+    "$bin" convert "$ckpt" --out "$model" --precision "$precision" --name "$arch" >/dev/null
+    ours=$("$bin" bench --model "$model" --image "$image")
+    gpu=$("$bin" bench --model "$model" --image "$image" --device wgpu --runs 3 --warmup 1 2>/dev/null || echo '{}')
+    "$py" - "$arch" "$precision" "$torch_json" "$ours" "$gpu" <<'PY'
+import json, sys
+arch, precision, torch_json, ours, gpu = sys.argv[1:]
+t, o, g = json.loads(torch_json), json.loads(ours), json.loads(gpu)
+wgpu = f"{g['median_ms']:.1f}" if "median_ms" in g else "no adapter"
+print(f"| {arch} | {precision} | {o['median_ms']:.1f} ({o['forward_only_median_ms']:.1f}) | "
+      f"{t['median_ms']:.1f} | **{o['median_ms'] / t['median_ms']:.2f}×** | {wgpu} |")
+PY
+  done
+done
+rm -rf "$work"
