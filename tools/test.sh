@@ -7,9 +7,21 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# A wgpu adapter for the backend tests: Mesa's lavapipe (Vulkan on the CPU) where no GPU exists.
+if ! ldconfig -p | grep -q libvulkan.so.1 || [ ! -d /usr/share/vulkan/icd.d ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    echo "note: install mesa-vulkan-drivers (or have a GPU) for the wgpu backend test" >&2
+  fi
+fi
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 # The core must build for the browser too.
 cargo clippy --locked --lib --target wasm32-unknown-unknown -- -D warnings
-cargo test --locked
+log=$(mktemp)
+cargo test --locked 2>&1 | tee "$log"
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"

@@ -64,7 +64,12 @@ pub fn device(backend: Backend) -> Result<Device, String> {
     match backend {
         Backend::Cpu => Ok(Device::flex()),
         Backend::Wgpu => {
-            Device::wgpu_options().init().map_err(|e| format!("no usable WebGPU/wgpu adapter ({e}); use --device cpu"))
+            let (device, setup) = Device::wgpu_options()
+                .init_with_setup()
+                .map_err(|e| format!("no usable WebGPU/wgpu adapter ({e}); use --device cpu"))?;
+            let info = setup.adapter.get_info();
+            eprintln!("wgpu adapter: {} ({:?}, {:?})", info.name, info.backend, info.device_type);
+            Ok(device)
         }
     }
 }
