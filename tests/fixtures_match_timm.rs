@@ -51,7 +51,7 @@ fn check_layout(layout: &str) {
         "attention distance (px)",
         &flat(&|m| nested(&m.attention_distance)),
         reference.values("metrics.attention_distance"),
-        1e-3,
+        TOL,
     );
     assert_close("nmi", &flat(&|m| nested(&m.nmi)), reference.values("metrics.nmi"), TOL);
     assert_close(
@@ -109,8 +109,8 @@ fn check_layout(layout: &str) {
         c.extend(s.pca_rgb().into_iter().flatten());
         (l, c)
     });
-    assert_close("log singular values", &logs, reference.values("spectrum.log_singular_values"), 1e-3);
-    assert_close("PCA RGB", &rgbs, reference.values("spectrum.pca_rgb"), 1e-3);
+    assert_close("log singular values", &logs, reference.values("spectrum.log_singular_values"), TOL);
+    assert_close("PCA RGB", &rgbs, reference.values("spectrum.pca_rgb"), TOL);
 }
 
 macro_rules! layout_tests {

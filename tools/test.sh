@@ -23,5 +23,14 @@ cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --lib --target wasm32-unknown-unknown -- -D warnings
 log=$(mktemp)
 cargo test --locked 2>&1 | tee "$log"
-# One closing line for the whole suite, summed over every test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
+
+# The training code (tools/train): CPU tests on a tiny subset of ../shared/data. They also convert
+# the exported checkpoints with the CLI that cargo test just built.
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements.txt
+(cd tools/train && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite: every cargo test binary and pytest.
+awk '/^test result:/ { p += $4; f += $6 }
+     / passed/ && /^[0-9]+ passed|, [0-9]+ passed/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"
