@@ -86,6 +86,36 @@ fn convert_info_and_analyze_end_to_end() {
 }
 
 #[test]
+fn card_fields_can_be_overridden_on_conversion() {
+    let dir = temp_dir("card");
+    let card = dir.join("card.json");
+    std::fs::write(&card, r#"{"family": "hybrid", "notes": "trained by vitscope", "license": "MIT"}"#).unwrap();
+    let out = dir.join("h.safetensors");
+    let o = vitscope(&[
+        "convert",
+        checkpoint_path("simmim").to_str().unwrap(),
+        "--card",
+        card.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let info = String::from_utf8_lossy(&vitscope(&["info", out.to_str().unwrap()]).stdout).into_owned();
+    assert!(info.contains("[hybrid]") && info.contains("trained by vitscope") && info.contains("MIT"), "{info}");
+    std::fs::write(&card, r#"{"family": "alien"}"#).unwrap();
+    let o = vitscope(&[
+        "convert",
+        checkpoint_path("simmim").to_str().unwrap(),
+        "--card",
+        card.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the merged card is invalid"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn bad_inputs_exit_nonzero_with_a_sentence() {
     let dir = temp_dir("bad");
     let o = vitscope(&["info", fixtures().join("images/plain.jpg").to_str().unwrap()]);

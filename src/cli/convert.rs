@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use crate::convert::{ConvertOptions, Layout, Overrides, convert};
-use crate::weights::Precision;
+use crate::weights::{ModelCard, Precision};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,6 +24,10 @@ pub struct Args {
     /// The name shown in the explorer (default: the file name).
     #[arg(long)]
     name: Option<String>,
+    /// A JSON object whose fields replace the card's (family, objective, license, training_data,
+    /// notes, citation, source, preprocessing, …), e.g. for models vitscope trained itself.
+    #[arg(long)]
+    card: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -32,7 +36,11 @@ pub fn run(args: Args) -> Result<(), String> {
         overrides: Overrides { heads: args.heads, image_size: args.image_size },
         name: args.name,
     };
-    let model = convert(&args.input, &options).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    let mut model = convert(&args.input, &options).map_err(|e| format!("{}: {e}", args.input.display()))?;
+    if let Some(path) = &args.card {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        model.card = merge_card(&model.card, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let bytes = model.to_bytes(args.precision).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let c = &model.config;
@@ -51,4 +59,17 @@ pub fn run(args: Args) -> Result<(), String> {
         bytes.len() as f64 / 1e6
     );
     Ok(())
+}
+
+/// Replaces top-level card fields with those of a JSON object, then checks the result is a valid card.
+fn merge_card(card: &ModelCard, overrides: &str) -> Result<ModelCard, String> {
+    let overrides: serde_json::Value = serde_json::from_str(overrides).map_err(|e| format!("not JSON: {e}"))?;
+    let serde_json::Value::Object(fields) = overrides else {
+        return Err("the card overrides must be a JSON object".into());
+    };
+    let mut merged = serde_json::to_value(card).expect("cards serialise");
+    for (key, value) in fields {
+        merged[key] = value;
+    }
+    serde_json::from_value(merged).map_err(|e| format!("the merged card is invalid: {e}"))
 }

@@ -87,6 +87,15 @@ def test_knn_separates_separable_features():
     assert knn_accuracy(bank, labels, bank, 1 - labels, 2, k=2) == 0.0
 
 
+def test_encoder_only_export_keeps_what_convert_needs(tmp_path):
+    out = tmp_path / "m.pth"
+    args = parser().parse_args(["--method", "mocov3", "--out", str(out), "--subset", "20", "--batch", "4",
+                                "--max-steps", "1", "--device", "cpu", "--no-eval", "--encoder-only", *TINY])
+    train(args)
+    keys = torch.load(out, weights_only=False)["state_dict"].keys()
+    assert keys and all(k.startswith("module.base_encoder.") and ".head." not in k for k in keys)
+
+
 def test_momentum_update_moves_toward_online():
     torch.manual_seed(0)
     m = MocoV3(depth=1, embed_dim=32, num_heads=2, proj_hidden=64, dim=16)

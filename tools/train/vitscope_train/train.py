@@ -97,6 +97,12 @@ def train(args) -> dict:
         result["knn_avg"] = knn_accuracy(bank_avg, by, q_avg, qy, len(classes))
     checkpoint = model.state_for_checkpoint()
     checkpoint.update({"epoch": result["epochs"], "vitscope_training": result})
+    if args.encoder_only:
+        # What the explorer needs, small enough for the device's 16 MiB file limit (ViT-Ti in fp16 ≈ 11 MB).
+        checkpoint.pop("contrastive_heads", None)
+        if "state_dict" in checkpoint:
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items()
+                                        if k.startswith("module.base_encoder.") and ".head." not in k}
     if args.half:
         for key in ("state_dict", "model"):
             if key in checkpoint:
@@ -124,6 +130,8 @@ def parser():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--half", action="store_true", help="store the checkpoint in fp16")
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--encoder-only", action="store_true",
+                    help="drop momentum encoder, predictor and projector from the checkpoint")
     return ap
 
 
