@@ -156,3 +156,16 @@ fn double_resolution_matches_reference() {
         assert_close(&format!("{layout} 2× attention"), &read(last), reference.values("x2.blocks.1.attention"), 1e-5);
     }
 }
+
+/// Sizes the model cannot run at are refused with the reason.
+#[test]
+fn impossible_resolutions_are_refused_clearly() {
+    let device = device();
+    let model = convert_fixture("simmim");
+    let err = |size| Vit::new(&model.config, &model.weights, Some(size), &device).unwrap_err().to_string();
+    assert_eq!(err(50), "cannot run at 50 px: it must be a positive multiple of the patch size 8");
+    assert_eq!(err(0), "cannot run at 0 px: it must be a positive multiple of the patch size 8");
+    assert_eq!(err(400), "cannot run at 400 px: more than 4× the trained 48 px is not supported");
+    // Smaller than trained works too (the resampling is anti-aliased).
+    assert_eq!(Vit::new(&model.config, &model.weights, Some(16), &device).unwrap().grid(), 2);
+}
