@@ -69,55 +69,53 @@ fn mean(values: &[f32]) -> f32 {
 
 impl LayerMetrics {
     /// Computes every image's metrics of a batch.
+    ///
+    /// All layers are stacked along the batch axis and measured in one pass (`[L·B, …]`): the metric
+    /// functions work per (image, head), so a layer is just more images, and a few large operations
+    /// cost far less than a dozen small ones per layer.
     pub async fn compute(ctx: &MetricContext, output: &VitOutput) -> Result<Vec<Self>, AnalysisError> {
         let depth = output.blocks.len();
-        let mut parts: Vec<Tensor<2>> = Vec::new();
-        let mut widths = Vec::new();
-        let mut push = |t: Tensor<2>| {
-            widths.push(t.dims()[1]);
-            parts.push(t);
-        };
-        for block in &output.blocks {
-            let a = block.attention.as_ref().ok_or(AnalysisError::NotCaptured("attention"))?;
-            // One patch block and one set of row sums serve all three attention metrics.
-            let patch = patch_block(a, ctx.prefix);
-            let row_sums = patch.clone().sum_dim(3);
-            push(distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances));
-            push(nmi::nmi_from(patch.clone(), row_sums.clone()));
-            let heads = similarity::head_similarity(&(patch / row_sums));
-            push(similarity::mean_off_diagonal(heads).unsqueeze_dim(1));
-        }
-        for d in 0..=depth {
-            let z = output.stream(d).ok_or(AnalysisError::NotCaptured("streams"))?;
-            let log_amplitude = fourier::diagonal_log_amplitude(z, &ctx.basis, ctx.prefix);
-            push(fourier::delta_log_amplitude(log_amplitude));
-            push(similarity::token_similarity(z, ctx.prefix).unsqueeze_dim(1));
-        }
-        let batch = parts[0].dims()[0];
-        let total: usize = widths.iter().sum();
-        let flat = read(Tensor::cat(parts, 1)).await?;
-        let mut out = Vec::with_capacity(batch);
-        for image in flat.chunks(total) {
-            let mut cursor = 0;
-            let mut take = |w: usize| {
-                let s = image[cursor..cursor + w].to_vec();
-                cursor += w;
-                s
-            };
-            let mut m = Self::default();
-            for _ in 0..depth {
-                m.attention_distance.push(take(widths[0]));
-                m.nmi.push(take(widths[1]));
-                m.head_similarity.push(take(1)[0]);
-            }
-            let k = widths[3 * depth];
-            for _ in 0..=depth {
-                m.delta_log_amplitude.push(take(k));
-                m.token_similarity.push(take(1)[0]);
-            }
-            out.push(m);
-        }
-        Ok(out)
+        let attention = output
+            .blocks
+            .iter()
+            .map(|b| b.attention.clone().ok_or(AnalysisError::NotCaptured("attention")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let streams = (0..=depth)
+            .map(|d| output.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let [batch, heads, _, _] = attention[0].dims();
+
+        // One patch block and one set of row sums serve all three attention metrics.
+        let patch = patch_block(&Tensor::cat(attention, 0), ctx.prefix); // [L·B, H, N, N]
+        let row_sums = patch.clone().sum_dim(3);
+        let distance = distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances);
+        let nmi = nmi::nmi_from(patch.clone(), row_sums.clone());
+        let head_sim = similarity::mean_off_diagonal(similarity::head_similarity(&(patch / row_sums)));
+
+        let z = Tensor::cat(streams, 0); // [(L+1)·B, T, C]
+        let dla = fourier::delta_log_amplitude(fourier::diagonal_log_amplitude(&z, &ctx.basis, ctx.prefix));
+        let k = dla.dims()[1];
+        let token_sim = similarity::token_similarity(&z, ctx.prefix);
+
+        let flat = read(Tensor::cat(
+            vec![distance.flatten::<1>(0, 1), nmi.flatten::<1>(0, 1), head_sim, dla.flatten::<1>(0, 1), token_sim],
+            0,
+        ))
+        .await?;
+        // Unpack: each block is layer-major, then image, then head/bin.
+        let (distance, rest) = flat.split_at(depth * batch * heads);
+        let (nmi, rest) = rest.split_at(depth * batch * heads);
+        let (head_sim, rest) = rest.split_at(depth * batch);
+        let (dla, token_sim) = rest.split_at((depth + 1) * batch * k);
+        Ok((0..batch)
+            .map(|b| Self {
+                attention_distance: (0..depth).map(|l| distance[(l * batch + b) * heads..][..heads].to_vec()).collect(),
+                nmi: (0..depth).map(|l| nmi[(l * batch + b) * heads..][..heads].to_vec()).collect(),
+                head_similarity: (0..depth).map(|l| head_sim[l * batch + b]).collect(),
+                delta_log_amplitude: (0..=depth).map(|d| dla[(d * batch + b) * k..][..k].to_vec()).collect(),
+                token_similarity: (0..=depth).map(|d| token_sim[d * batch + b]).collect(),
+            })
+            .collect())
     }
 
     /// Mean over images, element by element (per head, per bin).
