@@ -99,6 +99,19 @@ fn check_layout(layout: &str) {
         TOL,
     );
 
+    assert_close(
+        "layer similarity",
+        &read(similarity::layer_similarity(&attentions, 1)),
+        reference.values("similarity.layers"),
+        TOL,
+    );
+    assert_close(
+        "selected-token similarity",
+        &read(similarity::query_similarity(streams.last().unwrap(), query)),
+        reference.values(&format!("similarity.query{query}")),
+        TOL,
+    );
+
     // Spectrum and PCA colours of the last stream.
     let last = streams.last().unwrap();
     let gram = read(spectrum::centred_gram(last));

@@ -11,6 +11,8 @@
 
 use burn::Tensor;
 
+use super::attention_map::patch_attention;
+
 const EPS: f64 = 1e-12;
 
 fn unit<const D: usize>(x: Tensor<D>) -> Tensor<D> {
@@ -52,9 +54,18 @@ pub fn head_similarity(patch_attention: &Tensor<4>) -> Tensor<3> {
     gram / norms.clone() / norms.swap_dims(1, 2)
 }
 
-/// `[B, X, X]` cosine similarity between rows of `[B, X, F]` (layers' maps, or depths of one token).
-pub fn row_similarity(rows: Tensor<3>) -> Tensor<3> {
-    let u = unit(rows);
+/// `[B, L, L]` cosine similarity between layers' head-mean patch-to-patch maps (attention `[B, H, T, T]`
+/// per layer).
+pub fn layer_similarity(attentions: &[Tensor<4>], prefix: usize) -> Tensor<3> {
+    let maps: Vec<Tensor<3>> = attentions
+        .iter()
+        .map(|a| {
+            let p = patch_attention(a, prefix, 0.0);
+            let [b, _, n, _] = p.dims();
+            p.mean_dim(1).reshape([b, 1, n * n])
+        })
+        .collect();
+    let u = unit(Tensor::cat(maps, 1));
     u.clone().matmul(u.swap_dims(1, 2))
 }
 
