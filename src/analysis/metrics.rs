@@ -27,7 +27,6 @@ pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Analysi
 
 /// Constant tensors the metrics need for one grid, built once per model instance.
 pub struct MetricContext {
-    grid: usize,
     prefix: usize,
     distances: Tensor<2>,
     basis: (Tensor<2>, Tensor<2>),
@@ -36,15 +35,10 @@ pub struct MetricContext {
 impl MetricContext {
     pub fn new(grid: usize, patch_size: usize, prefix: usize, device: &Device) -> Self {
         Self {
-            grid,
             prefix,
             distances: distance::distance_matrix(grid, patch_size, device),
             basis: fourier::diagonal_basis(grid, device),
         }
-    }
-
-    pub fn grid(&self) -> usize {
-        self.grid
     }
 }
 
