@@ -5,6 +5,8 @@
 //! ([`image`]). The same code runs in the native CLI, the tests and the browser (wasm32).
 
 pub mod analysis;
+pub mod app;
+pub mod charts;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod convert;
@@ -12,3 +14,4 @@ pub mod image;
 pub mod model;
 pub mod pipeline;
 pub mod weights;
+pub mod worker;

@@ -28,9 +28,15 @@ pub fn attention_distance(attention: &Tensor<4>, distances: &Tensor<2>, prefix: 
     attention_distance_from(patch, row_sums, distances)
 }
 
+/// The official ε: invisible next to row sums near 1, but it turns a row whose patch attention
+/// underflowed to zero (everything on CLS) into a uniform row instead of 0/0.
+pub const EPSILON: f64 = 1e-32;
+
 /// The same from the un-normalised patch block and its row sums, dividing per row instead of per
-/// element. The official 1e-32 is below f32 resolution next to row sums near 1, so it is omitted.
+/// element: Σ_k (A + ε)·d / Σ_k (A + ε) = (Σ_k A·d + ε·Σ_k d) / (row sum + N·ε).
 pub fn attention_distance_from(patch: Tensor<4>, row_sums: Tensor<4>, distances: &Tensor<2>) -> Tensor<2> {
-    let [b, h, _, _] = patch.dims();
-    ((patch * distances.clone().unsqueeze::<4>()).sum_dim(3) / row_sums).mean_dim(2).reshape([b, h])
+    let [b, h, _, n] = patch.dims();
+    let spread = distances.clone().sum_dim(1).unsqueeze::<4>() * EPSILON; // [1, 1, N, 1]
+    let weighted = (patch * distances.clone().unsqueeze::<4>()).sum_dim(3) + spread;
+    (weighted / (row_sums + EPSILON * n as f64)).mean_dim(2).reshape([b, h])
 }

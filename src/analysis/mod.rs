@@ -7,9 +7,12 @@ pub mod fourier;
 pub mod metrics;
 pub mod nmi;
 pub mod paper;
+pub mod report;
 pub mod rollout;
 pub mod similarity;
+pub mod snapshot;
 pub mod spectrum;
 
 pub use attention_map::{Query, attention_map};
 pub use metrics::{AnalysisError, LayerMetrics, MetricContext, read};
+pub use snapshot::Snapshot;

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::charts::{Series, line_chart};
 use super::{Backend, device, load_model};
+use crate::analysis::report::{METRICS, layer_number, metrics_csv, x_label};
 use crate::analysis::{LayerMetrics, paper};
+use crate::charts::{Series, line_chart};
 use crate::pipeline::LoadedModel;
 use crate::weights::{Curve, ReferenceCurves, replace_card};
 
@@ -222,48 +223,16 @@ fn file_stem(name: &str) -> String {
 fn write_csv(dir: &Path, report: &Report) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for m in &report.models {
-        let mut out = String::from("metric,layer,index,value\n");
-        for (metric, curve) in &m.curves {
-            for (layer, v) in curve.mean.iter().enumerate() {
-                out += &format!("{metric},{},,{v}\n", layer_number(metric, layer));
-            }
-            for (layer, heads) in curve.per_head.iter().enumerate() {
-                for (h, v) in heads.iter().enumerate() {
-                    out += &format!("{metric},{},{h},{v}\n", layer + 1);
-                }
-            }
-        }
-        for (depth, bins) in m.delta_log_amplitude_full.iter().enumerate() {
-            for (k, v) in bins.iter().enumerate() {
-                out += &format!("delta_log_amplitude_bin,{depth},{k},{v}\n");
-            }
-        }
         let path = dir.join(format!("{}.csv", file_stem(&m.name)));
-        std::fs::write(&path, out).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, metrics_csv(&m.curves, &m.delta_log_amplitude_full))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }
 
-/// Depth-indexed metrics (streams) start at 0 = embedding; attention metrics at layer 1.
-fn starts_at_embedding(metric: &str) -> bool {
-    matches!(metric, "delta_log_amplitude" | "token_similarity")
-}
-
-fn layer_number(metric: &str, index: usize) -> usize {
-    if starts_at_embedding(metric) { index } else { index + 1 }
-}
-
-const TITLES: [(&str, &str, &str); 5] = [
-    ("attention_distance", "Mean attention distance", "pixels"),
-    ("nmi", "NMI of attention (low = collapse)", "NMI"),
-    ("delta_log_amplitude", "Fourier ΔlogA at the highest bin", "ΔlogA"),
-    ("token_similarity", "Cosine similarity between tokens", "cosine"),
-    ("head_similarity", "Cosine similarity between heads", "cosine"),
-];
-
 fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (metric, title, unit) in TITLES {
+    for (metric, title, unit) in METRICS {
         let mut series: Vec<Series> = report
             .models
             .iter()
@@ -294,8 +263,9 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
                 });
             }
         }
-        let x_label = if starts_at_embedding(metric) { "depth (0 = embedding)" } else { "layer" };
-        line_chart(&dir.join(format!("{metric}.svg")), title, x_label, unit, &series)?;
+        let svg = line_chart(title, x_label(metric), unit, &series, (720, 420))?;
+        let path = dir.join(format!("{metric}.svg"));
+        std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
 }

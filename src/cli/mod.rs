@@ -2,7 +2,6 @@
 
 mod analyze;
 mod bench;
-mod charts;
 mod convert;
 mod info;
 

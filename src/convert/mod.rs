@@ -78,6 +78,7 @@ mod native {
             preprocessing: layout::preprocessing(plan.config.image_size),
             citation: defaults.citation,
             notes: None,
+            training: None,
             reference_curves: None,
         };
         let model = ModelFile { config: plan.config, card, weights, precision: Precision::F32 };

@@ -85,3 +85,10 @@ mod tests {
         assert_eq!(prepare(&img, &pre, Some(448)).size, 448);
     }
 }
+
+impl Prepared {
+    /// A model input from an already cropped picture (a filtered one, say), normalised per the card.
+    pub fn from_cropped(cropped: RgbImage, pre: &Preprocessing) -> Self {
+        Self { pixels: normalise(&cropped, pre), size: cropped.width(), cropped }
+    }
+}

@@ -89,6 +89,33 @@ pub struct ReferenceCurves {
     pub curves: BTreeMap<String, Curve>,
 }
 
+/// How one of vitscope's own models was trained; official checkpoints have none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// The recipe and what vitscope changed from the paper's (size, schedule).
+    pub recipe: String,
+    /// The command that reproduces the run.
+    pub command: String,
+    pub steps: u64,
+    pub epochs: f32,
+    pub batch: u32,
+    pub seconds: f32,
+    pub hardware: String,
+    pub evaluation: Evaluation,
+}
+
+/// Frozen-feature accuracy on a held-out set (fractions in 0–1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// e.g. "Imagenette val (1,000 images), kNN k = 20, cosine, T = 0.07, train set as the bank".
+    pub protocol: String,
+    pub knn_cls: f32,
+    pub knn_avg_pool: f32,
+    /// Linear-probe accuracy on average-pooled tokens after each block, where measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linear_probe_per_layer: Vec<f32>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelCard {
     pub name: String,
@@ -101,6 +128,8 @@ pub struct ModelCard {
     pub citation: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<Training>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_curves: Option<ReferenceCurves>,
 }

@@ -9,7 +9,7 @@ pub mod schema;
 
 use std::collections::BTreeMap;
 
-pub use card::{Curve, Family, Interpolation, ModelCard, Preprocessing, ReferenceCurves, Source};
+pub use card::{Curve, Evaluation, Family, Interpolation, ModelCard, Preprocessing, ReferenceCurves, Source, Training};
 pub use error::WeightsError;
 pub use format::{ModelFile, Precision, replace_card};
 

@@ -59,6 +59,9 @@ class SimMimEncoder(Beit):
             x = x * (1 - w) + self.mask_token.type_as(x) * w
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1)
         rel = self.rel_pos_bias() if self.rel_pos_bias is not None else None
+        if rel is not None and torch.is_autocast_enabled(x.device.type):
+            # SDPA wants its float mask in the query's dtype; the table lookup leaves it in float32.
+            rel = rel.to(torch.get_autocast_dtype(x.device.type))
         for blk in self.blocks:
             x = blk(x, shared_rel_pos_bias=rel)
         return self.norm(x)

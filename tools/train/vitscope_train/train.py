@@ -21,7 +21,9 @@ SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared
 RECIPES = {
     # base learning rate per 256 images, weight decay, warm-up share of the budget
     "mocov3": dict(lr=1.5e-4, wd=0.1, warmup=0.1),
-    "simmim": dict(lr=2e-4, wd=0.05, warmup=0.1),
+    # SimMIM's own scaled rate (2e-4 per 256) left attention uniform in a 4-minute schedule; 1.5e-3
+    # trains the attention (mean distance 44-52 px against 57 for uniform) and lowers the loss.
+    "simmim": dict(lr=1.5e-3, wd=0.05, warmup=0.1),
     "hybrid": dict(lr=1.5e-4, wd=0.05, warmup=0.1),
 }
 
@@ -57,7 +59,8 @@ def train(args) -> dict:
     images = to_device(train_x, device)
     model = build(args.method, arch).to(device)
     recipe = RECIPES[args.method]
-    lr = recipe["lr"] * args.batch / 256
+    base_lr = args.lr or recipe["lr"]
+    lr = base_lr * args.batch / 256
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     no_decay = [p for p in params if p.ndim < 2]
@@ -84,7 +87,7 @@ def train(args) -> dict:
     elapsed = time.time() - start
     model.eval()
     result = {"method": args.method, "steps": step, "epochs": step * args.batch / images.shape[0],
-              "seconds": elapsed, "batch": args.batch, "first_loss": losses[0] if losses else None,
+              "seconds": elapsed, "batch": args.batch, "base_lr": base_lr, "first_loss": losses[0] if losses else None,
               "last_loss": sum(losses[-10:]) / max(len(losses[-10:]), 1) if losses else None,
               "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu"}
     if not args.no_eval:
@@ -120,6 +123,7 @@ def parser():
     ap.add_argument("--minutes", type=float, default=4.0)
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=None, help="base learning rate per 256 images (default: the recipe's)")
     ap.add_argument("--image-size", type=int, default=112)
     ap.add_argument("--subset", type=int, default=None)
     ap.add_argument("--val-subset", type=int, default=None)

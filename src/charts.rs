@@ -1,6 +1,5 @@
-//! Per-layer SVG charts (plotters): one chart per metric, every model on the same axes.
-
-use std::path::Path;
+//! Per-layer line charts as SVG text (plotters): one chart per metric, every model on the same axes.
+//! The CLI writes them to files; the explorer puts them in the page.
 
 use plotters::prelude::*;
 
@@ -22,8 +21,14 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(230, 159, 0),
 ];
 
-/// Writes one line chart (Okabe–Ito colours, safe for colour-vision deficiencies).
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Result<(), String> {
+/// One line chart (Okabe–Ito colours, safe for colour-vision deficiencies), as an SVG document.
+pub fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    size: (u32, u32),
+) -> Result<String, String> {
     let points = series.iter().flat_map(|s| s.line.iter().chain(&s.dots));
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in points.filter(|(_, y)| y.is_finite()) {
@@ -33,8 +38,9 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         return Err(format!("{title}: nothing to plot"));
     }
     let pad = ((y1 - y0) * 0.08).max(1e-3);
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
-    let draw = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+    let draw = |e: &dyn std::fmt::Display| format!("{title}: {e}");
     root.fill(&WHITE).map_err(|e| draw(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
@@ -71,5 +77,8 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         .position(SeriesLabelPosition::UpperRight)
         .draw()
         .map_err(|e| draw(&e))?;
-    root.present().map_err(|e| draw(&e))
+    root.present().map_err(|e| draw(&e))?;
+    drop(chart);
+    drop(root);
+    Ok(svg)
 }

@@ -1,0 +1,129 @@
+//! Everything the explorer shows for one model and one image, from one forward pass: the attention
+//! of every layer and head (so any query's map is a host-side slice, with no second pass), the
+//! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), and
+//! each depth's PCA colours and SVD spectrum.
+
+use burn::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::metrics::{AnalysisError, LayerMetrics, read};
+use super::rollout::rollout;
+use super::similarity::patch_tokens;
+use super::spectrum::{Spectrum, centred_gram};
+use crate::image::Prepared;
+use crate::model::Capture;
+use crate::pipeline::LoadedModel;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub grid: usize,
+    pub prefix: usize,
+    pub depth: usize,
+    pub heads: usize,
+    pub channels: usize,
+    /// `[L, H, T, T]`, T = prefix + grid².
+    pub attention: Vec<f32>,
+    /// `[T, T]` rollout through all layers.
+    pub rollout: Vec<f32>,
+    pub metrics: LayerMetrics,
+    /// `[L + 1, N, C]` unit-length patch tokens after the embedding (depth 0) and each block.
+    pub tokens: Vec<f32>,
+    /// `[L + 1][N · 3]` PCA → RGB colours of the patch tokens.
+    pub pca_rgb: Vec<Vec<u8>>,
+    /// `[L + 1][rank]` ln σ of the token covariance, descending.
+    pub spectrum: Vec<Vec<f32>>,
+}
+
+impl Snapshot {
+    pub async fn compute(model: &LoadedModel, image: &Prepared) -> Result<Self, AnalysisError> {
+        let out = model.forward(&[image], Capture { attention: true, streams: true, final_tokens: false });
+        let metrics = LayerMetrics::compute(&model.metrics, &out).await?.remove(0);
+        let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
+        let [_, heads, t, _] = attention[0].dims();
+        let depth = attention.len();
+        let prefix = model.file.config.prefix_tokens();
+        let n = t - prefix;
+        let streams = (0..=depth).filter_map(|d| out.stream(d).cloned()).collect::<Vec<_>>();
+        let z = patch_tokens(&Tensor::cat(streams, 0), prefix); // [L+1, N, C]
+        let channels = z.dims()[2];
+        let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
+        let unit = z.clone() / norm;
+        let gram = centred_gram(&z);
+        let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
+        let flat = read(Tensor::cat(
+            vec![
+                Tensor::cat(attention, 0).flatten::<1>(0, 3),
+                roll.flatten::<1>(0, 2),
+                unit.flatten::<1>(0, 2),
+                gram.flatten::<1>(0, 2),
+            ],
+            0,
+        ))
+        .await?;
+        let (attention, rest) = flat.split_at(depth * heads * t * t);
+        let (rollout, rest) = rest.split_at(t * t);
+        let (tokens, gram) = rest.split_at((depth + 1) * n * channels);
+        let (pca_rgb, spectrum) = gram
+            .chunks_exact(n * n)
+            .map(|g| {
+                let s = Spectrum::new(g, n, channels);
+                let rgb = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
+                (rgb, s.log_singular_values())
+            })
+            .unzip();
+        Ok(Self {
+            grid: model.vit.grid(),
+            prefix,
+            depth,
+            heads,
+            channels,
+            attention: attention.to_vec(),
+            rollout: rollout.to_vec(),
+            metrics,
+            tokens: tokens.to_vec(),
+            pca_rgb,
+            spectrum,
+        })
+    }
+
+    pub fn patches(&self) -> usize {
+        self.grid * self.grid
+    }
+
+    fn tokens_total(&self) -> usize {
+        self.prefix + self.patches()
+    }
+
+    /// One attention row over the patches, renormalised to sum 1 (as `attention_map`): `row` is a token
+    /// index (0 = CLS), `head` None averages the heads.
+    pub fn attention_map(&self, layer: usize, head: Option<usize>, row: usize) -> Vec<f32> {
+        let t = self.tokens_total();
+        let heads: Vec<usize> = head.map_or_else(|| (0..self.heads).collect(), |h| vec![h]);
+        let mut map = vec![0f32; self.patches()];
+        for &h in &heads {
+            let start = ((layer * self.heads + h) * t + row) * t + self.prefix;
+            let r = &self.attention[start..start + self.patches()];
+            let sum: f32 = r.iter().sum::<f32>().max(1e-30);
+            for (m, v) in map.iter_mut().zip(r) {
+                *m += v / sum / heads.len() as f32;
+            }
+        }
+        map
+    }
+
+    /// Row `row` of the rollout over the patches, renormalised (as `rollout_map`).
+    pub fn rollout_map(&self, row: usize) -> Vec<f32> {
+        let t = self.tokens_total();
+        let r = &self.rollout[row * t + self.prefix..(row + 1) * t];
+        let sum: f32 = r.iter().sum::<f32>().max(1e-30);
+        r.iter().map(|v| v / sum).collect()
+    }
+
+    /// cos(z_d[q], z_d[i]) for every patch i.
+    pub fn query_similarity(&self, depth: usize, query: usize) -> Vec<f32> {
+        let (n, c) = (self.patches(), self.channels);
+        let layer = &self.tokens[depth * n * c..(depth + 1) * n * c];
+        let q = &layer[query * c..(query + 1) * c];
+        layer.chunks_exact(c).map(|z| z.iter().zip(q).map(|(a, b)| a * b).sum()).collect()
+    }
+}

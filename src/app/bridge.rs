@@ -1,0 +1,61 @@
+//! The page's end of the worker: spawns it, sends requests, and turns its answers and its crash into
+//! callbacks. Cancelling a run terminates the worker; the page starts a fresh one.
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+use yew::Callback;
+
+use crate::worker::protocol::{Envelope, Request, Response, decode, encode};
+
+pub enum WorkerEvent {
+    Reply(Envelope<Response>),
+    /// The worker died (a panic, out of memory, a lost GPU that burn could not survive).
+    Crashed(String),
+}
+
+pub struct Bridge {
+    worker: Worker,
+    next_id: u32,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Bridge {
+    pub fn spawn(on_event: Callback<WorkerEvent>) -> Result<Self, String> {
+        // Relative, so the page works from any sub-path.
+        let worker = Worker::new("./explorer-worker_loader.js")
+            .map_err(|e| format!("the inference worker could not start: {e:?}"))?;
+        let events = on_event.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let bytes = Uint8Array::new(&event.data()).to_vec();
+            match decode::<Envelope<Response>>(&bytes) {
+                Ok(envelope) => events.emit(WorkerEvent::Reply(envelope)),
+                Err(message) => events.emit(WorkerEvent::Crashed(message)),
+            }
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            on_event.emit(WorkerEvent::Crashed(event.message()));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self { worker, next_id: 1, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Sends a request; returns the id its answers will carry.
+    pub fn send(&mut self, body: Request) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let bytes = Uint8Array::from(encode(&Envelope { id, body }).as_slice());
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        let _ = self.worker.post_message_with_transfer(&bytes, &transfer);
+        id
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}

@@ -1,0 +1,255 @@
+//! The worker's browser side: message loop, WebGPU probing with CPU fallback, model downloads with
+//! byte progress, sha256 checks and the Cache API.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use js_sys::{Reflect, Uint8Array};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::protocol::{Backend, BackendChoice, Envelope, ModelSource, Request, Response, decode, encode};
+use super::session::Session;
+
+/// Large enough for a ViT-B/16's stacked attention and metric buffers.
+const MIN_STORAGE_BINDING: f64 = (128u64 << 20) as f64;
+
+struct Worker {
+    scope: DedicatedWorkerGlobalScope,
+    session: Option<Session>,
+    backend: Backend,
+    queue: VecDeque<Envelope<Request>>,
+    busy: bool,
+}
+
+type Shared = Rc<RefCell<Worker>>;
+
+/// Installs the message handler; call once from the worker's `main`.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let worker: Shared = Rc::new(RefCell::new(Worker {
+        scope: scope.clone(),
+        session: None,
+        backend: Backend::Cpu,
+        queue: VecDeque::new(),
+        busy: false,
+    }));
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let bytes = Uint8Array::new(&event.data()).to_vec();
+        let w = worker.clone();
+        match decode::<Envelope<Request>>(&bytes) {
+            Ok(envelope) => {
+                w.borrow_mut().queue.push_back(envelope);
+                if !w.borrow().busy {
+                    w.borrow_mut().busy = true;
+                    wasm_bindgen_futures::spawn_local(drain(w));
+                }
+            }
+            Err(message) => post(&w.borrow().scope, 0, &Response::Failed { message }),
+        }
+    });
+    scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response) {
+    let bytes = Uint8Array::from(encode(&Envelope { id, body: body.clone() }).as_slice());
+    let transfer = js_sys::Array::of1(&bytes.buffer());
+    let _ = scope.post_message_with_transfer(&bytes, &transfer);
+}
+
+/// Handles queued requests one at a time, so no two runs share the device or the session.
+async fn drain(w: Shared) {
+    loop {
+        let Some(Envelope { id, body }) = w.borrow_mut().queue.pop_front() else {
+            w.borrow_mut().busy = false;
+            return;
+        };
+        let scope = w.borrow().scope.clone();
+        let reply = handle(&w, &scope, id, body).await;
+        post(&scope, id, &reply);
+    }
+}
+
+async fn handle(w: &Shared, scope: &DedicatedWorkerGlobalScope, id: u32, request: Request) -> Response {
+    match request {
+        Request::Start { backend } => {
+            let (device, backend, note) = choose_backend(scope, backend).await;
+            let mut state = w.borrow_mut();
+            state.session = Some(Session::new(device));
+            state.backend = backend;
+            Response::Started { backend, note }
+        }
+        Request::LoadModel { id: model, source } => {
+            let bytes = match source {
+                ModelSource::Bytes(bytes) => bytes,
+                ModelSource::Url { url, sha256, bytes } => {
+                    match download(scope, id, &model, &url, sha256.as_deref(), bytes).await {
+                        Ok(b) => b,
+                        Err(message) => return Response::Failed { message },
+                    }
+                }
+            };
+            let mut state = w.borrow_mut();
+            let Some(session) = state.session.as_mut() else {
+                return Response::Failed { message: "the worker was not started".into() };
+            };
+            match session.load(&model, &bytes) {
+                Ok(info) => Response::ModelLoaded(info),
+                Err(message) => Response::Failed { message: format!("{model}: {message}") },
+            }
+        }
+        Request::Analyze { image, models, filter } => {
+            let start = js_sys::Date::now();
+            // Taken out while it runs (requests run one at a time), so no borrow spans the awaits.
+            let Some(session) = w.borrow_mut().session.take() else {
+                return Response::Failed { message: "the worker was not started".into() };
+            };
+            let result = session.analyze(&image, &models, filter).await;
+            w.borrow_mut().session = Some(session);
+            let gpu = w.borrow().backend == Backend::WebGpu;
+            match result {
+                Ok((width, height, models)) => {
+                    Response::Analyzed { width, height, models, filter, millis: js_sys::Date::now() - start }
+                }
+                Err(message) if gpu && message.contains("device") => Response::BackendFailed { message },
+                Err(message) => Response::Failed { message },
+            }
+        }
+    }
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// WebGPU when a usable adapter exists (or is forced), else the CPU, with the reason in words.
+async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoice) -> (Device, Backend, String) {
+    let cpu = |note: String| (Device::flex(), Backend::Cpu, note);
+    if choice == BackendChoice::Cpu {
+        return cpu("CPU chosen in the URL (backend=cpu)".into());
+    }
+    let gpu = get(&get(scope, "navigator"), "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return cpu("this browser has no WebGPU (navigator.gpu is missing), so the CPU runs the models".into());
+    }
+    let request = get(&gpu, "requestAdapter");
+    let Ok(promise) = request.unchecked_ref::<js_sys::Function>().call0(&gpu) else {
+        return cpu("WebGPU refused to look for an adapter; the CPU runs the models".into());
+    };
+    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.unwrap_or(JsValue::NULL);
+    if adapter.is_null() || adapter.is_undefined() {
+        return cpu("WebGPU found no adapter (requestAdapter gave null); the CPU runs the models".into());
+    }
+    let info = get(&adapter, "info");
+    let text = |k: &str| get(&info, k).as_string().unwrap_or_default().to_lowercase();
+    let described = format!("{} {} {}", text("vendor"), text("architecture"), text("description"));
+    let software = get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
+        || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false)
+        || ["swiftshader", "llvmpipe", "lavapipe", "software"].iter().any(|s| described.contains(s));
+    if software && choice == BackendChoice::Auto {
+        return cpu(format!(
+            "the only WebGPU adapter is a software one ({}), far slower than the CPU path; add backend=webgpu to the URL to use it anyway",
+            described.trim()
+        ));
+    }
+    let limit = get(&get(&adapter, "limits"), "maxStorageBufferBindingSize").as_f64().unwrap_or(0.0);
+    if limit < MIN_STORAGE_BINDING {
+        return cpu(format!(
+            "this GPU's storage buffers are too small ({} MiB, 128 MiB needed); the CPU runs the models",
+            (limit / 1048576.0) as u64
+        ));
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => {
+            let name = if described.trim().is_empty() { "GPU".to_string() } else { described.trim().to_string() };
+            (device, Backend::WebGpu, format!("WebGPU on {name}"))
+        }
+        Err(e) => cpu(format!("WebGPU could not start ({e}); the CPU runs the models")),
+    }
+}
+
+fn cache_url(sha256: &str) -> String {
+    format!("./vitscope-model-cache/{sha256}")
+}
+
+async fn caches(scope: &DedicatedWorkerGlobalScope) -> Option<web_sys::Cache> {
+    // Throws in opaque origins and some cross-origin frames: then there is simply no cache.
+    let storage = scope.caches().ok()?;
+    JsFuture::from(storage.open("vitscope-models-v1")).await.ok()?.dyn_into().ok()
+}
+
+async fn cached(scope: &DedicatedWorkerGlobalScope, sha256: &str) -> Option<Vec<u8>> {
+    let cache = caches(scope).await?;
+    let hit = JsFuture::from(cache.match_with_str(&cache_url(sha256))).await.ok()?;
+    let response: web_sys::Response = hit.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    (hex::encode(Sha256::digest(&bytes)) == sha256).then_some(bytes)
+}
+
+async fn store(scope: &DedicatedWorkerGlobalScope, sha256: &str, bytes: &[u8]) {
+    let Some(cache) = caches(scope).await else { return };
+    let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes.to_vec())) else { return };
+    let _ = JsFuture::from(cache.put_with_str(&cache_url(sha256), &response)).await;
+}
+
+/// Streams a model with byte progress, checks its sha256 and keeps it in the cache under it.
+async fn download(
+    scope: &DedicatedWorkerGlobalScope,
+    request: u32,
+    model: &str,
+    url: &str,
+    sha256: Option<&str>,
+    expected: Option<u64>,
+) -> Result<Vec<u8>, String> {
+    if let Some(sha) = sha256
+        && let Some(bytes) = cached(scope, sha).await
+    {
+        post(
+            scope,
+            request,
+            &Response::Progress { id: model.into(), loaded: bytes.len() as u64, total: Some(bytes.len() as u64) },
+        );
+        return Ok(bytes);
+    }
+    let failed = |e: JsValue| format!("{url}: the download failed ({})", describe(&e));
+    let response: web_sys::Response =
+        JsFuture::from(scope.fetch_with_str(url)).await.map_err(failed)?.dyn_into().map_err(failed)?;
+    if !response.ok() {
+        return Err(format!("{url}: the server answered {} {}", response.status(), response.status_text()));
+    }
+    let header = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
+    // Content-Length counts compressed bytes when the host gzips; the manifest's count is exact.
+    let total = expected.or(header);
+    let body = response.body().ok_or_else(|| format!("{url}: the response has no body"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(failed)?;
+        if get(&chunk, "done").as_bool().unwrap_or(true) {
+            break;
+        }
+        bytes.extend(Uint8Array::new(&get(&chunk, "value")).to_vec());
+        post(scope, request, &Response::Progress { id: model.into(), loaded: bytes.len() as u64, total });
+    }
+    if let Some(sha) = sha256 {
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != sha {
+            return Err(format!(
+                "{url}: the file's sha256 is {actual}, not the {sha} the manifest lists (a broken or changed download)"
+            ));
+        }
+        store(scope, sha, &bytes).await;
+    }
+    Ok(bytes)
+}
+
+fn describe(e: &JsValue) -> String {
+    e.as_string().or_else(|| get(e, "message").as_string()).unwrap_or_else(|| format!("{e:?}"))
+}

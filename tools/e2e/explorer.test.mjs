@@ -1,0 +1,194 @@
+// End-to-end tests of the explorer in Debian's headless Chromium, once with WebGPU (SwiftShader, forced
+// with backend=webgpu) and once without it (the CPU fallback). Run by tools/test.sh:
+//   node --test tools/e2e/   (needs dist/ from `trunk build --release` and ref/ from tools/e2e/reference.sh)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serveDir, servePage } from './serve.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(ROOT, 'target/e2e-artifacts');
+const REFERENCE = JSON.parse(readFileSync(process.env.E2E_REFERENCE ?? join(ROOT, 'target/e2e-reference/report.json'), 'utf8'));
+const MANIFEST = JSON.parse(readFileSync(join(ROOT, 'dist/models/manifest.json'), 'utf8'));
+// Same int8 weights, same code: the CPU path differs from the native CLI only in float summation
+// order; SwiftShader's WebGPU adds its own rounding. Metrics are O(1)–O(100) (distance in pixels).
+const TOLERANCE = { abs: 2e-3, rel: 2e-3 };
+const PHOTO = 'skimage_chelsea.jpg';
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let server, origin;
+before(async () => {
+  server = await serveDir(join(ROOT, 'dist'));
+  origin = `http://127.0.0.1:${server.address().port}`;
+});
+after(() => server?.close());
+
+async function launch(webgpu) {
+  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args,
+    // A fresh profile per launch.
+    ...{ } }).then(async (browser) => ({ browser, context: await browser.newContext({ acceptDownloads: true }) }));
+}
+
+/** Every request the page makes, with any body it carries. */
+function recordRequests(context) {
+  const requests = [];
+  context.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postDataBuffer() }));
+  return requests;
+}
+
+async function waitReady(page, name, timeout = 180_000) {
+  await page.waitForFunction((n) => {
+    const s = document.querySelector('#status')?.textContent ?? '';
+    return s.startsWith('Ready') && s.includes(n);
+  }, name, { timeout });
+}
+
+async function tableValues(page) {
+  await page.click('#tab-metrics');
+  await page.waitForSelector('td[data-metric]', { state: 'attached' });
+  return page.$$eval('td[data-metric]', (cells) => cells.map((c) => ({
+    model: c.dataset.model, metric: c.dataset.metric, layer: Number(c.dataset.layer), value: Number(c.dataset.value),
+  })));
+}
+
+function compareWithCli(cells, label) {
+  let worst = 0;
+  let checked = 0;
+  for (const cell of cells) {
+    const entry = MANIFEST.models.find((m) => m.id === cell.model);
+    const model = REFERENCE.models.find((m) => m.file.endsWith(entry.file));
+    assert.ok(model, `the CLI reference has no ${cell.model}`);
+    const curve = model.curves[cell.metric].mean;
+    const index = ['delta_log_amplitude', 'token_similarity'].includes(cell.metric) ? cell.layer : cell.layer - 1;
+    const expected = curve[index];
+    const diff = Math.abs(cell.value - expected);
+    worst = Math.max(worst, diff / (TOLERANCE.abs + TOLERANCE.rel * Math.abs(expected)));
+    assert.ok(diff <= TOLERANCE.abs + TOLERANCE.rel * Math.abs(expected),
+      `${label}: ${cell.model} ${cell.metric} layer ${cell.layer}: page ${cell.value}, CLI ${expected}`);
+    checked++;
+  }
+  assert.ok(checked >= 2 * (12 + 12 + 13 + 13), `only ${checked} numbers on the page`);
+  console.log(`${label}: ${checked} numbers within tolerance (worst at ${(worst * 100).toFixed(1)} % of it)`);
+}
+
+async function dropFile(page, name, bytes, type) {
+  await page.evaluate(async ({ name, data, type }) => {
+    const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bin], name, { type }));
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, { name, data: Buffer.from(bytes).toString('base64'), type });
+}
+
+for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', backend: 'WebGPU' },
+                    { name: 'cpu', webgpu: false, query: '', backend: 'CPU (WebAssembly)' }]) {
+  test(`explorer on ${mode.name}: gallery photo, numbers equal the CLI, patch clicks, dropped files, privacy`, async () => {
+    const { browser, context } = await launch(mode.webgpu);
+    const requests = recordRequests(context);
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await page.goto(`${origin}/${mode.query}#img=${PHOTO}`);
+      await waitReady(page, PHOTO);
+      const backend = await page.getAttribute('.backend', 'data-backend');
+      assert.equal(backend, mode.backend, await page.getAttribute('.backend', 'title'));
+      await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-attention.png`), fullPage: true });
+
+      // The numbers on the page equal the native CLI's for the same photo and models.
+      compareWithCli(await tableValues(page), mode.name);
+      await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-metrics.png`), fullPage: true });
+
+      // Clicking another patch changes the CL map (and the query in the permalink).
+      await page.click('#tab-attention');
+      const before = await page.textContent('[data-map]');
+      const canvas = await page.$('#att-0');
+      const box = await canvas.boundingBox();
+      await page.mouse.click(box.x + box.width * 0.1, box.y + box.height * 0.1);
+      await page.waitForFunction((b) => document.querySelector('[data-map]').textContent !== b, before);
+      assert.match(await page.evaluate(() => location.hash), /q=1,1/);
+      // Arrow keys move the query too.
+      await canvas.focus();
+      await page.keyboard.press('ArrowRight');
+      assert.match(await page.evaluate(() => location.hash), /q=1,2/);
+
+      // Every other view renders for this image.
+      for (const view of ['representation', 'frequency']) {
+        await page.click(`#tab-${view}`);
+        await page.waitForSelector(view === 'frequency' ? '[data-feature-change][data-value]:not([data-value=""])' : '[data-similarity]', { timeout: 120_000 });
+        await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-${view}.png`), fullPage: true });
+      }
+      await page.click('#tab-attention');
+
+      // A dropped photo replaces the image.
+      const own = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg'));
+      await dropFile(page, 'my-own-photo.jpg', own, 'image/jpeg');
+      await waitReady(page, 'my-own-photo.jpg');
+      assert.doesNotMatch(await page.evaluate(() => location.hash), /my-own-photo/);
+
+      // Bad files: a broken image and a broken model each get a clear message.
+      await dropFile(page, 'broken.jpg', readFileSync(join(ROOT, 'tests/fixtures/images/truncated.jpg')), 'image/jpeg');
+      await page.waitForSelector('.error[role=alert]');
+      assert.match(await page.textContent('.error[role=alert]'), /\S/);
+      const model = readFileSync(join(ROOT, 'dist/models', MANIFEST.models[0].file));
+      await dropFile(page, 'cut.safetensors', model.subarray(0, 4000), 'application/octet-stream');
+      await page.waitForFunction(() => /cut\.safetensors: this is not a usable vitscope model/.test(document.querySelector('.error')?.textContent ?? ''));
+      await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-bad-files.png`), fullPage: true });
+
+      // No request carried the image: only GETs of the page's own files.
+      const marker = own.subarray(1000, 1064);
+      for (const r of requests) {
+        assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+        assert.ok(r.url.startsWith(origin), `a request left the page's origin: ${r.url}`);
+        assert.ok(!r.body || !Buffer.from(r.body).includes(marker), `${r.url} carried image bytes`);
+        assert.ok(!r.url.includes('my-own-photo'), r.url);
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('bad URL parameters are named and the page still works', async () => {
+  const { browser, context } = await launch(false);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${origin}/?view=banana&backend=tpu&model=javascript:alert(1)#layer=0&cmap=jet&m=nope,nada&img=../etc/passwd`);
+    await waitReady(page, '.jpg');
+    const notices = await page.textContent('.notices');
+    for (const needle of ['view=banana', 'backend=tpu', 'model=javascript', 'layer=0', 'cmap=jet', 'nope', 'img=../etc/passwd']) {
+      assert.ok(notices.includes(needle), `no notice names ${needle}: ${notices}`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'bad-parameters.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('an embed URL works in a cross-origin iframe and reports its height', async () => {
+  const src = `${origin}/?embed=1&view=attention#img=${PHOTO}&layer=3&q=cls`;
+  const host = await servePage(`<!doctype html><title>host</title><p>A blog post.</p>
+    <iframe id="v" src="${src}" style="width:100%;height:300px;border:0"></iframe>
+    <script>addEventListener('message', (e) => { if (e.data && e.data.vitscopeHeight) window.reported = e.data.vitscopeHeight; });</script>`);
+  const { browser, context } = await launch(false);
+  const page = await context.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${host.address().port}/`);
+    const frame = page.frameLocator('#v');
+    await frame.locator('#status').filter({ hasText: /^Ready/ }).waitFor({ timeout: 180_000 });
+    await page.waitForFunction(() => window.reported > 200);
+    assert.equal(await frame.locator('.tabs').count(), 0, 'embeds show one view without the tab bar');
+    assert.ok(await frame.locator('#att-0').count() === 1);
+    await page.screenshot({ path: join(ARTIFACTS, 'embed.png'), fullPage: true });
+  } finally {
+    await browser.close();
+    host.close();
+  }
+});
