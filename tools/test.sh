@@ -19,8 +19,8 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-# The core must build for the browser too.
-cargo clippy --locked --lib --target wasm32-unknown-unknown -- -D warnings
+# The core, the page and its worker build for the browser too.
+cargo clippy --locked --lib --bins --target wasm32-unknown-unknown -- -D warnings
 log=$(mktemp)
 cargo test --locked 2>&1 | tee "$log"
 
@@ -30,7 +30,16 @@ cargo test --locked 2>&1 | tee "$log"
 .venv/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements.txt
 (cd tools/train && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 
-# One closing line for the whole suite: every cargo test binary and pytest.
+# The explorer: core tests inside headless Chromium (wasm-bindgen-test, with WebGPU through
+# SwiftShader), then the end-to-end browser tests (they build dist/ with Trunk).
+# shellcheck source=tools/web-setup.sh
+source tools/web-setup.sh
+bash tools/e2e/install-chromium.sh
+CHROMEDRIVER=$(command -v chromedriver) cargo test --locked --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
+bash tools/e2e/run.sh 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite: every cargo test binary, pytest and node --test.
 awk '/^test result:/ { p += $4; f += $6 }
+     /^# pass / { p += $3 } /^# fail / { f += $3 }
      / passed/ && /^[0-9]+ passed|, [0-9]+ passed/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "all tests: %d passed, %d failed\n", p, f }' "$log"

@@ -305,6 +305,7 @@ impl App {
                 self.error = Some(message);
             }
             Response::BackendFailed { message } => self.fall_back(ctx, &message),
+            Response::Listening => {}
         }
         true
     }

@@ -74,6 +74,8 @@ pub struct ModelAnalysis {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
+    /// The worker's message handler is installed: requests sent before this would be lost.
+    Listening,
     Started {
         backend: Backend,
         note: String,

@@ -15,6 +15,9 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use super::protocol::{Backend, BackendChoice, Envelope, ModelSource, Request, Response, decode, encode};
 use super::session::Session;
 
+const ADAPTER_TIMEOUT_MS: i32 = 10_000;
+const DEVICE_TIMEOUT_MS: u32 = 30_000;
+
 /// Large enough for a ViT-B/16's stacked attention and metric buffers.
 const MIN_STORAGE_BINDING: f64 = (128u64 << 20) as f64;
 
@@ -55,6 +58,7 @@ pub fn run() {
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+    post(&scope, 0, &Response::Listening);
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response) {
@@ -142,9 +146,16 @@ async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoic
     let Ok(promise) = request.unchecked_ref::<js_sys::Function>().call0(&gpu) else {
         return cpu("WebGPU refused to look for an adapter; the CPU runs the models".into());
     };
-    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.unwrap_or(JsValue::NULL);
+    // A browser whose GPU process is stuck never answers: give it a few seconds.
+    let timeout = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ADAPTER_TIMEOUT_MS);
+    });
+    let race = js_sys::Promise::race(&js_sys::Array::of2(&js_sys::Promise::from(promise), &timeout));
+    let adapter = JsFuture::from(race).await.unwrap_or(JsValue::NULL);
     if adapter.is_null() || adapter.is_undefined() {
-        return cpu("WebGPU found no adapter (requestAdapter gave null); the CPU runs the models".into());
+        return cpu(
+            "WebGPU found no adapter (requestAdapter gave null or did not answer); the CPU runs the models".into()
+        );
     }
     let info = get(&adapter, "info");
     let text = |k: &str| get(&info, k).as_string().unwrap_or_default().to_lowercase();
@@ -165,7 +176,15 @@ async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoic
             (limit / 1048576.0) as u64
         ));
     }
-    match Device::wgpu_options().init_async().await {
+    let init = Box::pin(Device::wgpu_options().init_async());
+    let timer = Box::pin(gloo::timers::future::TimeoutFuture::new(DEVICE_TIMEOUT_MS));
+    let result = match futures::future::select(init, timer).await {
+        futures::future::Either::Left((result, _)) => result,
+        futures::future::Either::Right(_) => {
+            return cpu("the WebGPU device did not start within 30 s; the CPU runs the models".into());
+        }
+    };
+    match result {
         Ok(device) => {
             let name = if described.trim().is_empty() { "GPU".to_string() } else { described.trim().to_string() };
             (device, Backend::WebGpu, format!("WebGPU on {name}"))

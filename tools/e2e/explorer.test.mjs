@@ -43,10 +43,18 @@ function recordRequests(context) {
 }
 
 async function waitReady(page, name, timeout = 180_000) {
-  await page.waitForFunction((n) => {
-    const s = document.querySelector('#status')?.textContent ?? '';
-    return s.startsWith('Ready') && s.includes(n);
-  }, name, { timeout });
+  try {
+    await page.waitForFunction((n) => {
+      const s = document.querySelector('#status')?.textContent ?? '';
+      return s.startsWith('Ready') && s.includes(n);
+    }, name, { timeout });
+  } catch (e) {
+    const shot = join(ARTIFACTS, `timeout-${Date.now()}.png`);
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const status = await page.$eval('#status', (x) => x.textContent).catch(() => '(no status)');
+    const error = await page.$eval('.error', (x) => x.textContent).catch(() => '');
+    throw new Error(`waiting for "Ready … ${name}": the status says "${status}" ${error} (screenshot ${shot})`);
+  }
 }
 
 async function tableValues(page) {
@@ -121,7 +129,7 @@ for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', ba
       // Every other view renders for this image.
       for (const view of ['representation', 'frequency']) {
         await page.click(`#tab-${view}`);
-        await page.waitForSelector(view === 'frequency' ? '[data-feature-change][data-value]:not([data-value=""])' : '[data-similarity]', { timeout: 120_000 });
+        await page.waitForSelector(view === 'frequency' ? '[data-feature-change][data-value]:not([data-value=""])' : '[data-similarity]', { timeout: 120_000, state: 'attached' });
         await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-${view}.png`), fullPage: true });
       }
       await page.click('#tab-attention');

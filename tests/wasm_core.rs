@@ -1,0 +1,53 @@
+//! The core in the browser (wasm-bindgen-test, headless Chromium): a model file loads, runs and gives
+//! the same metrics as in the native tests' fixtures, on burn's CPU backend and, where the browser has
+//! WebGPU, on WebGPU.
+//!
+//!   cargo test --target wasm32-unknown-unknown --test wasm_core   (runner and webdriver.json in the repo)
+#![cfg(target_arch = "wasm32")]
+
+use vitscope::image::decode;
+use vitscope::worker::Session;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+const MODEL: &[u8] = include_bytes!("../www/models/vitscope-simmim-ti8.safetensors");
+const PHOTO: &[u8] = include_bytes!("../www/gallery/skimage_chelsea.jpg");
+
+async fn run(device: burn::tensor::Device) -> vitscope::worker::ModelAnalysis {
+    let mut session = Session::new(device);
+    let info = session.load("mim", MODEL).expect("the bundled model loads");
+    assert_eq!((info.family.as_str(), info.depth, info.heads), ("MIM", 12, 3));
+    let (w, h, mut models) = session.analyze(PHOTO, &["mim".into()], None).await.expect("analysis runs");
+    assert_eq!((w, h), (451, 300));
+    models.remove(0)
+}
+
+#[wasm_bindgen_test]
+async fn the_cpu_backend_runs_a_bundled_model() {
+    let m = run(burn::tensor::Device::flex()).await;
+    let metrics = &m.snapshot.metrics;
+    assert_eq!(metrics.attention_distance.len(), 12);
+    assert!(metrics.nmi.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+    assert!(metrics.attention_distance.iter().flatten().all(|d| (0.0..=160.0).contains(d)));
+    // Attention rows are distributions.
+    let map = m.snapshot.attention_map(5, None, 1 + 7 * 14 + 7);
+    assert!((map.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    assert!(decode(b"not an image").is_err());
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_agrees_with_the_cpu_where_the_browser_has_it() {
+    let Ok(gpu) = burn::tensor::Device::wgpu_options().init_async().await else {
+        web_sys::console::log_1(&"no WebGPU adapter in this browser: CPU only".into());
+        return;
+    };
+    let cpu = run(burn::tensor::Device::flex()).await.snapshot.metrics;
+    let gpu = run(gpu).await.snapshot.metrics;
+    for (a, b) in cpu.attention_distance.iter().flatten().zip(gpu.attention_distance.iter().flatten()) {
+        assert!((a - b).abs() < 0.05, "distance {a} vs {b}");
+    }
+    for (a, b) in cpu.token_similarity.iter().zip(&gpu.token_similarity) {
+        assert!((a - b).abs() < 1e-3, "token similarity {a} vs {b}");
+    }
+}
