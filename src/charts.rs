@@ -10,6 +10,9 @@ pub struct Series {
     /// Per-head values, drawn as dots in the line's colour.
     pub dots: Vec<(f64, f64)>,
     pub dashed: bool,
+    /// Index into the palette; `None` takes the series' position. Lets a model's own curve and its
+    /// reference share a colour.
+    pub color: Option<usize>,
 }
 
 const COLORS: [RGBColor; 6] = [
@@ -59,7 +62,7 @@ pub fn line_chart(
         .draw()
         .map_err(|e| draw(&e))?;
     for (i, s) in series.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
+        let color = COLORS[s.color.unwrap_or(i) % COLORS.len()];
         let style = ShapeStyle { color: color.to_rgba(), filled: false, stroke_width: 2 };
         let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|(_, y)| y.is_finite()).collect();
         let series = if s.dashed {

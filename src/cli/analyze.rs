@@ -249,6 +249,7 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
                         .flat_map(|(i, heads)| heads.iter().map(move |&v| (x(i), v as f64)))
                         .collect(),
                     dashed: false,
+                    color: None,
                 })
             })
             .collect();
@@ -260,6 +261,7 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
                     line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
                     dots: Vec::new(),
                     dashed: true,
+                    color: None,
                 });
             }
         }

@@ -187,14 +187,7 @@ async fn compose_png(title: &str, name: &str) -> Result<(), String> {
         result.map_err(|e| format!("{e:?}"))?;
     }
     // The colour legend, as on the page.
-    if let Some(bar) = view.query_selector(".colorbar .bar").ok().flatten() {
-        let style = window()
-            .get_computed_style(&bar)
-            .ok()
-            .flatten()
-            .and_then(|s| s.get_property_value("background-image").ok())
-            .unwrap_or_default();
-        let _ = style;
+    if view.query_selector(".colorbar .bar").ok().flatten().is_some() {
         let y = rows * cell_h + 56.0;
         let gradient = ctx.create_linear_gradient(16.0, 0.0, 336.0, 0.0);
         let spans = view.query_selector_all(".colorbar span").map_err(|e| format!("{e:?}"))?;

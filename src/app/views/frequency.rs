@@ -52,6 +52,7 @@ pub fn view(app: &App, analysis: &Analysis, link: &Scope<App>) -> Html {
                 line: moved.iter().enumerate().map(|(d, &v)| (d as f64, v as f64)).collect(),
                 dots: Vec::new(),
                 dashed: false,
+                color: None,
             });
             for (run, dashed, s) in [("original", false, &m.snapshot), ("filtered", true, &after.snapshot)] {
                 distance.push(Series {
@@ -59,6 +60,7 @@ pub fn view(app: &App, analysis: &Analysis, link: &Scope<App>) -> Html {
                     line: LayerMetrics::layer_means(&s.metrics.attention_distance).iter().enumerate().map(|(l, &v)| ((l + 1) as f64, v as f64)).collect(),
                     dots: Vec::new(),
                     dashed,
+                    color: Some(i),
                 });
             }
         }

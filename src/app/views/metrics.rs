@@ -24,7 +24,7 @@ fn paper_model(info: &ModelInfo, card: Option<&ModelCard>) -> Option<&'static st
     }
 }
 
-fn series(label: String, curve: &Curve, metric: &str, dashed: bool, dots: bool) -> Series {
+fn series(label: String, curve: &Curve, metric: &str, dashed: bool, dots: bool, color: usize) -> Series {
     let x = |i: usize| layer_number(metric, i) as f64;
     Series {
         label,
@@ -35,6 +35,7 @@ fn series(label: String, curve: &Curve, metric: &str, dashed: bool, dots: bool) 
             Vec::new()
         },
         dashed,
+        color: Some(color),
     }
 }
 
@@ -51,16 +52,16 @@ pub fn view(app: &App, analysis: &Analysis, _link: &Scope<App>) -> Html {
     let charts = METRICS.iter().filter(|(k, _, _)| *k != "head_similarity").map(|&(metric, title, unit)| {
         let mut all = Vec::new();
         let mut rows: Vec<(String, String, Vec<f32>)> = Vec::new();
-        for ((info, m), card) in models.iter().zip(&cards) {
+        for (k, ((info, m), card)) in models.iter().zip(&cards).enumerate() {
             let curves = m.snapshot.metrics.curves(m.snapshot.grid);
             if let Some(curve) = curves.get(metric) {
-                all.push(series(format!("{} ({}): this image", info.name, info.family), curve, metric, false, metric != "delta_log_amplitude"));
+                all.push(series(format!("{} ({}): this image", info.name, info.family), curve, metric, false, metric != "delta_log_amplitude", k));
                 rows.push((info.id.clone(), info.name.clone(), curve.mean.clone()));
             }
             if let Some(reference) = card.as_ref().and_then(|c| c.reference_curves.as_ref())
                 && let Some(curve) = reference.curves.get(metric)
             {
-                all.push(series(format!("{}: {} mean", info.name, reference.dataset), curve, metric, true, false));
+                all.push(series(format!("{}: {} mean", info.name, reference.dataset), curve, metric, true, false, k));
             }
             if let Some(name) = paper_model(info, card.as_ref()) {
                 for p in paper::curves_for(metric).filter(|p| p.model == name) {
@@ -70,6 +71,7 @@ pub fn view(app: &App, analysis: &Analysis, _link: &Scope<App>) -> Html {
                         line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
                         dots: Vec::new(),
                         dashed: true,
+                        color: Some(models.len() + 2),
                     });
                 }
             }

@@ -39,6 +39,7 @@ pub fn view(app: &App, analysis: &Analysis, link: &Scope<App>) -> Html {
                 line: s.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v as f64)).collect(),
                 dots: Vec::new(),
                 dashed: false,
+                color: None,
             }
         })
         .collect();

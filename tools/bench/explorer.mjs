@@ -1,0 +1,64 @@
+// Time from image dropped to all views ready, per model and backend, in headless Chromium; plus
+// first-load bytes. Prints a Markdown table for BENCHMARKS.md.
+//   node tools/bench/explorer.mjs [runs]     (needs dist/ from `trunk build --release`)
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serveDir } from '../e2e/serve.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const DIST = join(ROOT, 'dist');
+const RUNS = Number(process.argv[2] ?? 3);
+const manifest = JSON.parse(readFileSync(join(DIST, 'models/manifest.json'), 'utf8'));
+const photo = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg')).toString('base64');
+const server = await serveDir(DIST);
+const origin = `http://127.0.0.1:${server.address().port}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const rows = [];
+for (const backend of ['cpu', 'webgpu']) {
+  const args = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'];
+  if (backend === 'webgpu') args.push('--enable-unsafe-webgpu');
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
+  for (const model of manifest.default_pair) {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/?backend=${backend}#m=${model}&img=skimage_chelsea.jpg`);
+    await page.waitForFunction(() => /^Ready/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 600_000 });
+    const times = [];
+    for (let i = 0; i < RUNS; i++) {
+      const name = `bench-${i}.jpg`;
+      const start = await page.evaluate(async ({ data, name }) => {
+        const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const t = new DataTransfer();
+        t.items.add(new File([bin], name, { type: 'image/jpeg' }));
+        const t0 = performance.now();
+        document.dispatchEvent(new DragEvent('drop', { dataTransfer: t, bubbles: true, cancelable: true }));
+        return t0;
+      }, { data: photo, name });
+      const end = await page.waitForFunction((n) => {
+        const s = document.querySelector('#status')?.textContent ?? '';
+        return s.startsWith('Ready') && s.includes(n) ? performance.now() : false;
+      }, name, { timeout: 600_000, polling: 'raf' });
+      times.push((await end.jsonValue()) - start);
+    }
+    const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+    rows.push({ backend, model, ms: median(times), memory });
+    console.error(`${backend} ${model}: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    await page.close();
+  }
+  await browser.close();
+}
+server.close();
+
+const wasm = readdirSync(DIST).filter((f) => f.endsWith('.wasm'));
+const gz = (f) => gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
+const wasmGz = wasm.reduce((s, f) => s + gz(f), 0);
+const models = manifest.default_pair.map((id) => manifest.models.find((m) => m.id === id));
+const modelBytes = models.reduce((s, m) => s + m.bytes, 0);
+console.log('| backend | model | dropped → all views ready (median of ' + RUNS + ') | page JS heap |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.backend} | ${r.model} | ${r.ms.toFixed(0)} ms | ${(r.memory / 1e6).toFixed(0)} MB |`);
+console.log('');
+console.log(`First load: wasm ${wasm.map((f) => `${f} ${(statSync(join(DIST, f)).size / 1e6).toFixed(1)} MB (${(gz(f) / 1e6).toFixed(2)} MB gzipped)`).join(', ')};`);
+console.log(`wasm gzipped total ${(wasmGz / 1e6).toFixed(2)} MB + default models ${(modelBytes / 1e6).toFixed(1)} MB = ${((wasmGz + modelBytes) / 1e6).toFixed(1)} MB.`);
