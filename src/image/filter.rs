@@ -106,7 +106,7 @@ mod tests {
 
     fn stripes(n: u32, period: u32) -> RgbImage {
         RgbImage::from_fn(n, n, |x, _| {
-            let v = if (x / (period / 2)) % 2 == 0 { 200 } else { 50 };
+            let v = if (x / (period / 2)).is_multiple_of(2) { 200 } else { 50 };
             image::Rgb([v, v, v])
         })
     }

@@ -62,6 +62,13 @@ pub fn normalise(image: &RgbImage, pre: &Preprocessing) -> Vec<f32> {
     out
 }
 
+impl Prepared {
+    /// A model input from an already cropped picture (a filtered one, say), normalised per the card.
+    pub fn from_cropped(cropped: RgbImage, pre: &Preprocessing) -> Self {
+        Self { pixels: normalise(&cropped, pre), size: cropped.width(), cropped }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,12 +90,5 @@ mod tests {
         let pre = Preprocessing::imagenet(224);
         let img = RgbImage::from_pixel(300, 300, image::Rgb([10, 20, 30]));
         assert_eq!(prepare(&img, &pre, Some(448)).size, 448);
-    }
-}
-
-impl Prepared {
-    /// A model input from an already cropped picture (a filtered one, say), normalised per the card.
-    pub fn from_cropped(cropped: RgbImage, pre: &Preprocessing) -> Self {
-        Self { pixels: normalise(&cropped, pre), size: cropped.width(), cropped }
     }
 }
