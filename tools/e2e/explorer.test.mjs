@@ -200,3 +200,23 @@ test('an embed URL works in a cross-origin iframe and reports its height', async
     host.close();
   }
 });
+
+test('at 360 px wide, in the dark theme, every view fits the screen', async () => {
+  const { browser } = await launch(false);
+  const page = await browser.newPage({ viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
+  try {
+    await page.goto(`${origin}/#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, 'rgb(18, 19, 20)', 'the dark theme follows prefers-color-scheme');
+    for (const view of ['attention', 'metrics', 'representation', 'frequency']) {
+      await page.click(`#tab-${view}`);
+      await page.waitForTimeout(300);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `${view}: the page is ${width} px wide`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'narrow-dark.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
