@@ -3,6 +3,8 @@
 
 use plotters::prelude::*;
 
+use crate::analysis::paper::PaperCurve;
+
 pub struct Series {
     pub label: String,
     /// (x, y) of the mean line.
@@ -13,6 +15,20 @@ pub struct Series {
     /// Index into the palette; `None` takes the series' position. Lets a model's own curve and its
     /// reference share a colour.
     pub color: Option<usize>,
+}
+
+impl Series {
+    /// A curve published in the paper, dashed, at its own layer (or depth) positions.
+    pub fn paper(p: &PaperCurve, color: Option<usize>) -> Self {
+        let offset = usize::from(!p.starts_at_embedding);
+        Self {
+            label: p.model.to_string(),
+            line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
+            dots: Vec::new(),
+            dashed: true,
+            color,
+        }
+    }
 }
 
 const COLORS: [RGBColor; 6] = [

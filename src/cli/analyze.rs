@@ -254,16 +254,7 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
             })
             .collect();
         if with_paper {
-            for p in paper::curves_for(metric) {
-                let offset = usize::from(!p.starts_at_embedding);
-                series.push(Series {
-                    label: p.model.to_string(),
-                    line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
-                    dots: Vec::new(),
-                    dashed: true,
-                    color: None,
-                });
-            }
+            series.extend(paper::curves_for(metric).map(|p| Series::paper(p, None)));
         }
         let svg = line_chart(title, x_label(metric), unit, &series, (720, 420))?;
         let path = dir.join(format!("{metric}.svg"));

@@ -64,16 +64,9 @@ pub fn view(app: &App, analysis: &Analysis, _link: &Scope<App>) -> Html {
                 all.push(series(format!("{}: {} mean", info.name, reference.dataset), curve, metric, true, false, k));
             }
             if let Some(name) = paper_model(info, card.as_ref()) {
-                for p in paper::curves_for(metric).filter(|p| p.model == name) {
-                    let offset = usize::from(!p.starts_at_embedding);
-                    all.push(Series {
-                        label: p.model.to_string(),
-                        line: p.values.iter().enumerate().map(|(i, &v)| ((i + offset) as f64, v as f64)).collect(),
-                        dots: Vec::new(),
-                        dashed: true,
-                        color: Some(models.len() + 2),
-                    });
-                }
+                all.extend(
+                    paper::curves_for(metric).filter(|p| p.model == name).map(|p| Series::paper(p, Some(models.len() + 2))),
+                );
             }
         }
         let layers = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
