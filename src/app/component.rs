@@ -99,6 +99,8 @@ pub struct App {
     running: Option<u32>,
     running_filter: Option<u32>,
     pub embed_open: bool,
+    /// After Cancel: the reloaded worker waits for the user instead of rerunning the image.
+    paused: bool,
     _listeners: Vec<EventListener>,
 }
 
@@ -269,7 +271,7 @@ impl App {
                 self.status = format!("Loaded {} ({}, {}).", info.name, info.family, info.precision);
                 self.loaded.insert(info.id.clone(), info);
                 self.clamp();
-                if self.pair_ready() {
+                if self.pair_ready() && !self.paused {
                     self.analyze();
                 }
             }
@@ -403,6 +405,7 @@ impl Component for App {
             running: None,
             running_filter: None,
             embed_open: false,
+            paused: false,
             _listeners: listeners,
         };
         app.restart_worker(ctx);
@@ -486,6 +489,7 @@ impl Component for App {
                 return false;
             }
             Msg::Image(Ok(image)) => {
+                self.paused = false;
                 self.state.image = image.gallery.clone();
                 self.status = format!("Opened {} ({} KB).", image.name, image.bytes.len() / 1024);
                 self.image = Some(image);
@@ -512,6 +516,7 @@ impl Component for App {
                 change(&mut self.state);
                 self.clamp();
                 if self.state.models != before.0 {
+                    self.paused = false;
                     self.analysis = None;
                     self.load_pair();
                     self.analyze();
@@ -531,11 +536,13 @@ impl Component for App {
                 return false;
             }
             Msg::RunFilter => {
+                self.paused = false;
                 self.filtered = None;
                 self.run_filter();
             }
             Msg::Cancel => {
-                self.status = "Cancelled. The models are reloading from the cache.".into();
+                self.status = "Cancelled. Choose an image or change a setting to run again.".into();
+                self.paused = true;
                 self.restart_worker(ctx);
             }
             Msg::HashChanged => {

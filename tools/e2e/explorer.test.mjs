@@ -220,3 +220,22 @@ test('at 360 px wide, in the dark theme, every view fits the screen', async () =
     await browser.close();
   }
 });
+
+test('Cancel stops a slow run and the page waits for the user', async () => {
+  const { browser, context } = await launch(true);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${origin}/?backend=webgpu#img=${PHOTO}`);
+    await page.waitForFunction(() => /^Analysing/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.click('button.cancel');
+    assert.match(await page.textContent('#status'), /^Cancelled/);
+    // The fresh worker reloads the models but does not rerun the image by itself.
+    await page.waitForFunction(() => /^Loaded/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForTimeout(3000);
+    const status = await page.textContent('#status');
+    assert.doesNotMatch(status, /^(Analysing|Ready)/, status);
+    assert.equal(await page.$('button.cancel'), null, 'nothing is running, so there is nothing to cancel');
+  } finally {
+    await browser.close();
+  }
+});
