@@ -590,7 +590,7 @@ impl Component for App {
         html! {
             <div class={classes!("app", self.page.embed.then_some("embed"))}>
                 { views::header(self, link) }
-                { views::notices(self, link) }
+                { views::notices(self) }
                 { if self.page.embed { Html::default() } else { views::inputs::controls(self, link) } }
                 { views::tabs(self, link) }
                 <main id="view" class="view" aria-busy={(self.running.is_some()).to_string()}>

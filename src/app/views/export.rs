@@ -9,6 +9,7 @@ use yew::html::Scope;
 use yew::prelude::*;
 
 use super::super::component::{App, Msg, window};
+use super::super::state::Colormap;
 use crate::analysis::LayerMetrics;
 use crate::analysis::report::metrics_csv;
 
@@ -108,8 +109,9 @@ pub fn export(app: &App, kind: Kind) -> Result<(), String> {
                 app.image.as_ref().map_or("", |i| i.name.as_str()),
                 app.state.layer + 1
             );
+            let colormap = app.state.colormap;
             wasm_bindgen_futures::spawn_local(async move {
-                if let Err(e) = compose_png(&title, &name).await {
+                if let Err(e) = compose_png(&title, &name, colormap).await {
                     web_sys::console::error_1(&e.into());
                 }
             });
@@ -130,28 +132,26 @@ async fn load_svg(svg: &str) -> Result<web_sys::HtmlImageElement, String> {
     Ok(img)
 }
 
+/// The text of `selector` inside the element's closest `ancestor` (a panel's title, a figure's caption).
+fn nearby_text(element: &web_sys::Element, ancestor: &str, selector: &str) -> String {
+    element
+        .closest(ancestor)
+        .ok()
+        .flatten()
+        .and_then(|a| a.query_selector(selector).ok().flatten())
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
 /// Every canvas and chart of the view, labelled, with the colour legend, on one white sheet.
-async fn compose_png(title: &str, name: &str) -> Result<(), String> {
+async fn compose_png(title: &str, name: &str, cmap: Colormap) -> Result<(), String> {
     let document = window().document().ok_or("no document")?;
     let view = document.get_element_by_id("view").ok_or("no view")?;
     let mut items: Vec<(String, JsValue, f64, f64)> = Vec::new();
     let canvases = view.query_selector_all("canvas").map_err(|e| format!("{e:?}"))?;
     for i in 0..canvases.length() {
         let Some(c) = canvases.item(i).and_then(|n| n.dyn_into::<HtmlCanvasElement>().ok()) else { continue };
-        let label = c
-            .closest("article")
-            .ok()
-            .flatten()
-            .and_then(|a| a.query_selector("h3").ok().flatten())
-            .and_then(|h| h.text_content())
-            .unwrap_or_default();
-        let caption = c
-            .closest("figure")
-            .ok()
-            .flatten()
-            .and_then(|f| f.query_selector("figcaption").ok().flatten())
-            .and_then(|h| h.text_content())
-            .unwrap_or_default();
+        let (label, caption) = (nearby_text(&c, "article", "h3"), nearby_text(&c, "figure", "figcaption"));
         items.push((format!("{label} {caption}").trim().to_string(), c.into(), 224.0, 224.0));
     }
     let charts = view.query_selector_all(".chart svg").map_err(|e| format!("{e:?}"))?;
@@ -192,10 +192,6 @@ async fn compose_png(title: &str, name: &str) -> Result<(), String> {
         let gradient = ctx.create_linear_gradient(16.0, 0.0, 336.0, 0.0);
         let spans = view.query_selector_all(".colorbar span").map_err(|e| format!("{e:?}"))?;
         let text = |i| spans.item(i).and_then(|n| n.text_content()).unwrap_or_default();
-        let cmap = super::super::state::Colormap::ALL
-            .into_iter()
-            .find(|c| view.query_selector(&format!("option[value={}]:checked", c.key())).ok().flatten().is_some())
-            .unwrap_or(super::super::state::Colormap::Viridis);
         for i in 0..=10 {
             let [r, g, b] = cmap.rgb(i as f32 / 10.0);
             let _ = gradient.add_color_stop(i as f32 / 10.0, &format!("rgb({r},{g},{b})"));

@@ -45,8 +45,10 @@ pub fn view(app: &App, analysis: &Analysis, link: &Scope<App>) -> Html {
     let mut distance = Vec::new();
     let panels = models.iter().enumerate().map(|(i, (info, m))| {
         let after = filtered.as_ref().and_then(|f| f.models.iter().find(|x| x.id == m.id));
+        let mut moved_last = None;
         if let Some(after) = after {
             let moved = feature_change(&m.snapshot, &after.snapshot);
+            moved_last = moved.last().copied();
             change.push(Series {
                 label: format!("{} ({})", info.name, info.family),
                 line: moved.iter().enumerate().map(|(d, &v)| (d as f64, v as f64)).collect(),
@@ -64,7 +66,6 @@ pub fn view(app: &App, analysis: &Analysis, link: &Scope<App>) -> Html {
                 });
             }
         }
-        let moved_last = after.map(|a| feature_change(&m.snapshot, &a.snapshot)).and_then(|v| v.last().copied());
         html! {
             <article class="panel" data-model={info.id.clone()}>
                 <h3>{ &info.name }{ " " }{ family_badge(info) }</h3>

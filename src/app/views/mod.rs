@@ -74,10 +74,9 @@ pub fn header(app: &App, link: &Scope<App>) -> Html {
     }
 }
 
-pub fn notices(app: &App, link: &Scope<App>) -> Html {
+pub fn notices(app: &App) -> Html {
     let error = app.error.as_ref().map(|e| html! { <p class="error" role="alert">{ e }</p> });
     let notices = app.notices.iter().map(|n| html! { <li>{ n }</li> });
-    let _ = link;
     html! {
         <div class="messages">
             { error }
