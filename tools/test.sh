@@ -15,6 +15,8 @@ if ! ldconfig -p | grep -q libvulkan.so.1 || [ ! -d /usr/share/vulkan/icd.d ]; t
     echo "note: install mesa-vulkan-drivers (or have a GPU) for the wgpu backend test" >&2
   fi
 fi
+# One full run: incremental caches would only cost disk (gigabytes for burn).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo fmt --all -- --check
@@ -27,7 +29,8 @@ cargo test --locked 2>&1 | tee "$log"
 # The training code (tools/train): CPU tests on a tiny subset of ../shared/data. They also convert
 # the exported checkpoints with the CLI that cargo test just built.
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements.txt
+# No pip cache: PyTorch's wheels from PyPI carry CUDA (~3 GB) and a cached copy would double that.
+.venv/bin/python -m pip install -q --no-cache-dir --disable-pip-version-check -r tools/requirements.txt
 (cd tools/train && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 
 # The explorer: core tests inside headless Chromium (wasm-bindgen-test, with WebGPU through
