@@ -25,6 +25,8 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
     let snap = pollster::block_on(Snapshot::compute(&model, &prepared)).unwrap();
     let metrics = pollster::block_on(model.layer_metrics(&[&prepared])).unwrap().remove(0);
     assert_eq!(snap.metrics, metrics);
+    let t = snap.timing;
+    assert!(t.forward_ms > 0.0 && t.total_ms > t.forward_ms, "forward {} ms of {} ms", t.forward_ms, t.total_ms);
 
     let out = model.forward(&[&prepared], Capture { attention: true, streams: true, final_tokens: false });
     let prefix = snap.prefix;

@@ -33,6 +33,9 @@ async fn the_cpu_backend_runs_a_bundled_model() {
     // Attention rows are distributions.
     let map = m.snapshot.attention_map(5, None, 1 + 7 * 14 + 7);
     assert!((map.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    // The clock works in a worker (std's Instant would panic there).
+    let t = m.snapshot.timing;
+    assert!(t.forward_ms > 0.0 && t.total_ms > t.forward_ms, "forward {} ms of {} ms", t.forward_ms, t.total_ms);
     assert!(decode(b"not an image").is_err());
 }
 

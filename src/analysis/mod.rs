@@ -15,4 +15,4 @@ pub mod spectrum;
 
 pub use attention_map::{Query, attention_map};
 pub use metrics::{AnalysisError, LayerMetrics, MetricContext, read};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, Timing};

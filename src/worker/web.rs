@@ -176,7 +176,7 @@ async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoic
             (limit / 1048576.0) as u64
         ));
     }
-    let init = Box::pin(Device::wgpu_options().init_async());
+    let init = Box::pin(Device::wgpu_options().init_with_setup_async());
     let timer = Box::pin(gloo::timers::future::TimeoutFuture::new(DEVICE_TIMEOUT_MS));
     let result = match futures::future::select(init, timer).await {
         futures::future::Either::Left((result, _)) => result,
@@ -185,7 +185,17 @@ async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoic
         }
     };
     match result {
-        Ok(device) => {
+        Ok((device, setup)) => {
+            // A lost device (driver reset, sleep, another tab's crash) can leave a run waiting forever
+            // on a buffer that never maps: the page hears of it at once and restarts on the CPU.
+            setup.device.set_device_lost_callback(|reason, message| {
+                let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+                let message = match message.trim() {
+                    "" => format!("the GPU device was lost, reason {reason:?}"),
+                    said => format!("the GPU device was lost: {}", said.trim_end_matches('.')),
+                };
+                post(&scope, 0, &Response::BackendFailed { message });
+            });
             let name = if described.trim().is_empty() { "GPU".to_string() } else { described.trim().to_string() };
             (device, Backend::WebGpu, format!("WebGPU on {name}"))
         }

@@ -16,6 +16,32 @@ const server = await serveDir(DIST);
 const origin = `http://127.0.0.1:${server.address().port}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Peak resident memory (VmHWM) of this browser's renderer (the page and its worker, wasm memory
+ * included) and GPU processes, from /proc: the browser's own counters leave out the worker. */
+function peakRss(browser) {
+  const root = browser.process?.()?.pid;
+  const peak = { renderer: 0, gpu: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const parent = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const kind = /--type=renderer/.test(cmd) ? 'renderer' : /--type=gpu-process/.test(cmd) ? 'gpu' : null;
+      if (!kind || (root && parent !== root && !descends(parent, root))) continue;
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      peak[kind] = Math.max(peak[kind], kb * 1024);
+    } catch { /* the process ended meanwhile */ }
+  }
+  return peak;
+}
+
+function descends(pid, root) {
+  for (let p = pid, i = 0; p > 1 && i < 8; i++) {
+    if (p === root) return true;
+    p = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))[1]);
+  }
+  return false;
+}
+
 const rows = [];
 for (const backend of ['cpu', 'webgpu']) {
   const args = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'];
@@ -43,7 +69,7 @@ for (const backend of ['cpu', 'webgpu']) {
       times.push((await end.jsonValue()) - start);
     }
     const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
-    rows.push({ backend, model, ms: median(times), memory });
+    rows.push({ backend, model, ms: median(times), memory, peak: peakRss(browser) });
     console.error(`${backend} ${model}: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
     await page.close();
   }
@@ -56,9 +82,10 @@ const gz = (f) => gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
 const wasmGz = wasm.reduce((s, f) => s + gz(f), 0);
 const models = manifest.default_pair.map((id) => manifest.models.find((m) => m.id === id));
 const modelBytes = models.reduce((s, m) => s + m.bytes, 0);
-console.log('| backend | model | dropped → all views ready (median of ' + RUNS + ') | page JS heap |');
-console.log('|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.backend} | ${r.model} | ${r.ms.toFixed(0)} ms | ${(r.memory / 1e6).toFixed(0)} MB |`);
+console.log('| backend | model | dropped → all views ready (median of ' + RUNS + ') | page JS heap | peak RSS, renderer (page + worker) | peak RSS, GPU process |');
+console.log('|---|---|---|---|---|---|');
+const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
+for (const r of rows) console.log(`| ${r.backend} | ${r.model} | ${r.ms.toFixed(0)} ms | ${mb(r.memory)} | ${mb(r.peak.renderer)} | ${mb(r.peak.gpu)} |`);
 console.log('');
 console.log(`First load: wasm ${wasm.map((f) => `${f} ${(statSync(join(DIST, f)).size / 1e6).toFixed(1)} MB (${(gz(f) / 1e6).toFixed(2)} MB gzipped)`).join(', ')};`);
 console.log(`wasm gzipped total ${(wasmGz / 1e6).toFixed(2)} MB + default models ${(modelBytes / 1e6).toFixed(1)} MB = ${((wasmGz + modelBytes) / 1e6).toFixed(1)} MB.`);

@@ -239,3 +239,35 @@ test('Cancel stops a slow run and the page waits for the user', async () => {
     await browser.close();
   }
 });
+
+test('a GPU lost mid-run switches to the CPU by itself and says so', async () => {
+  const { browser, context } = await launch(true);
+  const page = await context.newPage();
+  // The worker's script gets a prologue that destroys its WebGPU device once the analysis has
+  // submitted some work: the same `lost` event a driver reset or a sleeping laptop gives.
+  await page.route('**/explorer-worker_loader.js', async (route) => {
+    const original = await (await route.fetch()).text();
+    const prologue = `(() => {
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        const submit = device.queue.submit.bind(device.queue);
+        let submits = 0;
+        device.queue.submit = (buffers) => { submit(buffers); if (++submits === 40) device.destroy(); };
+        return device;
+      };
+    })();\n`;
+    await route.fulfill({ contentType: 'text/javascript', body: prologue + original });
+  });
+  try {
+    await page.goto(`${origin}/?backend=webgpu#img=${PHOTO}`);
+    await waitReady(page, PHOTO, 240_000);
+    const backend = await page.$eval('.backend', (e) => e.textContent);
+    assert.match(backend, /CPU/, backend);
+    const notices = await page.$eval('.notices', (x) => x.textContent);
+    assert.match(notices, /WebGPU failed \(the GPU device was lost: Device was destroyed\); switched to the CPU/, notices);
+    await page.screenshot({ path: join(ARTIFACTS, 'device-lost.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});

@@ -7,8 +7,9 @@ import { pathToFileURL } from 'node:url';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
-  '.css': 'text/css', '.json': 'application/json', '.jpg': 'image/jpeg', '.png': 'image/png',
+  '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.jpg': 'image/jpeg', '.png': 'image/png',
   '.tsv': 'text/tab-separated-values; charset=utf-8', '.safetensors': 'application/octet-stream', '.svg': 'image/svg+xml',
+  '.onnx': 'application/octet-stream',
 };
 
 /** Serves `root` at `port` (0 = any free port); resolves to the server once listening. */

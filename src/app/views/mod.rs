@@ -150,6 +150,19 @@ pub fn explain(view: View) -> Html {
     html! { <p class="explain">{ text }</p> }
 }
 
+/// This image's cost per model, for curious users and for the browser benchmark (data attributes).
+fn timing(app: &App, id: &str) -> Html {
+    let Some(t) = app.analysis.as_ref().and_then(|a| a.models.iter().find(|m| m.id == id)).map(|m| m.snapshot.timing)
+    else {
+        return html! {};
+    };
+    html! {
+        <span class="timing" data-model={id.to_string()} data-forward-ms={format!("{:.1}", t.forward_ms)} data-total-ms={format!("{:.1}", t.total_ms)}>
+            { format!(" This image: forward pass {:.0} ms, with every analysis {:.0} ms.", t.forward_ms, t.total_ms) }
+        </span>
+    }
+}
+
 pub fn footer(app: &App, link: &Scope<App>) -> Html {
     let credit = app.image.as_ref().and_then(|img| img.gallery.as_ref()).and_then(|f| app.gallery.iter().find(|g| &g.file == f)).map(|g| {
         html! { <p class="credit">{ format!("Photo: {} by {}, {} ({}).", g.file, g.author, g.license, g.source) }</p> }
@@ -162,6 +175,7 @@ pub fn footer(app: &App, link: &Scope<App>) -> Html {
             <li>
                 <strong>{ &m.name }</strong>{ format!(" ({}, ViT {}×{} patches of {} px, width {}, {} layers, {} heads, {}): ", m.family, m.image_size as usize / m.patch_size, m.image_size as usize / m.patch_size, m.patch_size, m.width, m.depth, m.heads, m.precision) }
                 { format!("trained on {data}. {notes}") }
+                { timing(app, &m.id) }
             </li>
         }
     });

@@ -1,0 +1,91 @@
+// vitscope's explorer beside ONNX Runtime Web, in one headless Chromium session: the same ViTs (the
+// default models, exported by export_onnx.py), CPU (ORT's wasm provider, 1 thread) and WebGPU. Runs
+// alternate between the two so a busy machine slows both alike. Prints a Markdown table.
+//   bash tools/bench/ort/run.sh [cpu runs] [webgpu runs]   (0 runs skips that backend)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serveDir } from '../../e2e/serve.mjs';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const [DIST, PEER] = [join(ROOT, 'dist'), join(ROOT, 'target/bench-ort/www')];
+const RUNS = { cpu: Number(process.argv[2] ?? 7), webgpu: Number(process.argv[3] ?? 2) };
+const manifest = JSON.parse(readFileSync(join(DIST, 'models/manifest.json'), 'utf8'));
+const photo = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg')).toString('base64');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const [ours, peer] = await Promise.all([serveDir(DIST), serveDir(PEER)]);
+const url = (s) => `http://127.0.0.1:${s.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+});
+const ortPage = await browser.newPage();
+ortPage.on('pageerror', (e) => console.error('peer page:', e.message));
+await ortPage.goto(`${url(peer)}/`);
+await ortPage.waitForFunction(() => window.ortReady === true);
+
+/** Drops the photo on the explorer and waits for Ready: dropped → ready, and the worker's own times. */
+async function runOurs(page, model, i) {
+  const name = `bench-${i}.jpg`;
+  const start = await page.evaluate(({ data, name }) => {
+    const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const t = new DataTransfer();
+    t.items.add(new File([bin], name, { type: 'image/jpeg' }));
+    const t0 = performance.now();
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: t, bubbles: true, cancelable: true }));
+    return t0;
+  }, { data: photo, name });
+  const end = await page.waitForFunction((n) => {
+    const s = document.querySelector('#status')?.textContent ?? '';
+    return s.startsWith('Ready') && s.includes(n) ? performance.now() : false;
+  }, name, { timeout: 600_000, polling: 'raf' });
+  const timing = await page.$eval(`.timing[data-model="${model}"]`, (e) => [e.dataset.forwardMs, e.dataset.totalMs].map(Number));
+  return { ready: (await end.jsonValue()) - start, forward: timing[0], total: timing[1] };
+}
+
+const rows = [];
+for (const backend of ['cpu', 'webgpu'].filter((b) => RUNS[b] > 0)) {
+  const provider = backend === 'cpu' ? 'wasm' : 'webgpu';
+  for (const id of manifest.default_pair) {
+    const entry = manifest.models.find((m) => m.id === id);
+    const page = await browser.newPage();
+    await page.goto(`${url(ours)}/?backend=${backend}#m=${id}&img=skimage_chelsea.jpg`);
+    await page.waitForFunction(() => /^Ready/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 600_000 });
+    const precisions = backend === 'cpu' ? ['fp32', 'int8'] : ['fp32'];
+    for (const p of precisions) {
+      await ortPage.evaluate((a) => window.openOrt(a), { key: `${id}.${p}`, file: `./models/${id}.${p}.onnx`, provider, size: entry.image_size });
+    }
+    const times = { ours: [], fp32: [], int8: [] };
+    await runOurs(page, id, 'warm');
+    for (const p of precisions) await ortPage.evaluate((k) => window.timeOrt(k), `${id}.${p}`);
+    for (let i = 0; i < RUNS[backend]; i++) {
+      times.ours.push(await runOurs(page, id, i));
+      for (const p of precisions) times[p].push(await ortPage.evaluate((k) => window.timeOrt(k), `${id}.${p}`));
+    }
+    const row = {
+      backend, id,
+      forward: median(times.ours.map((t) => t.forward)),
+      total: median(times.ours.map((t) => t.total)),
+      ready: median(times.ours.map((t) => t.ready)),
+      fp32: median(times.fp32),
+      int8: times.int8.length ? median(times.int8) : null,
+    };
+    rows.push(row);
+    console.error(JSON.stringify(row));
+    await page.close();
+  }
+}
+await browser.close();
+ours.close();
+peer.close();
+
+const ms = (v) => (v == null ? '–' : `${v.toFixed(0)} ms`);
+console.log(`| backend | model | vitscope forward | ORT Web fp32 | ORT Web int8 | vitscope / ORT int8 | vitscope / ORT fp32 | vitscope all analyses | dropped → ready |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const ratio = (v) => (v == null ? '–' : `**${(r.forward / v).toFixed(2)}×**`);
+  console.log(`| ${r.backend} | ${r.id} | ${ms(r.forward)} | ${ms(r.fp32)} | ${ms(r.int8)} | ${ratio(r.int8)} | ${ratio(r.fp32)} | ${ms(r.total)} | ${ms(r.ready)} |`);
+}
+console.log(`\nMedians: CPU ${RUNS.cpu} runs, WebGPU ${RUNS.webgpu} runs, after one warm-up each; ${new Date().toISOString().slice(0, 10)}.`);
