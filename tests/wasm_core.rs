@@ -2,7 +2,8 @@
 //! the same metrics as in the native tests' fixtures, on burn's CPU backend and, where the browser has
 //! WebGPU, on WebGPU.
 //!
-//!   cargo test --target wasm32-unknown-unknown --test wasm_core   (runner and webdriver.json in the repo)
+//!   cargo test --profile release --target wasm32-unknown-unknown --test wasm_core   (as tools/test.sh runs it;
+//!   runner and webdriver.json in the repo)
 #![cfg(target_arch = "wasm32")]
 
 use vitscope::image::decode;

@@ -175,6 +175,12 @@ test('bad URL parameters are named and the page still works', async () => {
       assert.ok(notices.includes(needle), `no notice names ${needle}: ${notices}`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'bad-parameters.png'), fullPage: true });
+    assert.equal(await page.$('[role=alert]'), null, 'this browser has WebAssembly SIMD');
+    // A browser without WebAssembly SIMD is told so instead of getting a blank page.
+    const old = await context.newPage();
+    await old.addInitScript(() => { WebAssembly.validate = () => false; });
+    await old.goto(`${origin}/`);
+    assert.match(await old.$eval('[role=alert]', (e) => e.textContent), /needs a browser with WebAssembly SIMD/);
   } finally {
     await browser.close();
   }
