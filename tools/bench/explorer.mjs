@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serveDir } from '../e2e/serve.mjs';
+import { dropAndTime, waitFirstReady } from './page.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const DIST = join(ROOT, 'dist');
@@ -50,24 +51,9 @@ for (const backend of ['cpu', 'webgpu']) {
   for (const model of manifest.default_pair) {
     const page = await browser.newPage();
     await page.goto(`${origin}/?backend=${backend}#m=${model}&img=skimage_chelsea.jpg`);
-    await page.waitForFunction(() => /^Ready/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 600_000 });
+    await waitFirstReady(page);
     const times = [];
-    for (let i = 0; i < RUNS; i++) {
-      const name = `bench-${i}.jpg`;
-      const start = await page.evaluate(async ({ data, name }) => {
-        const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-        const t = new DataTransfer();
-        t.items.add(new File([bin], name, { type: 'image/jpeg' }));
-        const t0 = performance.now();
-        document.dispatchEvent(new DragEvent('drop', { dataTransfer: t, bubbles: true, cancelable: true }));
-        return t0;
-      }, { data: photo, name });
-      const end = await page.waitForFunction((n) => {
-        const s = document.querySelector('#status')?.textContent ?? '';
-        return s.startsWith('Ready') && s.includes(n) ? performance.now() : false;
-      }, name, { timeout: 600_000, polling: 'raf' });
-      times.push((await end.jsonValue()) - start);
-    }
+    for (let i = 0; i < RUNS; i++) times.push(await dropAndTime(page, photo, `bench-${i}.jpg`));
     const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
     rows.push({ backend, model, ms: median(times), memory, peak: peakRss(browser) });
     console.error(`${backend} ${model}: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);

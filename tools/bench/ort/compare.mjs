@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serveDir } from '../../e2e/serve.mjs';
+import { dropAndTime, waitFirstReady } from '../page.mjs';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const [DIST, PEER] = [join(ROOT, 'dist'), join(ROOT, 'target/bench-ort/www')];
@@ -28,21 +29,9 @@ await ortPage.waitForFunction(() => window.ortReady === true);
 
 /** Drops the photo on the explorer and waits for Ready: dropped → ready, and the worker's own times. */
 async function runOurs(page, model, i) {
-  const name = `bench-${i}.jpg`;
-  const start = await page.evaluate(({ data, name }) => {
-    const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    const t = new DataTransfer();
-    t.items.add(new File([bin], name, { type: 'image/jpeg' }));
-    const t0 = performance.now();
-    document.dispatchEvent(new DragEvent('drop', { dataTransfer: t, bubbles: true, cancelable: true }));
-    return t0;
-  }, { data: photo, name });
-  const end = await page.waitForFunction((n) => {
-    const s = document.querySelector('#status')?.textContent ?? '';
-    return s.startsWith('Ready') && s.includes(n) ? performance.now() : false;
-  }, name, { timeout: 600_000, polling: 'raf' });
+  const ready = await dropAndTime(page, photo, `bench-${i}.jpg`);
   const timing = await page.$eval(`.timing[data-model="${model}"]`, (e) => [e.dataset.forwardMs, e.dataset.totalMs].map(Number));
-  return { ready: (await end.jsonValue()) - start, forward: timing[0], total: timing[1] };
+  return { ready, forward: timing[0], total: timing[1] };
 }
 
 const rows = [];
@@ -52,7 +41,7 @@ for (const backend of ['cpu', 'webgpu'].filter((b) => RUNS[b] > 0)) {
     const entry = manifest.models.find((m) => m.id === id);
     const page = await browser.newPage();
     await page.goto(`${url(ours)}/?backend=${backend}#m=${id}&img=skimage_chelsea.jpg`);
-    await page.waitForFunction(() => /^Ready/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 600_000 });
+    await waitFirstReady(page);
     const precisions = backend === 'cpu' ? ['fp32', 'int8'] : ['fp32'];
     for (const p of precisions) {
       await ortPage.evaluate((a) => window.openOrt(a), { key: `${id}.${p}`, file: `./models/${id}.${p}.onnx`, provider, size: entry.image_size });
