@@ -35,6 +35,16 @@ async function launch(webgpu) {
     ...{ } }).then(async (browser) => ({ browser, context: await browser.newContext({ acceptDownloads: true }) }));
 }
 
+/** Runs `body` with a fresh browser, which is closed however `body` ends. */
+async function withBrowser(webgpu, body) {
+  const { browser, context } = await launch(webgpu);
+  try {
+    return await body({ browser, context });
+  } finally {
+    await browser.close();
+  }
+}
+
 /** Every request the page makes, with any body it carries. */
 function recordRequests(context) {
   const requests = [];
@@ -97,12 +107,11 @@ async function dropFile(page, name, bytes, type) {
 for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', backend: 'WebGPU' },
                     { name: 'cpu', webgpu: false, query: '', backend: 'CPU (WebAssembly)' }]) {
   test(`explorer on ${mode.name}: gallery photo, numbers equal the CLI, patch clicks, dropped files, privacy`, async () => {
-    const { browser, context } = await launch(mode.webgpu);
-    const requests = recordRequests(context);
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    try {
+    await withBrowser(mode.webgpu, async ({ context }) => {
+      const requests = recordRequests(context);
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`${origin}/${mode.query}#img=${PHOTO}`);
       await waitReady(page, PHOTO);
       const backend = await page.getAttribute('.backend', 'data-backend');
@@ -158,16 +167,13 @@ for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', ba
         assert.ok(!r.url.includes('my-own-photo'), r.url);
       }
       assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 }
 
 test('bad URL parameters are named and the page still works', async () => {
-  const { browser, context } = await launch(false);
-  const page = await context.newPage();
-  try {
+  await withBrowser(false, async ({ context }) => {
+    const page = await context.newPage();
     await page.goto(`${origin}/?view=banana&backend=tpu&model=javascript:alert(1)#layer=0&cmap=jet&m=nope,nada&img=../etc/passwd`);
     await waitReady(page, '.jpg');
     const notices = await page.textContent('.notices');
@@ -181,9 +187,7 @@ test('bad URL parameters are named and the page still works', async () => {
     await old.addInitScript(() => { WebAssembly.validate = () => false; });
     await old.goto(`${origin}/`);
     assert.match(await old.$eval('[role=alert]', (e) => e.textContent), /needs a browser with WebAssembly SIMD/);
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('an embed URL works in a cross-origin iframe and reports its height', async () => {
@@ -191,26 +195,25 @@ test('an embed URL works in a cross-origin iframe and reports its height', async
   const host = await servePage(`<!doctype html><title>host</title><p>A blog post.</p>
     <iframe id="v" src="${src}" style="width:100%;height:300px;border:0"></iframe>
     <script>addEventListener('message', (e) => { if (e.data && e.data.vitscopeHeight) window.reported = e.data.vitscopeHeight; });</script>`);
-  const { browser, context } = await launch(false);
-  const page = await context.newPage();
-  try {
-    await page.goto(`http://127.0.0.1:${host.address().port}/`);
-    const frame = page.frameLocator('#v');
-    await frame.locator('#status').filter({ hasText: /^Ready/ }).waitFor({ timeout: 180_000 });
-    await page.waitForFunction(() => window.reported > 200);
-    assert.equal(await frame.locator('.tabs').count(), 0, 'embeds show one view without the tab bar');
-    assert.ok(await frame.locator('#att-0').count() === 1);
-    await page.screenshot({ path: join(ARTIFACTS, 'embed.png'), fullPage: true });
-  } finally {
-    await browser.close();
-    host.close();
-  }
+  await withBrowser(false, async ({ context }) => {
+    const page = await context.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${host.address().port}/`);
+      const frame = page.frameLocator('#v');
+      await frame.locator('#status').filter({ hasText: /^Ready/ }).waitFor({ timeout: 180_000 });
+      await page.waitForFunction(() => window.reported > 200);
+      assert.equal(await frame.locator('.tabs').count(), 0, 'embeds show one view without the tab bar');
+      assert.ok(await frame.locator('#att-0').count() === 1);
+      await page.screenshot({ path: join(ARTIFACTS, 'embed.png'), fullPage: true });
+    } finally {
+      host.close();
+    }
+  });
 });
 
 test('at 360 px wide, in the dark theme, every view fits the screen', async () => {
-  const { browser } = await launch(false);
-  const page = await browser.newPage({ viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
-  try {
+  await withBrowser(false, async ({ browser }) => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
     await page.goto(`${origin}/#img=${PHOTO}`);
     await waitReady(page, PHOTO);
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -222,15 +225,12 @@ test('at 360 px wide, in the dark theme, every view fits the screen', async () =
       assert.ok(width <= 360, `${view}: the page is ${width} px wide`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'narrow-dark.png'), fullPage: true });
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('Cancel stops a slow run and the page waits for the user', async () => {
-  const { browser, context } = await launch(true);
-  const page = await context.newPage();
-  try {
+  await withBrowser(true, async ({ context }) => {
+    const page = await context.newPage();
     await page.goto(`${origin}/?backend=webgpu#img=${PHOTO}`);
     await page.waitForFunction(() => /^Analysing/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
     await page.click('button.cancel');
@@ -241,31 +241,28 @@ test('Cancel stops a slow run and the page waits for the user', async () => {
     const status = await page.textContent('#status');
     assert.doesNotMatch(status, /^(Analysing|Ready)/, status);
     assert.equal(await page.$('button.cancel'), null, 'nothing is running, so there is nothing to cancel');
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('a GPU lost mid-run switches to the CPU by itself and says so', async () => {
-  const { browser, context } = await launch(true);
-  const page = await context.newPage();
-  // The worker's script gets a prologue that destroys its WebGPU device once the analysis has
-  // submitted some work: the same `lost` event a driver reset or a sleeping laptop gives.
-  await page.route('**/explorer-worker_loader.js', async (route) => {
-    const original = await (await route.fetch()).text();
-    const prologue = `(() => {
-      const request = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (...args) {
-        const device = await request.apply(this, args);
-        const submit = device.queue.submit.bind(device.queue);
-        let submits = 0;
-        device.queue.submit = (buffers) => { submit(buffers); if (++submits === 40) device.destroy(); };
-        return device;
-      };
-    })();\n`;
-    await route.fulfill({ contentType: 'text/javascript', body: prologue + original });
-  });
-  try {
+  await withBrowser(true, async ({ context }) => {
+    const page = await context.newPage();
+    // The worker's script gets a prologue that destroys its WebGPU device once the analysis has
+    // submitted some work: the same `lost` event a driver reset or a sleeping laptop gives.
+    await page.route('**/explorer-worker_loader.js', async (route) => {
+      const original = await (await route.fetch()).text();
+      const prologue = `(() => {
+        const request = GPUAdapter.prototype.requestDevice;
+        GPUAdapter.prototype.requestDevice = async function (...args) {
+          const device = await request.apply(this, args);
+          const submit = device.queue.submit.bind(device.queue);
+          let submits = 0;
+          device.queue.submit = (buffers) => { submit(buffers); if (++submits === 40) device.destroy(); };
+          return device;
+        };
+      })();\n`;
+      await route.fulfill({ contentType: 'text/javascript', body: prologue + original });
+    });
     await page.goto(`${origin}/?backend=webgpu#img=${PHOTO}`);
     await waitReady(page, PHOTO, 240_000);
     const backend = await page.$eval('.backend', (e) => e.textContent);
@@ -273,7 +270,5 @@ test('a GPU lost mid-run switches to the CPU by itself and says so', async () =>
     const notices = await page.$eval('.notices', (x) => x.textContent);
     assert.match(notices, /WebGPU failed \(the GPU device was lost: Device was destroyed\); switched to the CPU/, notices);
     await page.screenshot({ path: join(ARTIFACTS, 'device-lost.png'), fullPage: true });
-  } finally {
-    await browser.close();
-  }
+  });
 });
