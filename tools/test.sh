@@ -21,8 +21,14 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-# The core, the page and its worker build for the browser too.
+# The core, the page and its workers build for the browser too, each with the features Trunk gives it
+# (the page has no burn; each worker one backend).
 cargo clippy --locked --lib --bins --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked --no-default-features --lib --bin explorer --target wasm32-unknown-unknown -- -D warnings
+for backend in cpu gpu; do
+  cargo clippy --locked --no-default-features --features "$backend" --lib --bin "explorer-worker-$backend" \
+    --target wasm32-unknown-unknown -- -D warnings
+done
 log=$(mktemp)
 cargo test --locked 2>&1 | tee "$log"
 

@@ -11,6 +11,8 @@ use std::f64::consts::PI;
 use burn::Tensor;
 use burn::tensor::{Device, TensorData};
 
+pub use super::metrics::headline_bin;
+
 /// The `[G², K]` real and imaginary diagonal DFT bases, K = ⌊G/2⌋ + 1.
 pub fn diagonal_basis(grid: usize, device: &Device) -> (Tensor<2>, Tensor<2>) {
     let k_count = grid / 2 + 1;
@@ -45,9 +47,4 @@ pub fn diagonal_log_amplitude(stream: &Tensor<3>, basis: &(Tensor<2>, Tensor<2>)
 pub fn delta_log_amplitude(log_amplitude: Tensor<2>) -> Tensor<2> {
     let dc = log_amplitude.clone().narrow(1, 0, 1);
     log_amplitude - dc
-}
-
-/// The bin the paper plots: the highest below Nyquist (⌊G/2⌋ for odd G, G/2 − 1 for even G).
-pub fn headline_bin(grid: usize) -> usize {
-    if grid.is_multiple_of(2) { grid / 2 - 1 } else { grid / 2 }
 }

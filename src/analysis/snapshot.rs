@@ -3,17 +3,9 @@
 //! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), and
 //! each depth's PCA colours and SVD spectrum.
 
-use burn::Tensor;
 use serde::{Deserialize, Serialize};
-use web_time::Instant;
 
-use super::metrics::{AnalysisError, LayerMetrics, read};
-use super::rollout::rollout;
-use super::similarity::patch_tokens;
-use super::spectrum::{Spectrum, centred_gram};
-use crate::image::Prepared;
-use crate::model::Capture;
-use crate::pipeline::LoadedModel;
+use super::metrics::LayerMetrics;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -45,60 +37,6 @@ pub struct Timing {
 }
 
 impl Snapshot {
-    pub async fn compute(model: &LoadedModel, image: &Prepared) -> Result<Self, AnalysisError> {
-        let clock = Instant::now();
-        let out = model.forward(&[image], Capture { attention: true, streams: true, final_tokens: false });
-        let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
-        let [_, heads, t, _] = attention[0].dims();
-        let depth = attention.len();
-        let streams = (0..=depth).filter_map(|d| out.stream(d).cloned()).collect::<Vec<_>>();
-        // Reading the forward pass's own outputs first marks its end on WebGPU too, where work queues
-        // asynchronously; the browser benchmark compares this time with ONNX Runtime Web's.
-        let attention_flat = read(Tensor::cat(
-            vec![Tensor::cat(attention.clone(), 0).flatten::<1>(0, 3), streams[depth].clone().flatten::<1>(0, 2)],
-            0,
-        ))
-        .await?;
-        let forward_ms = clock.elapsed().as_secs_f64() * 1e3;
-        let metrics = LayerMetrics::compute(&model.metrics, &out).await?.remove(0);
-        let prefix = model.file.config.prefix_tokens();
-        let n = t - prefix;
-        let z = patch_tokens(&Tensor::cat(streams, 0), prefix); // [L+1, N, C]
-        let channels = z.dims()[2];
-        let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
-        let unit = z.clone() / norm;
-        let gram = centred_gram(&z);
-        let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
-        let flat =
-            read(Tensor::cat(vec![roll.flatten::<1>(0, 2), unit.flatten::<1>(0, 2), gram.flatten::<1>(0, 2)], 0))
-                .await?;
-        let attention = &attention_flat[..depth * heads * t * t];
-        let (rollout, rest) = flat.split_at(t * t);
-        let (tokens, gram) = rest.split_at((depth + 1) * n * channels);
-        let (pca_rgb, spectrum) = gram
-            .chunks_exact(n * n)
-            .map(|g| {
-                let s = Spectrum::new(g, n, channels);
-                let rgb = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
-                (rgb, s.log_singular_values())
-            })
-            .unzip();
-        Ok(Self {
-            grid: model.vit.grid(),
-            prefix,
-            depth,
-            heads,
-            channels,
-            attention: attention.to_vec(),
-            rollout: rollout.to_vec(),
-            metrics,
-            tokens: tokens.to_vec(),
-            pca_rgb,
-            spectrum,
-            timing: Timing { forward_ms, total_ms: clock.elapsed().as_secs_f64() * 1e3 },
-        })
-    }
-
     pub fn patches(&self) -> usize {
         self.grid * self.grid
     }

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::Callback;
 
-use crate::worker::protocol::{Envelope, Request, Response, decode, encode};
+use crate::worker::protocol::{Backend, Envelope, Request, Response, decode, encode};
 
 pub enum WorkerEvent {
     Reply(Envelope<Response>),
@@ -39,10 +39,14 @@ fn post(worker: &Worker, bytes: &Uint8Array) {
 }
 
 impl Bridge {
-    pub fn spawn(on_event: Callback<WorkerEvent>) -> Result<Self, String> {
+    /// Starts the worker built for `backend` (Trunk's loader script for each worker binary).
+    pub fn spawn(backend: Backend, on_event: Callback<WorkerEvent>) -> Result<Self, String> {
+        let script = match backend {
+            Backend::Cpu => "./explorer-worker-cpu_loader.js",
+            Backend::WebGpu => "./explorer-worker-gpu_loader.js",
+        };
         // Relative, so the page works from any sub-path.
-        let worker = Worker::new("./explorer-worker_loader.js")
-            .map_err(|e| format!("the inference worker could not start: {e:?}"))?;
+        let worker = Worker::new(script).map_err(|e| format!("the inference worker could not start: {e:?}"))?;
         let outbox = Rc::new(RefCell::new(Outbox::default()));
         let events = on_event.clone();
         let (box_ref, target) = (outbox.clone(), worker.clone());

@@ -14,8 +14,9 @@ use yew::prelude::*;
 use super::bridge::{Bridge, WorkerEvent};
 use super::state::{BackendParam, Filter, PageParams, Theme, View, ViewState, pairs};
 use super::views;
+use super::webgpu;
 use crate::image::{FilterKind, FrequencyFilter};
-use crate::worker::protocol::{Backend, BackendChoice, ModelAnalysis, ModelInfo, ModelSource, Request, Response};
+use crate::worker::protocol::{Backend, ModelAnalysis, ModelInfo, ModelSource, Request, Response};
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ManifestEntry {
@@ -60,6 +61,8 @@ pub struct Analysis {
 }
 
 pub enum Msg {
+    /// The WebGPU probe's answer for the worker generation it was asked for.
+    Probed(u32, Result<String, String>),
     Worker(WorkerEvent),
     Manifest(Result<Manifest, String>),
     Gallery(Vec<GalleryItem>),
@@ -84,7 +87,13 @@ pub struct App {
     pub error: Option<String>,
     bridge: Option<Bridge>,
     pub backend: Option<(Backend, String)>,
-    backend_choice: BackendChoice,
+    backend_choice: BackendParam,
+    /// The backend the current worker was loaded for, and why (shown once it has started).
+    chosen: Option<(Backend, String)>,
+    /// What the WebGPU probe said, kept so a restarted worker need not ask again.
+    probe: Option<Result<String, String>>,
+    /// Counts worker restarts, so a probe answer meant for an older one is ignored.
+    generation: u32,
     started: bool,
     pub manifest: Vec<ManifestEntry>,
     pub loaded: BTreeMap<String, ModelInfo>,
@@ -155,16 +164,42 @@ pub fn read_file(file: web_sys::File, link: &html::Scope<App>) {
 impl App {
     fn restart_worker(&mut self, ctx: &Context<Self>) {
         self.bridge = None;
+        self.backend = None;
         self.started = false;
         self.loaded.clear();
         self.loading.clear();
         self.running = None;
         self.running_filter = None;
+        self.generation += 1;
+        match (&self.backend_choice, &self.probe) {
+            (BackendParam::Cpu, _) => {
+                self.spawn_worker(ctx, Backend::Cpu, "CPU chosen in the URL (backend=cpu)".into())
+            }
+            (_, Some(probe)) => self.spawn_probed(ctx, probe.clone()),
+            (choice, None) => {
+                let (link, generation, allow_software) =
+                    (ctx.link().clone(), self.generation, *choice == BackendParam::WebGpu);
+                wasm_bindgen_futures::spawn_local(async move {
+                    link.send_message(Msg::Probed(generation, webgpu::probe(allow_software).await));
+                });
+            }
+        }
+    }
+
+    fn spawn_probed(&mut self, ctx: &Context<Self>, probe: Result<String, String>) {
+        match probe {
+            Ok(adapter) => self.spawn_worker(ctx, Backend::WebGpu, format!("WebGPU on {adapter}")),
+            Err(why) => self.spawn_worker(ctx, Backend::Cpu, why),
+        }
+    }
+
+    fn spawn_worker(&mut self, ctx: &Context<Self>, backend: Backend, why: String) {
         let link = ctx.link().clone();
-        match Bridge::spawn(Callback::from(move |e| link.send_message(Msg::Worker(e)))) {
+        match Bridge::spawn(backend, Callback::from(move |e| link.send_message(Msg::Worker(e)))) {
             Ok(mut bridge) => {
-                bridge.send(Request::Start { backend: self.backend_choice });
+                bridge.send(Request::Start { backend });
                 self.bridge = Some(bridge);
+                self.chosen = Some((backend, why));
             }
             Err(e) => self.error = Some(e),
         }
@@ -258,7 +293,8 @@ impl App {
 
     fn handle_reply(&mut self, ctx: &Context<Self>, id: u32, body: Response) -> bool {
         match body {
-            Response::Started { backend, note } => {
+            Response::Started { backend } => {
+                let note = self.chosen.take().map(|(_, why)| why).unwrap_or_default();
                 self.started = true;
                 self.status = format!("Running on {}: {note}", backend.label());
                 self.backend = Some((backend, note));
@@ -314,7 +350,9 @@ impl App {
 
     /// WebGPU failed mid-run: a fresh worker on the CPU, the same models, the same image.
     fn fall_back(&mut self, ctx: &Context<Self>, reason: &str) {
-        self.backend_choice = BackendChoice::Cpu;
+        let why = format!("WebGPU failed ({reason}), so the CPU runs the models");
+        self.probe = Some(Err(why));
+        self.backend_choice = BackendParam::Auto;
         self.notices.push(format!("WebGPU failed ({reason}); switched to the CPU and ran again."));
         self.restart_worker(ctx);
     }
@@ -330,11 +368,7 @@ impl Component for App {
         let mut page = PageParams::default();
         let mut notices = state.apply(&pairs(&location.search().unwrap_or_default()), &mut page);
         notices.extend(state.apply(&pairs(&location.hash().unwrap_or_default()), &mut page));
-        let backend_choice = match page.backend {
-            BackendParam::Auto => BackendChoice::Auto,
-            BackendParam::WebGpu => BackendChoice::WebGpu,
-            BackendParam::Cpu => BackendChoice::Cpu,
-        };
+        let backend_choice = page.backend;
         let link = ctx.link().clone();
         wasm_bindgen_futures::spawn_local(async move {
             let manifest = fetch_bytes("./models/manifest.json").await.and_then(|b| {
@@ -392,6 +426,9 @@ impl Component for App {
             bridge: None,
             backend: None,
             backend_choice,
+            chosen: None,
+            probe: None,
+            generation: 0,
             started: false,
             manifest: Vec::new(),
             loaded: BTreeMap::new(),
@@ -414,6 +451,12 @@ impl Component for App {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
+            Msg::Probed(generation, probe) => {
+                if generation == self.generation && self.bridge.is_none() {
+                    self.probe = Some(probe.clone());
+                    self.spawn_probed(ctx, probe);
+                }
+            }
             Msg::Worker(WorkerEvent::Reply(envelope)) => return self.handle_reply(ctx, envelope.id, envelope.body),
             Msg::Worker(WorkerEvent::Crashed(message)) => {
                 if self.backend.as_ref().is_some_and(|b| b.0 == Backend::WebGpu) {

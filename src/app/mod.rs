@@ -11,6 +11,8 @@ mod component;
 mod draw;
 #[cfg(target_arch = "wasm32")]
 mod views;
+#[cfg(target_arch = "wasm32")]
+mod webgpu;
 
 #[cfg(target_arch = "wasm32")]
 pub fn start() {

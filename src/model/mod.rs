@@ -1,8 +1,11 @@
-//! The network: its configuration, position handling and forward pass.
+//! The network: its configuration and position handling (host data, shared with the weight format)
+//! and its forward pass on burn tensors (feature `compute`).
 
 pub mod config;
 pub mod position;
+#[cfg(feature = "compute")]
 pub mod vit;
 
 pub use config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
+#[cfg(feature = "compute")]
 pub use vit::{BlockOutput, Capture, ModelError, Vit, VitOutput};

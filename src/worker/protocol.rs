@@ -21,14 +21,6 @@ impl Backend {
     }
 }
 
-/// Which backend the page asks for: `Auto` takes WebGPU only on a real (non-software) adapter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BackendChoice {
-    Auto,
-    WebGpu,
-    Cpu,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelSource {
     /// Fetched by the worker; checked against `sha256` when given, cached under it.
@@ -39,9 +31,19 @@ pub enum ModelSource {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    Start { backend: BackendChoice },
-    LoadModel { id: String, source: ModelSource },
-    Analyze { image: Vec<u8>, models: Vec<String>, filter: Option<FrequencyFilter> },
+    /// Starts the backend's device; the page chose it (and loaded the worker built for it).
+    Start {
+        backend: Backend,
+    },
+    LoadModel {
+        id: String,
+        source: ModelSource,
+    },
+    Analyze {
+        image: Vec<u8>,
+        models: Vec<String>,
+        filter: Option<FrequencyFilter>,
+    },
 }
 
 /// What the page needs to know about a loaded model to label and lay it out.
@@ -78,7 +80,6 @@ pub enum Response {
     Listening,
     Started {
         backend: Backend,
-        note: String,
     },
     Progress {
         id: String,
@@ -96,7 +97,8 @@ pub enum Response {
     Failed {
         message: String,
     },
-    /// WebGPU failed mid-run (device lost, out of memory): the page restarts the worker on the CPU.
+    /// WebGPU failed to start or mid-run (device lost, out of memory): the page switches to the CPU
+    /// worker.
     BackendFailed {
         message: String,
     },

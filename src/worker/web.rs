@@ -1,5 +1,6 @@
-//! The worker's browser side: message loop, WebGPU probing with CPU fallback, model downloads with
-//! byte progress, sha256 checks and the Cache API.
+//! The worker's browser side: message loop, the backend's device (the page has already chosen it),
+//! model downloads with byte progress, sha256 checks and the Cache API. Built twice, as the CPU worker
+//! (feature `cpu`) and the WebGPU worker (feature `gpu`), so each download carries one backend.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -12,14 +13,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::protocol::{Backend, BackendChoice, Envelope, ModelSource, Request, Response, decode, encode};
+use super::protocol::{Backend, Envelope, ModelSource, Request, Response, decode, encode};
 use super::session::Session;
 
-const ADAPTER_TIMEOUT_MS: i32 = 10_000;
+#[cfg(feature = "gpu")]
 const DEVICE_TIMEOUT_MS: u32 = 30_000;
-
-/// Large enough for a ViT-B/16's stacked attention and metric buffers.
-const MIN_STORAGE_BINDING: f64 = (128u64 << 20) as f64;
 
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
@@ -82,13 +80,15 @@ async fn drain(w: Shared) {
 
 async fn handle(w: &Shared, scope: &DedicatedWorkerGlobalScope, id: u32, request: Request) -> Response {
     match request {
-        Request::Start { backend } => {
-            let (device, backend, note) = choose_backend(scope, backend).await;
-            let mut state = w.borrow_mut();
-            state.session = Some(Session::new(device));
-            state.backend = backend;
-            Response::Started { backend, note }
-        }
+        Request::Start { backend } => match start(backend).await {
+            Ok(device) => {
+                let mut state = w.borrow_mut();
+                state.session = Some(Session::new(device));
+                state.backend = backend;
+                Response::Started { backend }
+            }
+            Err(message) => Response::BackendFailed { message },
+        },
         Request::LoadModel { id: model, source } => {
             let bytes = match source {
                 ModelSource::Bytes(bytes) => bytes,
@@ -132,75 +132,39 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// WebGPU when a usable adapter exists (or is forced), else the CPU, with the reason in words.
-async fn choose_backend(scope: &DedicatedWorkerGlobalScope, choice: BackendChoice) -> (Device, Backend, String) {
-    let cpu = |note: String| (Device::flex(), Backend::Cpu, note);
-    if choice == BackendChoice::Cpu {
-        return cpu("CPU chosen in the URL (backend=cpu)".into());
+/// The device of the backend the page chose (it probed the adapter before loading this worker).
+async fn start(backend: Backend) -> Result<Device, String> {
+    match backend {
+        #[cfg(feature = "cpu")]
+        Backend::Cpu => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        Backend::WebGpu => start_webgpu().await,
+        #[allow(unreachable_patterns)]
+        other => Err(format!("this worker was built without the {} backend", other.label())),
     }
-    let gpu = get(&get(scope, "navigator"), "gpu");
-    if gpu.is_undefined() || gpu.is_null() {
-        return cpu("this browser has no WebGPU (navigator.gpu is missing), so the CPU runs the models".into());
-    }
-    let request = get(&gpu, "requestAdapter");
-    let Ok(promise) = request.unchecked_ref::<js_sys::Function>().call0(&gpu) else {
-        return cpu("WebGPU refused to look for an adapter; the CPU runs the models".into());
-    };
-    // A browser whose GPU process is stuck never answers: give it a few seconds.
-    let timeout = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ADAPTER_TIMEOUT_MS);
-    });
-    let race = js_sys::Promise::race(&js_sys::Array::of2(&js_sys::Promise::from(promise), &timeout));
-    let adapter = JsFuture::from(race).await.unwrap_or(JsValue::NULL);
-    if adapter.is_null() || adapter.is_undefined() {
-        return cpu(
-            "WebGPU found no adapter (requestAdapter gave null or did not answer); the CPU runs the models".into()
-        );
-    }
-    let info = get(&adapter, "info");
-    let text = |k: &str| get(&info, k).as_string().unwrap_or_default().to_lowercase();
-    let described = format!("{} {} {}", text("vendor"), text("architecture"), text("description"));
-    let software = get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
-        || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false)
-        || ["swiftshader", "llvmpipe", "lavapipe", "software"].iter().any(|s| described.contains(s));
-    if software && choice == BackendChoice::Auto {
-        return cpu(format!(
-            "the only WebGPU adapter is a software one ({}), far slower than the CPU path; add backend=webgpu to the URL to use it anyway",
-            described.trim()
-        ));
-    }
-    let limit = get(&get(&adapter, "limits"), "maxStorageBufferBindingSize").as_f64().unwrap_or(0.0);
-    if limit < MIN_STORAGE_BINDING {
-        return cpu(format!(
-            "this GPU's storage buffers are too small ({} MiB, 128 MiB needed); the CPU runs the models",
-            (limit / 1048576.0) as u64
-        ));
-    }
+}
+
+#[cfg(feature = "gpu")]
+async fn start_webgpu() -> Result<Device, String> {
     let init = Box::pin(Device::wgpu_options().init_with_setup_async());
     let timer = Box::pin(gloo::timers::future::TimeoutFuture::new(DEVICE_TIMEOUT_MS));
-    let result = match futures::future::select(init, timer).await {
-        futures::future::Either::Left((result, _)) => result,
-        futures::future::Either::Right(_) => {
-            return cpu("the WebGPU device did not start within 30 s; the CPU runs the models".into());
+    let (device, setup) = match futures::future::select(init, timer).await {
+        futures::future::Either::Left((result, _)) => {
+            result.map_err(|e| format!("the WebGPU device could not start ({e})"))?
         }
+        futures::future::Either::Right(_) => return Err("the WebGPU device did not start within 30 s".into()),
     };
-    match result {
-        Ok((device, setup)) => {
-            // A lost device (driver reset, sleep, another tab's crash) can leave a run waiting forever
-            // on a buffer that never maps: the page hears of it at once and restarts on the CPU.
-            setup.device.set_device_lost_callback(|reason, message| {
-                let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-                let message = match message.trim() {
-                    "" => format!("the GPU device was lost, reason {reason:?}"),
-                    said => format!("the GPU device was lost: {}", said.trim_end_matches('.')),
-                };
-                post(&scope, 0, &Response::BackendFailed { message });
-            });
-            let name = if described.trim().is_empty() { "GPU".to_string() } else { described.trim().to_string() };
-            (device, Backend::WebGpu, format!("WebGPU on {name}"))
-        }
-        Err(e) => cpu(format!("WebGPU could not start ({e}); the CPU runs the models")),
-    }
+    // A lost device (driver reset, sleep, another tab's crash) can leave a run waiting forever on a
+    // buffer that never maps: the page hears of it at once and restarts on the CPU.
+    setup.device.set_device_lost_callback(|reason, message| {
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let message = match message.trim() {
+            "" => format!("the GPU device was lost, reason {reason:?}"),
+            said => format!("the GPU device was lost: {}", said.trim_end_matches('.')),
+        };
+        post(&scope, 0, &Response::BackendFailed { message });
+    });
+    Ok(device)
 }
 
 fn cache_url(sha256: &str) -> String {

@@ -63,9 +63,11 @@ for (const backend of ['cpu', 'webgpu']) {
 }
 server.close();
 
-const wasm = readdirSync(DIST).filter((f) => f.endsWith('.wasm'));
 const gz = (f) => gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
-const wasmGz = wasm.reduce((s, f) => s + gz(f), 0);
+const files = readdirSync(DIST);
+const pageFiles = files.filter((f) => /^explorer-[0-9a-f]+(_bg\.wasm|\.js)$/.test(f));
+// The page loads one worker: the one for the backend it will run.
+const worker = (kind) => files.filter((f) => f.startsWith(`explorer-worker-${kind}`) && /(_bg\.wasm|\.js)$/.test(f));
 const models = manifest.default_pair.map((id) => manifest.models.find((m) => m.id === id));
 const modelBytes = models.reduce((s, m) => s + m.bytes, 0);
 console.log('| backend | model | dropped → all views ready (median of ' + RUNS + ') | page JS heap | peak RSS, renderer (page + worker) | peak RSS, GPU process |');
@@ -73,5 +75,11 @@ console.log('|---|---|---|---|---|---|');
 const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
 for (const r of rows) console.log(`| ${r.backend} | ${r.model} | ${r.ms.toFixed(0)} ms | ${mb(r.memory)} | ${mb(r.peak.renderer)} | ${mb(r.peak.gpu)} |`);
 console.log('');
-console.log(`First load: wasm ${wasm.map((f) => `${f} ${(statSync(join(DIST, f)).size / 1e6).toFixed(1)} MB (${(gz(f) / 1e6).toFixed(2)} MB gzipped)`).join(', ')};`);
-console.log(`wasm gzipped total ${(wasmGz / 1e6).toFixed(2)} MB + default models ${(modelBytes / 1e6).toFixed(1)} MB = ${((wasmGz + modelBytes) / 1e6).toFixed(1)} MB.`);
+const sizes = (list) => list.map((f) => `${f} ${(statSync(join(DIST, f)).size / 1e6).toFixed(2)} MB (${(gz(f) / 1e6).toFixed(2)} gz)`).join(', ');
+for (const kind of ['cpu', 'gpu']) {
+  const list = [...pageFiles, ...worker(kind)];
+  const wasmGz = list.filter((f) => f.endsWith('.wasm')).reduce((s, f) => s + gz(f), 0);
+  const jsGz = list.filter((f) => f.endsWith('.js')).reduce((s, f) => s + gz(f), 0);
+  console.log(`First load, ${kind === 'cpu' ? 'CPU' : 'WebGPU'} worker: ${sizes(list)}; wasm gzipped ${(wasmGz / 1e6).toFixed(2)} MB`
+    + ` (+ ${(jsGz / 1e3).toFixed(0)} kB JS) + default models ${(modelBytes / 1e6).toFixed(1)} MB = ${((wasmGz + jsGz + modelBytes) / 1e6).toFixed(1)} MB.`);
+}

@@ -104,8 +104,8 @@ async function dropFile(page, name, bytes, type) {
   }, { name, data: Buffer.from(bytes).toString('base64'), type });
 }
 
-for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', backend: 'WebGPU' },
-                    { name: 'cpu', webgpu: false, query: '', backend: 'CPU (WebAssembly)' }]) {
+for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', backend: 'WebGPU', worker: 'gpu' },
+                    { name: 'cpu', webgpu: false, query: '', backend: 'CPU (WebAssembly)', worker: 'cpu' }]) {
   test(`explorer on ${mode.name}: gallery photo, numbers equal the CLI, patch clicks, dropped files, privacy`, async () => {
     await withBrowser(mode.webgpu, async ({ context }) => {
       const requests = recordRequests(context);
@@ -166,10 +166,25 @@ for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', ba
         assert.ok(!r.body || !Buffer.from(r.body).includes(marker), `${r.url} carried image bytes`);
         assert.ok(!r.url.includes('my-own-photo'), r.url);
       }
+      // The page loaded only the worker of the backend it runs (the other one is megabytes).
+      const workers = new Set(requests.map((r) => /explorer-worker-(cpu|gpu)_bg\.wasm/.exec(r.url)?.[1]).filter(Boolean));
+      assert.deepEqual([...workers], [mode.worker]);
       assert.deepEqual(errors, []);
     });
   });
 }
+
+test('with only a software WebGPU adapter the page runs on the CPU, says why and loads only the CPU worker', async () => {
+  await withBrowser(true, async ({ context }) => {
+    const requests = recordRequests(context);
+    const page = await context.newPage();
+    await page.goto(`${origin}/#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    assert.equal(await page.getAttribute('.backend', 'data-backend'), 'CPU (WebAssembly)');
+    assert.match(await page.getAttribute('.backend', 'title'), /software one \(.*swiftshader.*\).*backend=webgpu/i);
+    assert.ok(!requests.some((r) => r.url.includes('explorer-worker-gpu')), 'the WebGPU worker was downloaded');
+  });
+});
 
 test('bad URL parameters are named and the page still works', async () => {
   await withBrowser(false, async ({ context }) => {
@@ -249,7 +264,7 @@ test('a GPU lost mid-run switches to the CPU by itself and says so', async () =>
     const page = await context.newPage();
     // The worker's script gets a prologue that destroys its WebGPU device once the analysis has
     // submitted some work: the same `lost` event a driver reset or a sleeping laptop gives.
-    await page.route('**/explorer-worker_loader.js', async (route) => {
+    await page.route('**/explorer-worker-gpu_loader.js', async (route) => {
       const original = await (await route.fetch()).text();
       const prologue = `(() => {
         const request = GPUAdapter.prototype.requestDevice;
