@@ -2,7 +2,7 @@
 //! the same metrics as in the native tests' fixtures, on burn's CPU backend and, where the browser has
 //! WebGPU, on WebGPU.
 //!
-//!   cargo test --profile release --target wasm32-unknown-unknown --test wasm_core   (as tools/test.sh runs it;
+//!   cargo test --profile wasm-size --target wasm32-unknown-unknown --test wasm_core   (as tools/test.sh runs it;
 //!   runner and webdriver.json in the repo)
 #![cfg(target_arch = "wasm32")]
 

@@ -44,10 +44,10 @@ cargo test --locked 2>&1 | tee "$log"
 # shellcheck source=tools/web-setup.sh
 source tools/web-setup.sh
 bash tools/e2e/install-chromium.sh
-# The release profile, so the wasm crates built here are the ones Trunk's release build reuses below
-# (a separate test-profile build of burn and wgpu for wasm32 would cost CI about 8 minutes).
+# The page's and WebGPU worker's profile, so the wasm crates built here (wgpu, cubecl) are the ones
+# Trunk's build reuses below (a separate build of them for wasm32 would cost CI about 8 minutes).
 WASM_BINDGEN_TEST_TIMEOUT=300 CHROMEDRIVER=$(command -v chromedriver) \
-  cargo test --locked --profile release --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
+  cargo test --locked --profile wasm-size --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
 bash tools/e2e/run.sh 2>&1 | tee -a "$log"
 
 # One closing line for the whole suite: every cargo test binary, pytest and node --test.

@@ -1,6 +1,8 @@
 //! The network: its configuration and position handling (host data, shared with the weight format)
 //! and its forward pass on burn tensors (feature `compute`).
 
+#[cfg(feature = "compute")]
+pub mod activation;
 pub mod config;
 pub mod position;
 #[cfg(feature = "compute")]

@@ -6,10 +6,10 @@
 //! uploaded once; the forward pass returns what the analyses need instead of logits.
 
 use burn::Tensor;
-use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::module::layer_norm;
 use burn::tensor::{Device, TensorData};
 
+use super::activation::{gelu, softmax_last};
 use super::config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
 use super::position;
 use crate::weights::{HostTensor, HostWeights};
@@ -157,7 +157,7 @@ impl Attention {
         if let Some(bias) = shared_bias.or(self.relative_bias.as_ref()) {
             logits = logits + bias.clone();
         }
-        let attention = softmax(logits, 3);
+        let attention = softmax_last(logits);
         let out = attention.clone().matmul(v).swap_dims(1, 2).reshape([b, t, c]);
         (self.proj.forward(out), attention)
     }
