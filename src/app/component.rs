@@ -459,7 +459,8 @@ impl Component for App {
             }
             Msg::Worker(WorkerEvent::Reply(envelope)) => return self.handle_reply(ctx, envelope.id, envelope.body),
             Msg::Worker(WorkerEvent::Crashed(message)) => {
-                if self.backend.as_ref().is_some_and(|b| b.0 == Backend::WebGpu) {
+                // The WebGPU worker may also die before it has said it started.
+                if self.backend.as_ref().or(self.chosen.as_ref()).is_some_and(|b| b.0 == Backend::WebGpu) {
                     self.fall_back(ctx, &message);
                 } else {
                     self.error = Some(format!(
