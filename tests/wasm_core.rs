@@ -55,3 +55,21 @@ async fn webgpu_agrees_with_the_cpu_where_the_browser_has_it() {
         assert!((a - b).abs() < 1e-3, "token similarity {a} vs {b}");
     }
 }
+
+#[wasm_bindgen_test]
+fn the_simd_gemm_matches_the_textbook_product_bit_for_bit() {
+    use vitscope::model::gemm::{Panels, gemm};
+    // The browser's CPU linear layers: WebAssembly SIMD lanes here, plain arrays in the native tests.
+    let (m, k, n) = (197, 64, 21);
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 2003) as f32 / 1001.0 - 1.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect();
+    let bias: Vec<f32> = (0..n).map(|j| j as f32 / 8.0).collect();
+    let mut c = vec![f32::NAN; m * n];
+    gemm(&a, k, m, &Panels::new(k, n, |p, j| b[p * n + j]), Some(&bias), &mut c, n);
+    for i in 0..m {
+        for j in 0..n {
+            let want = (0..k).fold(bias[j], |s, p| s + a[i * k + p] * b[p * n + j]);
+            assert_eq!(c[i * n + j], want, "({i}, {j})");
+        }
+    }
+}

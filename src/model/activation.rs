@@ -12,8 +12,8 @@ use burn::Tensor;
 /// GELU with the exact (erf) form, as timm's `nn.GELU()`.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
-    if let Some(t) = flex::contiguous_f32(&x) {
-        return Tensor::from_primitive::<burn_flex::Flex>(flex::gelu(&t));
+    if let Some(t) = super::flex::contiguous_f32(&x) {
+        return lanes::gelu(&t);
     }
     burn::tensor::activation::gelu(x)
 }
@@ -21,8 +21,8 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// Softmax over the last dimension.
 pub fn softmax_last<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
-    if let Some(t) = flex::contiguous_f32(&x) {
-        return Tensor::from_primitive::<burn_flex::Flex>(flex::softmax_last(&t));
+    if let Some(t) = super::flex::contiguous_f32(&x) {
+        return lanes::softmax_last(&t);
     }
     burn::tensor::activation::softmax(x, D - 1)
 }
@@ -30,41 +30,32 @@ pub fn softmax_last<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 // Compiled natively too, where the tests compare it with burn's ops.
 #[cfg(feature = "cpu")]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod flex {
+mod lanes {
     use burn::Tensor;
-    use burn::tensor::{Bytes, DType, Device};
-    use burn_flex::{Flex, FlexTensor, Layout};
+    use burn_flex::FlexTensor;
+
+    use crate::model::flex::{tensor, values};
 
     /// Elements per inner step: eight independent lanes (two WebAssembly SIMD vectors, one AVX vector).
     const LANES: usize = 8;
 
-    /// The flex primitive of an f32 tensor on the CPU backend, made contiguous.
-    pub(super) fn contiguous_f32<const D: usize>(x: &Tensor<D>) -> Option<FlexTensor> {
-        if x.device() != Device::flex() || x.dtype() != DType::F32 {
-            return None;
-        }
-        let t = x.clone().try_into_primitive::<Flex>().ok()?;
-        Some(if t.is_contiguous() && t.layout().start_offset() == 0 { t } else { t.to_contiguous() })
-    }
-
-    fn with_output(t: &FlexTensor, fill: impl FnOnce(&[f32], &mut [f32])) -> FlexTensor {
-        let shape = t.layout().shape().clone();
-        let input = &t.storage::<f32>()[..shape.num_elements()];
+    fn with_output<const D: usize>(t: &FlexTensor, fill: impl FnOnce(&[f32], &mut [f32])) -> Tensor<D> {
+        let input = values(t);
         let mut output = vec![0f32; input.len()];
         fill(input, &mut output);
-        FlexTensor::new(Bytes::from_elems(output), Layout::contiguous(shape), DType::F32)
+        tensor(output, t.layout().shape().clone())
     }
 
-    pub(super) fn gelu(t: &FlexTensor) -> FlexTensor {
+    pub(super) fn gelu<const D: usize>(t: &FlexTensor) -> Tensor<D> {
         map_f32(t, gelu_lanes)
     }
 
-    pub(super) fn softmax_last(t: &FlexTensor) -> FlexTensor {
+    pub(super) fn softmax_last<const D: usize>(t: &FlexTensor) -> Tensor<D> {
         let row = *t.layout().shape().last().unwrap_or(&1);
         rows_f32(t, row, softmax_row)
     }
 
-    fn map_f32(t: &FlexTensor, lanes: impl Fn([f32; LANES]) -> [f32; LANES]) -> FlexTensor {
+    fn map_f32<const D: usize>(t: &FlexTensor, lanes: impl Fn([f32; LANES]) -> [f32; LANES]) -> Tensor<D> {
         with_output(t, |input, output| {
             let mut inputs = input.chunks_exact(LANES);
             let mut outputs = output.chunks_exact_mut(LANES);
@@ -78,7 +69,7 @@ mod flex {
         })
     }
 
-    fn rows_f32(t: &FlexTensor, row: usize, kernel: fn(&[f32], &mut [f32])) -> FlexTensor {
+    fn rows_f32<const D: usize>(t: &FlexTensor, row: usize, kernel: fn(&[f32], &mut [f32])) -> Tensor<D> {
         with_output(t, |input, output| {
             if row == 0 {
                 return;
@@ -117,20 +108,24 @@ mod flex {
     }
 
     /// eᵛ for v ≤ 0 (softmax after subtracting the row maximum): Cody–Waite reduction v = n·ln 2 + r,
-    /// Cephes' degree-6 polynomial for eʳ, and 2ⁿ built in the exponent bits.
+    /// Cephes' degree-6 polynomial for eʳ, and 2ⁿ built in the exponent bits. n is rounded by adding
+    /// 1.5·2²³ (its integer then sits in the low mantissa bits) rather than by `floor` and `as i32`,
+    /// whose Rust semantics keep LLVM from vectorising the loop.
     #[inline(always)]
     fn exp_lanes(v: [f32; LANES]) -> [f32; LANES] {
         const LN2_HI: f32 = 0.693_359_4;
         const LN2_LO: f32 = -2.121_944_4e-4;
         const C: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5];
+        const ROUND: f32 = 12_582_912.0;
         std::array::from_fn(|i| {
             // Below −87.3 the result would leave f32's normal range; those terms are 0 next to the maximum's 1.
-            let x = v[i].clamp(-87.3, 0.0);
-            let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+            let x = if v[i] < -87.3 { -87.3 } else { v[i] };
+            let shifted = x * std::f32::consts::LOG2_E + (ROUND + 127.0);
+            let n = shifted - (ROUND + 127.0);
             let r = x - n * LN2_HI - n * LN2_LO;
             let poly = C.iter().fold(0.0, |acc, c| acc * r + c);
             let er = poly * r * r + r + 1.0;
-            let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+            let scale = f32::from_bits(shifted.to_bits() << 23);
             if v[i] < -87.3 { 0.0 } else { er * scale }
         })
     }
@@ -139,22 +134,24 @@ mod flex {
         let chunks = input.len() / LANES * LANES;
         let mut max = [f32::NEG_INFINITY; LANES];
         for c in input[..chunks].chunks_exact(LANES) {
-            max = std::array::from_fn(|i| max[i].max(c[i]));
+            // A plain comparison, not f32::max: its NaN rule has no WebAssembly SIMD instruction, so LLVM
+            // would keep this loop scalar.
+            max = std::array::from_fn(|i| if c[i] > max[i] { c[i] } else { max[i] });
         }
         let max = input[chunks..].iter().fold(max.into_iter().fold(f32::NEG_INFINITY, f32::max), |m, &v| m.max(v));
-        let mut sum = [0f32; LANES];
+        // Exponentials and their sum in separate passes: fused, LLVM leaves the exponential scalar.
         for (c, o) in input[..chunks].chunks_exact(LANES).zip(output[..chunks].chunks_exact_mut(LANES)) {
-            let e = exp_lanes(std::array::from_fn(|i| c[i] - max));
-            o.copy_from_slice(&e);
-            sum = std::array::from_fn(|i| sum[i] + e[i]);
+            o.copy_from_slice(&exp_lanes(std::array::from_fn(|i| c[i] - max)));
         }
         let mut tail = [f32::NEG_INFINITY; LANES];
         let rest = input.len() - chunks;
         tail[..rest].copy_from_slice(&input[chunks..]);
-        let e = exp_lanes(tail.map(|v| v - max));
-        output[chunks..].copy_from_slice(&e[..rest]);
-        let total = sum.iter().sum::<f32>() + e[..rest].iter().sum::<f32>();
-        let inv = 1.0 / total;
+        output[chunks..].copy_from_slice(&exp_lanes(tail.map(|v| v - max))[..rest]);
+        let mut sum = [0f32; LANES];
+        for c in output[..chunks].chunks_exact(LANES) {
+            sum = std::array::from_fn(|i| sum[i] + c[i]);
+        }
+        let inv = 1.0 / (sum.iter().sum::<f32>() + output[chunks..].iter().sum::<f32>());
         for o in output.iter_mut() {
             *o *= inv;
         }
@@ -172,6 +169,15 @@ mod tests {
         t.into_data().try_to_vec::<f32>().unwrap()
     }
 
+    // The kernels themselves: natively `gelu` and `softmax_last` dispatch to burn's ops.
+    fn kernel_gelu(x: Tensor<2>) -> Tensor<2> {
+        lanes::gelu(&crate::model::flex::contiguous_f32(&x).unwrap())
+    }
+
+    fn kernel_softmax(x: Tensor<2>) -> Tensor<2> {
+        lanes::softmax_last(&crate::model::flex::contiguous_f32(&x).unwrap())
+    }
+
     #[test]
     fn gelu_matches_burns_libm_gelu() {
         let device = Device::flex();
@@ -179,7 +185,7 @@ mod tests {
         let xs: Vec<f32> = (-10_000..=10_000).map(|i| i as f32 / 1000.0).collect();
         let n = xs.len();
         let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [1, n]), &device);
-        let ours = values(gelu(x.clone()));
+        let ours = values(kernel_gelu(x.clone()));
         let theirs = values(burn::tensor::activation::gelu(x));
         let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0f32, f32::max);
         assert!(worst < 1.2e-6, "worst relative error {worst}");
@@ -190,7 +196,7 @@ mod tests {
         let device = Device::flex();
         // 197 keys per row (not a multiple of the lane count), logits spread like attention's.
         let x = Tensor::<2>::random([50, 197], Distribution::Normal(0.0, 8.0), &device);
-        let ours = values(softmax_last(x.clone()));
+        let ours = values(kernel_softmax(x.clone()));
         let theirs = values(burn::tensor::activation::softmax(x, 1));
         let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(worst < 1e-6, "worst absolute error {worst}");
@@ -204,7 +210,7 @@ mod tests {
         let device = Device::flex();
         let x = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, -200.0, 50.0, 1e30, -1e30, 3.0], [3, 2]), &device);
         // Transposed: not contiguous, so the kernel must copy it first.
-        let ours = values(softmax_last(x.clone().transpose()));
+        let ours = values(kernel_softmax(x.clone().transpose()));
         let theirs = values(burn::tensor::activation::softmax(x.transpose(), 1));
         for (a, b) in ours.iter().zip(&theirs) {
             assert!((a - b).abs() < 1e-6, "{ours:?} vs {theirs:?}");

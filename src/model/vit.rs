@@ -11,6 +11,8 @@ use burn::tensor::{Device, TensorData};
 
 use super::activation::{gelu, softmax_last};
 use super::config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
+use super::linear::Linear;
+use super::matmul::matmul;
 use super::position;
 use crate::weights::{HostTensor, HostWeights};
 
@@ -85,18 +87,36 @@ impl Loader<'_> {
         Ok(self.upload(self.host(name, &shape)?.data.clone(), shape))
     }
 
-    /// A PyTorch `nn.Linear` (`[out, in]`), stored transposed for `x @ W`.
-    fn linear(&self, prefix: &str, d_in: usize, d_out: usize, bias: bool) -> Result<Linear, ModelError> {
-        let w = self.host(&format!("{prefix}.weight"), &[d_out, d_in])?;
-        let mut transposed = vec![0f32; d_in * d_out];
-        for o in 0..d_out {
-            for i in 0..d_in {
-                transposed[i * d_out + o] = w.data[o * d_in + i];
+    /// A PyTorch `nn.Linear` (weight `[out, in]`).
+    fn linear(&self, prefix: &str, d_in: usize, d_out: usize) -> Result<Linear, ModelError> {
+        let weight = self.host(&format!("{prefix}.weight"), &[d_out, d_in])?;
+        let bias = self.host(&format!("{prefix}.bias"), &[d_out])?.data.clone();
+        Ok(Linear::new(&weight.data, d_in, d_out, Some(bias), self.device))
+    }
+
+    /// The fused q, k, v projection with the attention scale 1/√d folded into the query's columns,
+    /// which saves scaling every query (a strided copy) on every forward pass. For power-of-two head
+    /// widths (64 here) the product is exact, so the logits are bit for bit timm's `(q·s) @ kᵀ`.
+    fn qkv(&self, prefix: &str, config: &VitConfig) -> Result<Linear, ModelError> {
+        let c = config.width;
+        let scale = (config.head_dim() as f64).powf(-0.5) as f32;
+        let mut weight = self.host(&format!("{prefix}.weight"), &[3 * c, c])?.data.clone();
+        weight[..c * c].iter_mut().for_each(|w| *w *= scale);
+        let mut bias = match config.qkv_bias {
+            QkvBias::Full => Some(self.host(&format!("{prefix}.bias"), &[3 * c])?.data.clone()),
+            QkvBias::QueryValue => {
+                let block = prefix.strip_suffix(".qkv").unwrap_or(prefix);
+                let mut bias = self.host(&format!("{block}.q_bias"), &[c])?.data.clone();
+                bias.extend(std::iter::repeat_n(0.0, c));
+                bias.extend_from_slice(&self.host(&format!("{block}.v_bias"), &[c])?.data);
+                Some(bias)
             }
+            QkvBias::None => None,
+        };
+        if let Some(b) = &mut bias {
+            b[..c].iter_mut().for_each(|v| *v *= scale);
         }
-        let weight = self.upload(transposed, [d_in, d_out]);
-        let bias = if bias { Some(self.tensor(&format!("{prefix}.bias"), [d_out])?) } else { None };
-        Ok(Linear { weight, bias })
+        Ok(Linear::new(&weight, c, 3 * c, bias, self.device))
     }
 
     fn norm(&self, prefix: &str, width: usize, eps: f64) -> Result<LayerNorm, ModelError> {
@@ -105,18 +125,6 @@ impl Loader<'_> {
             bias: self.tensor(&format!("{prefix}.bias"), [width])?,
             eps,
         })
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Linear {
-    weight: Tensor<2>,
-    bias: Option<Tensor<1>>,
-}
-
-impl Linear {
-    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        burn::tensor::module::linear(x, self.weight.clone(), self.bias.clone())
     }
 }
 
@@ -138,7 +146,6 @@ struct Attention {
     qkv: Linear,
     proj: Linear,
     heads: usize,
-    scale: f64,
     /// `[1, heads, T, T]`, already gathered from the table through the relative index.
     relative_bias: Option<Tensor<4>>,
 }
@@ -150,15 +157,15 @@ impl Attention {
         let [b, t, c] = x.dims();
         let h = self.heads;
         let qkv = self.qkv.forward(x).reshape([b, t, 3 * h, c / h]).swap_dims(1, 2);
-        let q = qkv.clone().narrow(1, 0, h) * self.scale;
+        let q = qkv.clone().narrow(1, 0, h);
         let k = qkv.clone().narrow(1, h, h);
         let v = qkv.narrow(1, 2 * h, h);
-        let mut logits = q.matmul(k.swap_dims(2, 3));
+        let mut logits = matmul(q, k.swap_dims(2, 3));
         if let Some(bias) = shared_bias.or(self.relative_bias.as_ref()) {
             logits = logits + bias.clone();
         }
         let attention = softmax_last(logits);
-        let out = attention.clone().matmul(v).swap_dims(1, 2).reshape([b, t, c]);
+        let out = matmul(attention.clone(), v).swap_dims(1, 2).reshape([b, t, c]);
         (self.proj.forward(out), attention)
     }
 }
@@ -197,9 +204,9 @@ pub struct Vit {
     config: VitConfig,
     /// The grid this instance runs at (position tables are resampled to it).
     grid: usize,
-    /// The patch convolution as a matrix `[in_channels·P·P, C]` (a stride-P conv is a matmul over patches).
-    patch_weight: Tensor<2>,
-    patch_bias: Tensor<1>,
+    /// The patch convolution as a linear map from `in_channels·P·P` pixels to C (a stride-P conv is a
+    /// matmul over patches).
+    patch_embed: Linear,
     cls_token: Option<Tensor<3>>,
     pos_embed: Option<Tensor<3>>,
     shared_bias: Option<Tensor<4>>,
@@ -235,15 +242,8 @@ impl Vit {
         let load = Loader { weights, device };
 
         let conv = load.host("patch_embed.proj.weight", &[c, config.in_channels, p, p])?;
-        let fan_in = config.in_channels * p * p;
-        let mut patch_weight = vec![0f32; fan_in * c];
-        for o in 0..c {
-            for i in 0..fan_in {
-                patch_weight[i * c + o] = conv.data[o * fan_in + i];
-            }
-        }
-        let patch_weight = load.upload(patch_weight, [fan_in, c]);
-        let patch_bias = load.tensor("patch_embed.proj.bias", [c])?;
+        let bias = load.host("patch_embed.proj.bias", &[c])?.data.clone();
+        let patch_embed = Linear::new(&conv.data, config.in_channels * p * p, c, Some(bias), device);
         let cls_token = if config.cls_token { Some(load.tensor("cls_token", [1, 1, c])?) } else { None };
 
         let pos_embed = match config.absolute_position {
@@ -269,19 +269,7 @@ impl Vit {
         let mut blocks = Vec::with_capacity(config.depth);
         for i in 0..config.depth {
             let b = format!("blocks.{i}");
-            let mut qkv = load.linear(&format!("{b}.attn.qkv"), c, 3 * c, false)?;
-            qkv.bias = match config.qkv_bias {
-                QkvBias::Full => Some(load.tensor(&format!("{b}.attn.qkv.bias"), [3 * c])?),
-                QkvBias::QueryValue => {
-                    let q = load.host(&format!("{b}.attn.q_bias"), &[c])?;
-                    let v = load.host(&format!("{b}.attn.v_bias"), &[c])?;
-                    let mut bias = q.data.clone();
-                    bias.extend(std::iter::repeat_n(0.0, c));
-                    bias.extend_from_slice(&v.data);
-                    Some(load.upload(bias, [3 * c]))
-                }
-                QkvBias::None => None,
-            };
+            let qkv = load.qkv(&format!("{b}.attn.qkv"), config)?;
             let relative_bias = match config.relative_position {
                 RelativePosition::PerBlock => Some(relative(&format!("{b}.attn.relative_position_bias_table"))?),
                 _ => None,
@@ -291,25 +279,18 @@ impl Vit {
             };
             blocks.push(Block {
                 norm1: load.norm(&format!("{b}.norm1"), c, config.layer_norm_eps)?,
-                attn: Attention {
-                    qkv,
-                    proj: load.linear(&format!("{b}.attn.proj"), c, c, true)?,
-                    heads,
-                    scale: (config.head_dim() as f64).powf(-0.5),
-                    relative_bias,
-                },
+                attn: Attention { qkv, proj: load.linear(&format!("{b}.attn.proj"), c, c)?, heads, relative_bias },
                 gamma_1: gamma("gamma_1")?,
                 norm2: load.norm(&format!("{b}.norm2"), c, config.layer_norm_eps)?,
-                fc1: load.linear(&format!("{b}.mlp.fc1"), c, config.mlp_hidden, true)?,
-                fc2: load.linear(&format!("{b}.mlp.fc2"), config.mlp_hidden, c, true)?,
+                fc1: load.linear(&format!("{b}.mlp.fc1"), c, config.mlp_hidden)?,
+                fc2: load.linear(&format!("{b}.mlp.fc2"), config.mlp_hidden, c)?,
                 gamma_2: gamma("gamma_2")?,
             });
         }
         Ok(Self {
             config: config.clone(),
             grid,
-            patch_weight,
-            patch_bias,
+            patch_embed,
             cls_token,
             pos_embed,
             shared_bias,
@@ -339,8 +320,7 @@ impl Vit {
         let [b, ch, _, _] = images.dims();
         let (g, p, c) = (self.grid, self.config.patch_size, self.config.width);
         let patches = images.reshape([b, ch, g, p, g, p]).permute([0, 2, 4, 1, 3, 5]).reshape([b, g * g, ch * p * p]);
-        let mut x =
-            patches.matmul(self.patch_weight.clone().unsqueeze::<3>()) + self.patch_bias.clone().unsqueeze::<3>();
+        let mut x = self.patch_embed.forward(patches);
         if let Some(cls) = &self.cls_token {
             x = Tensor::cat(vec![cls.clone().expand([b as i64, 1, c as i64]), x], 1);
         }

@@ -1,0 +1,71 @@
+//! `y = x·Wᵀ + b`, the ViT's one learned map (q/k/v, projection, MLP, patch embedding). On burn's CPU
+//! backend in the browser the weight lives packed for [`super::gemm`], 1.4× flex's matmul there;
+//! everywhere else it is a burn tensor and the product is burn's.
+
+use burn::Tensor;
+use burn::tensor::{Device, TensorData};
+
+// A model holds a few dozen of these, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Linear {
+    /// `weight` is `[in, out]` (transposed from PyTorch's) so the product is `x @ weight`.
+    Tensors { weight: Tensor<2>, bias: Option<Tensor<1>> },
+    #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+    Packed(std::sync::Arc<Packed>),
+}
+
+#[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+#[derive(Debug)]
+pub struct Packed {
+    weight: super::gemm::Panels,
+    bias: Option<Vec<f32>>,
+}
+
+impl Linear {
+    /// From PyTorch's layout: `weight` is `[out, in]` row-major, `bias` has `out` entries.
+    pub fn new(weight: &[f32], d_in: usize, d_out: usize, bias: Option<Vec<f32>>, device: &Device) -> Self {
+        assert_eq!(weight.len(), d_in * d_out, "a [{d_out}, {d_in}] weight");
+        #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+        if *device == Device::flex() {
+            let weight = super::gemm::Panels::new(d_in, d_out, |i, o| weight[o * d_in + i]);
+            return Self::Packed(std::sync::Arc::new(Packed { weight, bias }));
+        }
+        let mut transposed = vec![0f32; d_in * d_out];
+        for o in 0..d_out {
+            for i in 0..d_in {
+                transposed[i * d_out + o] = weight[o * d_in + i];
+            }
+        }
+        Self::Tensors {
+            weight: Tensor::from_data(TensorData::new(transposed, [d_in, d_out]), device),
+            bias: bias.map(|b| Tensor::from_data(TensorData::new(b, [d_out]), device)),
+        }
+    }
+
+    /// # Shapes
+    /// x: `[..., in]` → `[..., out]`
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Self::Tensors { weight, bias } => burn::tensor::module::linear(x, weight.clone(), bias.clone()),
+            #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+            Self::Packed(packed) => packed.forward(x),
+        }
+    }
+}
+
+#[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+impl Packed {
+    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        use super::flex::{contiguous_f32, tensor, values};
+        let (k, n) = (self.weight.k(), self.weight.n());
+        let input = contiguous_f32(&x).expect("a packed weight only serves tensors on the CPU backend");
+        let x = values(&input);
+        let m = x.len() / k;
+        let mut y = vec![0f32; m * n];
+        super::gemm::gemm(x, k, m, &self.weight, self.bias.as_deref(), &mut y, n);
+        let mut shape = input.layout().shape().clone();
+        shape[D - 1] = n;
+        tensor(y, shape)
+    }
+}
