@@ -3,7 +3,8 @@
 //!
 //! Field names spell the canonical (timm) checkpoint keys, so `blocks.3.attn.qkv.weight` is
 //! `self.blocks[3].attn.qkv.weight`. Weights arrive dequantized as f32 [`HostTensor`]s and are
-//! uploaded once; the forward pass returns what the analyses need instead of logits.
+//! uploaded (or, for the browser's CPU kernels, packed) once; the forward pass returns what the
+//! analyses need instead of logits.
 
 use burn::Tensor;
 use burn::tensor::module::layer_norm;
@@ -97,18 +98,17 @@ impl Loader<'_> {
     /// The fused q, k, v projection with the attention scale 1/√d folded into the query's columns,
     /// which saves scaling every query (a strided copy) on every forward pass. For power-of-two head
     /// widths (64 here) the product is exact, so the logits are bit for bit timm's `(q·s) @ kᵀ`.
-    fn qkv(&self, prefix: &str, config: &VitConfig) -> Result<Linear, ModelError> {
+    fn qkv(&self, attn: &str, config: &VitConfig) -> Result<Linear, ModelError> {
         let c = config.width;
         let scale = (config.head_dim() as f64).powf(-0.5) as f32;
-        let mut weight = self.host(&format!("{prefix}.weight"), &[3 * c, c])?.data.clone();
+        let mut weight = self.host(&format!("{attn}.qkv.weight"), &[3 * c, c])?.data.clone();
         weight[..c * c].iter_mut().for_each(|w| *w *= scale);
         let mut bias = match config.qkv_bias {
-            QkvBias::Full => Some(self.host(&format!("{prefix}.bias"), &[3 * c])?.data.clone()),
+            QkvBias::Full => Some(self.host(&format!("{attn}.qkv.bias"), &[3 * c])?.data.clone()),
             QkvBias::QueryValue => {
-                let block = prefix.strip_suffix(".qkv").unwrap_or(prefix);
-                let mut bias = self.host(&format!("{block}.q_bias"), &[c])?.data.clone();
+                let mut bias = self.host(&format!("{attn}.q_bias"), &[c])?.data.clone();
                 bias.extend(std::iter::repeat_n(0.0, c));
-                bias.extend_from_slice(&self.host(&format!("{block}.v_bias"), &[c])?.data);
+                bias.extend_from_slice(&self.host(&format!("{attn}.v_bias"), &[c])?.data);
                 Some(bias)
             }
             QkvBias::None => None,
@@ -269,7 +269,7 @@ impl Vit {
         let mut blocks = Vec::with_capacity(config.depth);
         for i in 0..config.depth {
             let b = format!("blocks.{i}");
-            let qkv = load.qkv(&format!("{b}.attn.qkv"), config)?;
+            let qkv = load.qkv(&format!("{b}.attn"), config)?;
             let relative_bias = match config.relative_position {
                 RelativePosition::PerBlock => Some(relative(&format!("{b}.attn.relative_position_bias_table"))?),
                 _ => None,
