@@ -60,6 +60,7 @@ impl Packed {
         use super::flex::{contiguous_f32, tensor, values};
         let (k, n) = (self.weight.k(), self.weight.n());
         let input = contiguous_f32(&x).expect("a packed weight only serves tensors on the CPU backend");
+        assert_eq!(input.layout().shape()[D - 1], k, "the input's last dimension is the layer's input width");
         let x = values(&input);
         let m = x.len() / k;
         let mut y = vec![0f32; m * n];
