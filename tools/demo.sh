@@ -3,7 +3,7 @@
 # photos with a CL and a MIM model. Output: demo/report.json, demo/svg/*.svg, demo/csv/*.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked
+cargo build --release --locked -p vitscope-cli
 bin=target/release/vitscope
 mkdir -p demo
 # The fixtures are random weights in the official layouts: say so in their cards.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test vitscope has, after installing what a fresh Debian machine with Rust lacks.
+# (Formatting and clippy: tools/lint.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null; then
   echo "vitscope needs Rust (cargo); install it with rustup: https://rustup.rs" >&2
   exit 1
 fi
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # A wgpu adapter for the backend tests: Mesa's lavapipe (Vulkan on the CPU) where no GPU exists.
 if ! ldconfig -p | grep -q libvulkan.so.1 || [ ! -d /usr/share/vulkan/icd.d ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -19,18 +19,10 @@ fi
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
-cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
-# The core, the page and its workers build for the browser too, each with the features Trunk gives it
-# (the page has no burn; each worker one backend).
-cargo clippy --locked --lib --bins --target wasm32-unknown-unknown -- -D warnings
-cargo clippy --locked --no-default-features --lib --bin explorer --target wasm32-unknown-unknown -- -D warnings
-for backend in cpu gpu; do
-  cargo clippy --locked --no-default-features --features "$backend" --lib --bin "explorer-worker-$backend" \
-    --target wasm32-unknown-unknown -- -D warnings
-done
 log=$(mktemp)
-cargo test --locked 2>&1 | tee "$log"
+# Every crate's tests natively: the core against timm and numpy, conversion, weights, images, the
+# CLI (default features: CPU), the worker's session, the page's store; the core on wgpu.
+cargo test --locked --workspace 2>&1 | tee "$log"
 
 # The training code (tools/train): CPU tests on a tiny subset of ../shared/data. They also convert
 # the exported checkpoints with the CLI that cargo test just built.
@@ -38,6 +30,9 @@ cargo test --locked 2>&1 | tee "$log"
 # No pip cache: PyTorch's wheels from PyPI carry CUDA (~3 GB) and a cached copy would double that.
 .venv/bin/python -m pip install -q --no-cache-dir --disable-pip-version-check -r tools/requirements.txt
 (cd tools/train && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
+# The numpy reference metrics (the independent implementation the Rust tests are checked against)
+# reproduce the numbers stored in the fixtures.
+(cd tools/fixtures && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 
 # The explorer: core tests inside headless Chromium (wasm-bindgen-test, with WebGPU through
 # SwiftShader), then the end-to-end browser tests (they build dist/ with Trunk).
@@ -47,7 +42,8 @@ bash tools/e2e/install-chromium.sh
 # The page's and WebGPU worker's profile, so the wasm crates built here (wgpu, cubecl) are the ones
 # Trunk's build reuses below (a separate build of them for wasm32 would cost CI about 8 minutes).
 WASM_BINDGEN_TEST_TIMEOUT=300 CHROMEDRIVER=$(command -v chromedriver) \
-  cargo test --locked --profile wasm-size --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
+  cargo test --locked -p vitscope-worker --no-default-features --features cpu,gpu --profile wasm-size \
+  --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
 bash tools/e2e/run.sh 2>&1 | tee -a "$log"
 
 # One closing line for the whole suite: every cargo test binary, pytest and node --test.

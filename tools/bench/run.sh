@@ -10,7 +10,7 @@ work=$(mktemp -d)
 image=www/gallery/skimage_chelsea.jpg
 py=${PYTHON:-.venv/bin/python}
 [ -x "$py" ] || { python3 -m venv .venv && .venv/bin/pip install -q -r tools/requirements.txt; py=.venv/bin/python; }
-cargo build --release --quiet
+cargo build --release --quiet -p vitscope-cli --features gpu
 bin=target/release/vitscope
 export RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 

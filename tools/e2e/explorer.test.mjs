@@ -83,7 +83,10 @@ function compareWithCli(cells, label) {
     const model = REFERENCE.models.find((m) => m.file.endsWith(entry.file));
     assert.ok(model, `the CLI reference has no ${cell.model}`);
     const curve = model.curves[cell.metric].mean;
-    const index = ['delta_log_amplitude', 'token_similarity'].includes(cell.metric) ? cell.layer : cell.layer - 1;
+    // The report says how each metric is numbered: layers from 1, depths from 0 (the embedding).
+    const axis = REFERENCE.metrics.find((m) => m.key === cell.metric)?.axis;
+    assert.ok(axis === 'layer' || axis === 'depth', `the CLI report does not describe ${cell.metric}`);
+    const index = axis === 'depth' ? cell.layer : cell.layer - 1;
     const expected = curve[index];
     const diff = Math.abs(cell.value - expected);
     worst = Math.max(worst, diff / (TOLERANCE.abs + TOLERANCE.rel * Math.abs(expected)));

@@ -9,7 +9,7 @@ source tools/web-setup.sh
 bash tools/e2e/install-chromium.sh
 trunk build --release
 # The debug CLI (cargo test builds it for its CLI tests) gives the same numbers as a release one.
-[ -x target/debug/vitscope ] || cargo build --locked --bin vitscope
+[ -x target/debug/vitscope ] || cargo build --locked -p vitscope-cli
 ref=target/e2e-reference
 rm -rf "$ref" && mkdir -p "$ref/images"
 cp www/gallery/skimage_chelsea.jpg "$ref/images/"

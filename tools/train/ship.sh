@@ -14,7 +14,7 @@ work=${WORK:-/tmp/vitscope-ship}
 mkdir -p "$work" www/models docs/figures
 py=python3
 [ -x .venv/bin/python ] && py=$root/.venv/bin/python
-cargo build --release --locked
+cargo build --release --locked -p vitscope-cli
 bin=$root/target/release/vitscope
 data=tools/train/data
 [ -f "$data/imagenette112_val.npz" ] || data=../shared/data

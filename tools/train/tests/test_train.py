@@ -132,7 +132,7 @@ def test_training_runs_and_writes_an_official_layout(tmp_path, method):
     # The checkpoint goes through `vitscope convert` exactly like an official file.
     binary = os.path.join(REPO, "target", "debug", "vitscope")
     if not os.path.exists(binary):
-        pytest.fail("build the CLI first (cargo build): the export must convert")
+        pytest.fail("build the CLI first (cargo build -p vitscope-cli): the export must convert")
     converted = tmp_path / f"{method}.safetensors"
     run = subprocess.run([binary, "convert", str(out), "--heads", "2", "--out", str(converted)],
                          capture_output=True, text=True)

@@ -1,0 +1,74 @@
+//! `vitscope bench`: forward + all per-layer metrics on one image, median over runs, as JSON.
+//! Ratios against PyTorch come from `tools/bench/run.sh`, which runs both side by side.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use vitscope_core::model::Capture;
+use vitscope_core::pipeline::LoadedModel;
+
+use super::{Backend, device, load_model};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    model: PathBuf,
+    /// An image; a synthetic gradient when omitted.
+    #[arg(long)]
+    image: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: Backend,
+    #[arg(long, default_value_t = 10)]
+    runs: usize,
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let file = load_model(&args.model)?;
+    let precision = file.precision;
+    let device = device(args.device)?;
+    let model = LoadedModel::new(file, None, &device).map_err(|e| e.to_string())?;
+    let image = match &args.image {
+        Some(p) => vitscope_core::image::decode(&std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?)
+            .map_err(|e| format!("{}: {e}", p.display()))?,
+        None => ::image::RgbImage::from_fn(320, 240, |x, y| {
+            ::image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+        }),
+    };
+    let prepared = model.prepare(&image);
+    let time = |step: &dyn Fn() -> Result<(), String>| -> Result<Vec<f64>, String> {
+        let mut times = Vec::with_capacity(args.runs);
+        for i in 0..args.warmup + args.runs {
+            let start = Instant::now();
+            step()?;
+            if i >= args.warmup {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times)
+    };
+    let forward = time(&|| {
+        let out = model.forward(&[&prepared], Capture { attention: false, streams: false, final_tokens: true });
+        pollster::block_on(vitscope_core::analysis::read(out.final_tokens.expect("captured")))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    let times = time(&|| pollster::block_on(model.layer_metrics(&[&prepared])).map(drop).map_err(|e| e.to_string()))?;
+    let median = times[times.len() / 2];
+    println!(
+        "{}",
+        serde_json::json!({
+            "model": model.file.card.name,
+            "precision": precision.to_string(),
+            "device": format!("{:?}", args.device).to_lowercase(),
+            "image_size": model.image_size(),
+            "runs": args.runs,
+            "median_ms": median,
+            "forward_only_median_ms": forward[forward.len() / 2],
+            "min_ms": times[0],
+        })
+    );
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! The CLI as a new user runs it: convert every layout, inspect, analyse the gallery with two models.
+
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn vitscope(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vitscope")).args(args).output().expect("runs")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vitscope-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn convert_info_and_analyze_end_to_end() {
+    let dir = temp_dir("e2e");
+    let mut outputs = Vec::new();
+    for layout in ["mocov3", "simmim", "mae", "dino", "dino-full", "beit", "timm"] {
+        let out = dir.join(format!("{layout}.safetensors"));
+        let o = vitscope(&[
+            "convert",
+            checkpoint_path(layout).to_str().unwrap(),
+            "--heads",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{layout}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("({layout} layout)")));
+        outputs.push(out);
+    }
+    let info = vitscope(&["info", outputs[1].to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("[MIM]") && text.contains("Shared relative bias") && text.contains("int8"), "{text}");
+
+    let report = dir.join("report.json");
+    let models = format!("{},{}", outputs[0].display(), outputs[1].display());
+    let gallery = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/gallery");
+    let o = vitscope(&[
+        "analyze",
+        "--models",
+        &models,
+        "--images",
+        gallery.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+        "--csv",
+        dir.join("csv").to_str().unwrap(),
+        "--svg",
+        dir.join("svg").to_str().unwrap(),
+        "--paper",
+        "--into-card",
+        "--dataset",
+        "gallery",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["images"].as_array().unwrap().len(), 22);
+    let models = json["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        let distance = &m["curves"]["attention_distance"];
+        assert_eq!(distance["mean"].as_array().unwrap().len(), 2, "one value per layer");
+        assert_eq!(distance["per_head"][0].as_array().unwrap().len(), 2, "one value per head");
+        let d = distance["mean"][0].as_f64().unwrap();
+        assert!(d > 0.0 && d < 48.0 * 1.5, "distance {d} px must lie inside the image diagonal");
+        let nmi = m["curves"]["nmi"]["mean"][1].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&nmi));
+        assert_eq!(m["curves"]["delta_log_amplitude"]["mean"].as_array().unwrap().len(), 3, "depths 0..=2");
+    }
+    for metric in ["attention_distance", "nmi", "delta_log_amplitude", "token_similarity", "head_similarity"] {
+        let svg = std::fs::read_to_string(dir.join("svg").join(format!("{metric}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<polyline"), "{metric}.svg has lines");
+    }
+    let csv = std::fs::read_to_string(dir.join("csv").join("vit-s-300ep.csv")).unwrap();
+    assert!(csv.starts_with("metric,layer,index,value\n") && csv.contains("\nnmi,2,1,"));
+    // --into-card stored the same curves in the model file.
+    let info = vitscope(&["info", outputs[0].to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&info.stdout).contains("5 curves over 22 images of gallery at 48 px"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn card_fields_can_be_overridden_on_conversion() {
+    let dir = temp_dir("card");
+    let card = dir.join("card.json");
+    std::fs::write(&card, r#"{"family": "hybrid", "notes": "trained by vitscope", "license": "MIT"}"#).unwrap();
+    let out = dir.join("h.safetensors");
+    let o = vitscope(&[
+        "convert",
+        checkpoint_path("simmim").to_str().unwrap(),
+        "--card",
+        card.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let info = String::from_utf8_lossy(&vitscope(&["info", out.to_str().unwrap()]).stdout).into_owned();
+    assert!(info.contains("[hybrid]") && info.contains("trained by vitscope") && info.contains("MIT"), "{info}");
+    std::fs::write(&card, r#"{"family": "alien"}"#).unwrap();
+    let o = vitscope(&[
+        "convert",
+        checkpoint_path("simmim").to_str().unwrap(),
+        "--card",
+        card.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the merged card is invalid"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_inputs_exit_nonzero_with_a_sentence() {
+    let dir = temp_dir("bad");
+    let o = vitscope(&["info", fixtures().join("images/plain.jpg").to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error: ") && err.contains("plain.jpg"), "{err}");
+    let o = vitscope(&[
+        "convert",
+        fixtures().join("bad/mocov3_missing_key.pth.tar").to_str().unwrap(),
+        "--heads",
+        "2",
+        "--out",
+        dir.join("x.safetensors").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("blocks.1.mlp.fc2.bias"));
+    assert!(!dir.join("x.safetensors").exists(), "nothing is written on failure");
+    // A folder with one good and several broken images: the good one is analysed, the rest listed.
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for name in ["plain.jpg", "truncated.jpg", "bomb.png", "empty.jpg"] {
+        std::fs::copy(fixtures().join("images").join(name), images.join(name)).unwrap();
+    }
+    let model = dir.join("m.safetensors");
+    vitscope(&["convert", checkpoint_path("simmim").to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    let report = dir.join("r.json");
+    let o = vitscope(&[
+        "analyze",
+        "--models",
+        model.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["images"].as_array().unwrap().len(), 1);
+    assert_eq!(json["skipped"].as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,158 @@
+//! Measuring one forward pass on the device: the per-layer metrics and the explorer's snapshot, each
+//! read back to the host in as few transfers as possible. Both take the pass's output
+//! ([`VitOutput`]), so this module knows the model's outputs but not how a model is loaded or fed.
+
+use burn::Tensor;
+use burn::tensor::Device;
+use web_time::Instant;
+
+use super::attention_map::patch_block;
+use super::rollout::rollout;
+use super::similarity::patch_tokens;
+use super::spectrum::{Spectrum, centred_gram};
+use super::{LayerMetrics, Snapshot, Timing, distance, fourier, nmi, similarity};
+use crate::model::VitOutput;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("the forward pass did not capture {0}; run it with Capture::all()")]
+    NotCaptured(&'static str),
+    #[error("reading results back from the device failed: {0}")]
+    Readback(String),
+}
+
+/// Reads a tensor back to the host as f32 (async so it also works on WebGPU in the browser).
+pub async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, AnalysisError> {
+    let data = tensor.into_data_async().await.map_err(|e| AnalysisError::Readback(format!("{e:?}")))?;
+    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| AnalysisError::Readback(format!("{e:?}")))
+}
+
+/// Constant tensors the metrics need for one grid, built once per model instance.
+pub struct MetricContext {
+    grid: usize,
+    prefix: usize,
+    distances: Tensor<2>,
+    basis: (Tensor<2>, Tensor<2>),
+}
+
+impl MetricContext {
+    pub fn new(grid: usize, patch_size: usize, prefix: usize, device: &Device) -> Self {
+        Self {
+            grid,
+            prefix,
+            distances: distance::distance_matrix(grid, patch_size, device),
+            basis: fourier::diagonal_basis(grid, device),
+        }
+    }
+}
+
+/// Computes every image's metrics of a batch.
+///
+/// All layers are stacked along the batch axis and measured in one pass (`[L·B, …]`): the metric
+/// functions work per (image, head), so a layer is just more images, and a few large operations
+/// cost far less than a dozen small ones per layer.
+pub async fn layer_metrics(ctx: &MetricContext, output: &VitOutput) -> Result<Vec<LayerMetrics>, AnalysisError> {
+    let depth = output.blocks.len();
+    let attention = output
+        .blocks
+        .iter()
+        .map(|b| b.attention.clone().ok_or(AnalysisError::NotCaptured("attention")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let streams = (0..=depth)
+        .map(|d| output.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let [batch, heads, _, _] = attention[0].dims();
+
+    // One patch block and one set of row sums serve all three attention metrics.
+    let patch = patch_block(&Tensor::cat(attention, 0), ctx.prefix); // [L·B, H, N, N]
+    let row_sums = patch.clone().sum_dim(3);
+    let distance = distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances);
+    let nmi = nmi::nmi_from(patch.clone(), row_sums.clone());
+    let [_, _, _, n] = patch.dims();
+    let eps = distance::EPSILON;
+    let rows = (patch + eps) / (row_sums + eps * n as f64);
+    let head_sim = similarity::mean_off_diagonal(similarity::head_similarity(&rows));
+
+    let z = Tensor::cat(streams, 0); // [(L+1)·B, T, C]
+    let dla = fourier::delta_log_amplitude(fourier::diagonal_log_amplitude(&z, &ctx.basis, ctx.prefix));
+    let k = dla.dims()[1];
+    let token_sim = similarity::token_similarity(&z, ctx.prefix);
+
+    let flat = read(Tensor::cat(
+        vec![distance.flatten::<1>(0, 1), nmi.flatten::<1>(0, 1), head_sim, dla.flatten::<1>(0, 1), token_sim],
+        0,
+    ))
+    .await?;
+    // Unpack: each block is layer-major, then image, then head/bin.
+    let (distance, rest) = flat.split_at(depth * batch * heads);
+    let (nmi, rest) = rest.split_at(depth * batch * heads);
+    let (head_sim, rest) = rest.split_at(depth * batch);
+    let (dla, token_sim) = rest.split_at((depth + 1) * batch * k);
+    Ok((0..batch)
+        .map(|b| LayerMetrics {
+            attention_distance: (0..depth).map(|l| distance[(l * batch + b) * heads..][..heads].to_vec()).collect(),
+            nmi: (0..depth).map(|l| nmi[(l * batch + b) * heads..][..heads].to_vec()).collect(),
+            head_similarity: (0..depth).map(|l| head_sim[l * batch + b]).collect(),
+            delta_log_amplitude: (0..=depth).map(|d| dla[(d * batch + b) * k..][..k].to_vec()).collect(),
+            token_similarity: (0..=depth).map(|d| token_sim[d * batch + b]).collect(),
+        })
+        .collect())
+}
+
+/// Everything the explorer shows for the first image of `out`, a pass with attention and streams
+/// captured. `clock` started before the pass (which runs lazily), so `timing.forward_ms` ends when
+/// the pass's own outputs reach the host.
+pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> Result<Snapshot, AnalysisError> {
+    let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
+    let depth = attention.len();
+    if depth == 0 || depth < out.blocks.len() {
+        return Err(AnalysisError::NotCaptured("attention"));
+    }
+    let [_, heads, t, _] = attention[0].dims();
+    let streams = (0..=depth).map(|d| out.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")));
+    let streams = streams.collect::<Result<Vec<_>, _>>()?;
+    // Reading the forward pass's own outputs first marks its end on WebGPU too, where work queues
+    // asynchronously; the browser benchmark compares this time with ONNX Runtime Web's.
+    let attention_flat = read(Tensor::cat(
+        vec![Tensor::cat(attention.clone(), 0).flatten::<1>(0, 3), streams[depth].clone().flatten::<1>(0, 2)],
+        0,
+    ))
+    .await?;
+    let forward_ms = clock.elapsed().as_secs_f64() * 1e3;
+    let metrics = layer_metrics(ctx, out).await?.remove(0);
+    let prefix = ctx.prefix;
+    let n = t - prefix;
+    let z = patch_tokens(&Tensor::cat(streams, 0), prefix); // [L+1, N, C]
+    let channels = z.dims()[2];
+    let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
+    let unit = z.clone() / norm;
+    let gram = centred_gram(&z);
+    let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
+    let flat =
+        read(Tensor::cat(vec![roll.flatten::<1>(0, 2), unit.flatten::<1>(0, 2), gram.flatten::<1>(0, 2)], 0)).await?;
+    let attention = &attention_flat[..depth * heads * t * t];
+    let (rollout, rest) = flat.split_at(t * t);
+    let (tokens, gram) = rest.split_at((depth + 1) * n * channels);
+    let (pca_rgb, spectrum) = gram
+        .chunks_exact(n * n)
+        .map(|g| {
+            let s = Spectrum::new(g, n, channels);
+            let rgb = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
+            (rgb, s.log_singular_values())
+        })
+        .unzip();
+    Ok(Snapshot {
+        grid: ctx.grid,
+        prefix,
+        depth,
+        heads,
+        channels,
+        attention: attention.to_vec(),
+        rollout: rollout.to_vec(),
+        metrics,
+        tokens: tokens.to_vec(),
+        pca_rgb,
+        spectrum,
+        timing: Timing { forward_ms, total_ms: clock.elapsed().as_secs_f64() * 1e3 },
+    })
+}

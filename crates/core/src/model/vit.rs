@@ -1,0 +1,357 @@
+//! The Vision Transformer of Dosovitskiy et al. (2021) with every switch the self-supervised checkpoints
+//! use: CLS token, absolute and/or relative position, q/v-only bias, layer scale.
+//!
+//! Every tensor is read through a [`Path`] that grows one module at a time, as the module tree
+//! nests (candle's `VarBuilder::pp`), so the names live once, in [`super::names`]. Weights arrive
+//! dequantized as f32 [`HostTensor`]s and are uploaded (or, for the browser's CPU kernels, packed)
+//! once; the forward pass returns what the analyses need instead of logits.
+
+use burn::Tensor;
+use burn::tensor::module::layer_norm;
+use burn::tensor::{Device, TensorData};
+
+use super::activation::{gelu, softmax_last};
+use super::config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
+use super::linear::Linear;
+use super::matmul::matmul;
+use super::names::{self, Path};
+use super::position;
+use super::tensors::{HostTensor, HostWeights};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("tensor `{0}` is missing from the weights")]
+    Missing(String),
+    #[error("tensor `{name}` has shape {found:?}, the config needs {expected:?}")]
+    Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
+    #[error("cannot run at {requested} px: {reason}")]
+    Resolution { requested: usize, reason: String },
+}
+
+/// Which intermediate results a forward pass keeps; everything else is dropped as soon as it is used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capture {
+    /// Post-softmax attention of every block, `[B, heads, T, T]`.
+    pub attention: bool,
+    /// The embedding (z₀) and the residual stream after each block's attention and MLP, `[B, T, C]`.
+    pub streams: bool,
+    /// The final LayerNorm's output, `[B, T, C]`.
+    pub final_tokens: bool,
+}
+
+impl Capture {
+    pub fn all() -> Self {
+        Self { attention: true, streams: true, final_tokens: true }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockOutput {
+    pub attention: Option<Tensor<4>>,
+    pub after_attention: Option<Tensor<3>>,
+    pub after_mlp: Option<Tensor<3>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VitOutput {
+    pub embedding: Option<Tensor<3>>,
+    pub blocks: Vec<BlockOutput>,
+    pub final_tokens: Option<Tensor<3>>,
+}
+
+impl VitOutput {
+    /// z_d: the embedding for d = 0, else the stream after block d's MLP (the paper's depth index).
+    pub fn stream(&self, depth: usize) -> Option<&Tensor<3>> {
+        if depth == 0 { self.embedding.as_ref() } else { self.blocks.get(depth - 1)?.after_mlp.as_ref() }
+    }
+}
+
+/// Reads named tensors out of the host weights, checking each shape.
+struct Loader<'a> {
+    weights: &'a HostWeights,
+    device: &'a Device,
+}
+
+impl Loader<'_> {
+    fn host(&self, name: &str, shape: &[usize]) -> Result<&HostTensor, ModelError> {
+        let t = self.weights.get(name).ok_or_else(|| ModelError::Missing(name.into()))?;
+        if t.shape != shape {
+            return Err(ModelError::Shape { name: name.into(), expected: shape.to_vec(), found: t.shape.clone() });
+        }
+        Ok(t)
+    }
+
+    fn upload<const D: usize>(&self, data: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
+        Tensor::from_data(TensorData::new(data, shape), self.device)
+    }
+
+    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, ModelError> {
+        Ok(self.upload(self.host(name, &shape)?.data.clone(), shape))
+    }
+
+    /// A PyTorch `nn.Linear` (weight `[out, in]`).
+    fn linear(&self, module: &Path, d_in: usize, d_out: usize) -> Result<Linear, ModelError> {
+        let weight = self.host(&module.key(names::WEIGHT), &[d_out, d_in])?;
+        let bias = self.host(&module.key(names::BIAS), &[d_out])?.data.clone();
+        Ok(Linear::new(&weight.data, d_in, d_out, Some(bias), self.device))
+    }
+
+    /// The fused q, k, v projection with the attention scale 1/√d folded into the query's columns,
+    /// which saves scaling every query (a strided copy) on every forward pass. For power-of-two head
+    /// widths (64 here) the product is exact, so the logits are bit for bit timm's `(q·s) @ kᵀ`.
+    fn qkv(&self, attn: &Path, config: &VitConfig) -> Result<Linear, ModelError> {
+        let c = config.width;
+        let scale = (config.head_dim() as f64).powf(-0.5) as f32;
+        let qkv = attn.pp(names::QKV);
+        let mut weight = self.host(&qkv.key(names::WEIGHT), &[3 * c, c])?.data.clone();
+        weight[..c * c].iter_mut().for_each(|w| *w *= scale);
+        let mut bias = match config.qkv_bias {
+            QkvBias::Full => Some(self.host(&qkv.key(names::BIAS), &[3 * c])?.data.clone()),
+            QkvBias::QueryValue => {
+                let mut bias = self.host(&attn.key(names::QUERY_BIAS), &[c])?.data.clone();
+                bias.extend(std::iter::repeat_n(0.0, c));
+                bias.extend_from_slice(&self.host(&attn.key(names::VALUE_BIAS), &[c])?.data);
+                Some(bias)
+            }
+            QkvBias::None => None,
+        };
+        if let Some(b) = &mut bias {
+            b[..c].iter_mut().for_each(|v| *v *= scale);
+        }
+        Ok(Linear::new(&weight, c, 3 * c, bias, self.device))
+    }
+
+    fn norm(&self, module: &Path, width: usize, eps: f64) -> Result<LayerNorm, ModelError> {
+        Ok(LayerNorm {
+            weight: self.tensor(&module.key(names::WEIGHT), [width])?,
+            bias: self.tensor(&module.key(names::BIAS), [width])?,
+            eps,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+struct LayerNorm {
+    weight: Tensor<1>,
+    bias: Tensor<1>,
+    eps: f64,
+}
+
+impl LayerNorm {
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        layer_norm(x, self.weight.clone(), Some(self.bias.clone()), self.eps)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Attention {
+    qkv: Linear,
+    proj: Linear,
+    heads: usize,
+    /// `[1, heads, T, T]`, already gathered from the table through the relative index.
+    relative_bias: Option<Tensor<4>>,
+}
+
+impl Attention {
+    /// # Shapes
+    /// x: `[B, T, C]` → (output `[B, T, C]`, attention `[B, heads, T, T]`)
+    fn forward(&self, x: Tensor<3>, shared_bias: Option<&Tensor<4>>) -> (Tensor<3>, Tensor<4>) {
+        let [b, t, c] = x.dims();
+        let h = self.heads;
+        let qkv = self.qkv.forward(x).reshape([b, t, 3 * h, c / h]).swap_dims(1, 2);
+        let q = qkv.clone().narrow(1, 0, h);
+        let k = qkv.clone().narrow(1, h, h);
+        let v = qkv.narrow(1, 2 * h, h);
+        let mut logits = matmul(q, k.swap_dims(2, 3));
+        if let Some(bias) = shared_bias.or(self.relative_bias.as_ref()) {
+            logits = logits + bias.clone();
+        }
+        let attention = softmax_last(logits);
+        let out = matmul(attention.clone(), v).swap_dims(1, 2).reshape([b, t, c]);
+        (self.proj.forward(out), attention)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    norm1: LayerNorm,
+    attn: Attention,
+    gamma_1: Option<Tensor<1>>,
+    norm2: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+    gamma_2: Option<Tensor<1>>,
+}
+
+fn scaled(x: Tensor<3>, gamma: &Option<Tensor<1>>) -> Tensor<3> {
+    match gamma {
+        Some(g) => x * g.clone().unsqueeze::<3>(),
+        None => x,
+    }
+}
+
+impl Block {
+    fn forward(&self, x: Tensor<3>, shared_bias: Option<&Tensor<4>>) -> (Tensor<3>, Tensor<3>, Tensor<4>) {
+        let (attended, attention) = self.attn.forward(self.norm1.forward(x.clone()), shared_bias);
+        let x1 = x + scaled(attended, &self.gamma_1);
+        let hidden = gelu(self.fc1.forward(self.norm2.forward(x1.clone())));
+        let x2 = x1.clone() + scaled(self.fc2.forward(hidden), &self.gamma_2);
+        (x1, x2, attention)
+    }
+}
+
+/// One ViT bound to a device and an input resolution.
+#[derive(Clone, Debug)]
+pub struct Vit {
+    config: VitConfig,
+    /// The grid this instance runs at (position tables are resampled to it).
+    grid: usize,
+    /// The patch convolution as a linear map from `in_channels·P·P` pixels to C (a stride-P conv is a
+    /// matmul over patches).
+    patch_embed: Linear,
+    cls_token: Option<Tensor<3>>,
+    pos_embed: Option<Tensor<3>>,
+    shared_bias: Option<Tensor<4>>,
+    blocks: Vec<Block>,
+    norm: LayerNorm,
+}
+
+impl Vit {
+    /// Builds the model for `image_size` pixels (the config's own when `None`).
+    pub fn new(
+        config: &VitConfig,
+        weights: &HostWeights,
+        image_size: Option<usize>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let image_size = image_size.unwrap_or(config.image_size);
+        let p = config.patch_size;
+        if !image_size.is_multiple_of(p) || image_size < p {
+            return Err(ModelError::Resolution {
+                requested: image_size,
+                reason: format!("it must be a positive multiple of the patch size {p}"),
+            });
+        }
+        if image_size > 4 * config.image_size {
+            return Err(ModelError::Resolution {
+                requested: image_size,
+                reason: format!("more than 4× the trained {} px is not supported", config.image_size),
+            });
+        }
+        let grid = image_size / p;
+        let (c, heads, prefix) = (config.width, config.heads, config.prefix_tokens());
+        let tokens = grid * grid + prefix;
+        let load = Loader { weights, device };
+
+        let root = Path::root();
+        let patch = root.pp(names::PATCH_PROJECTION);
+        let conv = load.host(&patch.key(names::WEIGHT), &[c, config.in_channels, p, p])?;
+        let bias = load.host(&patch.key(names::BIAS), &[c])?.data.clone();
+        let patch_embed = Linear::new(&conv.data, config.in_channels * p * p, c, Some(bias), device);
+        let cls_token =
+            if config.cls_token { Some(load.tensor(&root.key(names::CLS_TOKEN), [1, 1, c])?) } else { None };
+
+        let pos_embed = match config.absolute_position {
+            AbsolutePosition::None => None,
+            _ => {
+                let stored = load.host(&root.key(names::POSITION_TABLE), &[1, config.tokens(), c])?;
+                let table = position::resize_absolute(&stored.data, c, prefix, config.grid(), grid);
+                Some(load.upload(table, [1, tokens, c]))
+            }
+        };
+
+        let relative = |name: &str| -> Result<Tensor<4>, ModelError> {
+            let rows = VitConfig::relative_table_rows(config.grid());
+            let table = load.host(name, &[rows, heads])?;
+            let table = position::resize_relative(&table.data, heads, config.grid(), grid);
+            Ok(load.upload(position::expand_relative_bias(&table, heads, grid), [1, heads, tokens, tokens]))
+        };
+        let shared_bias = match config.relative_position {
+            RelativePosition::Shared => Some(relative(&names::shared_relative_table())?),
+            _ => None,
+        };
+
+        let mut blocks = Vec::with_capacity(config.depth);
+        for i in 0..config.depth {
+            let b = names::block(i);
+            let attn = b.pp(names::ATTENTION);
+            let qkv = load.qkv(&attn, config)?;
+            let relative_bias = match config.relative_position {
+                RelativePosition::PerBlock => Some(relative(&names::block_relative_table(i))?),
+                _ => None,
+            };
+            let gamma = |leaf: &str| -> Result<Option<Tensor<1>>, ModelError> {
+                if config.layer_scale { load.tensor(&b.key(leaf), [c]).map(Some) } else { Ok(None) }
+            };
+            let eps = config.layer_norm_eps;
+            blocks.push(Block {
+                norm1: load.norm(&b.pp(names::NORM_1), c, eps)?,
+                attn: Attention { qkv, proj: load.linear(&attn.pp(names::PROJECTION), c, c)?, heads, relative_bias },
+                gamma_1: gamma(names::LAYER_SCALE_1)?,
+                norm2: load.norm(&b.pp(names::NORM_2), c, eps)?,
+                fc1: load.linear(&b.pp(names::MLP_1), c, config.mlp_hidden)?,
+                fc2: load.linear(&b.pp(names::MLP_2), config.mlp_hidden, c)?,
+                gamma_2: gamma(names::LAYER_SCALE_2)?,
+            });
+        }
+        Ok(Self {
+            config: config.clone(),
+            grid,
+            patch_embed,
+            cls_token,
+            pos_embed,
+            shared_bias,
+            blocks,
+            norm: load.norm(&root.pp(names::NORM), c, config.layer_norm_eps)?,
+        })
+    }
+
+    pub fn config(&self) -> &VitConfig {
+        &self.config
+    }
+
+    /// Tokens per side at this instance's resolution.
+    pub fn grid(&self) -> usize {
+        self.grid
+    }
+
+    pub fn image_size(&self) -> usize {
+        self.grid * self.config.patch_size
+    }
+
+    /// z₀: patches projected, CLS prepended, absolute position added.
+    ///
+    /// # Shapes
+    /// images: `[B, in_channels, S, S]` with S = this instance's image size → `[B, T, C]`
+    pub fn embed(&self, images: Tensor<4>) -> Tensor<3> {
+        let [b, ch, _, _] = images.dims();
+        let (g, p, c) = (self.grid, self.config.patch_size, self.config.width);
+        let patches = images.reshape([b, ch, g, p, g, p]).permute([0, 2, 4, 1, 3, 5]).reshape([b, g * g, ch * p * p]);
+        let mut x = self.patch_embed.forward(patches);
+        if let Some(cls) = &self.cls_token {
+            x = Tensor::cat(vec![cls.clone().expand([b as i64, 1, c as i64]), x], 1);
+        }
+        match &self.pos_embed {
+            Some(pos) => x + pos.clone(),
+            None => x,
+        }
+    }
+
+    /// Runs the network, keeping what `capture` asks for.
+    pub fn forward(&self, images: Tensor<4>, capture: Capture) -> VitOutput {
+        let mut x = self.embed(images);
+        let embedding = capture.streams.then(|| x.clone());
+        let mut blocks = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let (x1, x2, attention) = block.forward(x, self.shared_bias.as_ref());
+            blocks.push(BlockOutput {
+                attention: capture.attention.then_some(attention),
+                after_attention: capture.streams.then_some(x1),
+                after_mlp: capture.streams.then(|| x2.clone()),
+            });
+            x = x2;
+        }
+        let final_tokens = capture.final_tokens.then(|| self.norm.forward(x));
+        VitOutput { embedding, blocks, final_tokens }
+    }
+}

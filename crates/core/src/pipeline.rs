@@ -1,0 +1,67 @@
+//! Model file → ready-to-run model → metrics for prepared images: the one path the CLI, the browser
+//! worker and the tests all take, so preprocessing and analysis cannot drift apart.
+
+use burn::Tensor;
+use burn::tensor::{Device, TensorData};
+
+use web_time::Instant;
+
+use crate::analysis::{self, AnalysisError, LayerMetrics, MetricContext, Snapshot};
+use crate::image::{Prepared, prepare};
+use crate::model::{Capture, ModelError, Vit, VitOutput};
+use crate::weights::ModelFile;
+
+/// A model bound to a device and an input resolution, with its metric constants.
+pub struct LoadedModel {
+    pub file: ModelFile,
+    pub vit: Vit,
+    pub metrics: MetricContext,
+    device: Device,
+}
+
+impl LoadedModel {
+    /// `image_size` runs the model above (or below) its trained resolution; `None` keeps the card's.
+    pub fn new(file: ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
+        let vit = Vit::new(&file.config, &file.weights, image_size, device)?;
+        let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
+        Ok(Self { file, vit, metrics, device: device.clone() })
+    }
+
+    pub fn image_size(&self) -> u32 {
+        self.vit.image_size() as u32
+    }
+
+    /// Decoded RGB → this model's input, per its card.
+    pub fn prepare(&self, image: &::image::RgbImage) -> Prepared {
+        let size = self.image_size();
+        let override_size = (size != self.file.card.preprocessing.crop).then_some(size);
+        prepare(image, &self.file.card.preprocessing, override_size)
+    }
+
+    /// `[B, 3, S, S]` from prepared images (all of this model's size).
+    pub fn batch(&self, images: &[&Prepared]) -> Tensor<4> {
+        let s = self.image_size() as usize;
+        let data: Vec<f32> = images.iter().flat_map(|p| p.pixels.iter().copied()).collect();
+        Tensor::from_data(TensorData::new(data, [images.len(), 3, s, s]), &self.device)
+    }
+
+    pub fn forward(&self, images: &[&Prepared], capture: Capture) -> VitOutput {
+        self.vit.forward(self.batch(images), capture)
+    }
+
+    /// Forward plus every per-layer metric, one result per image.
+    pub async fn layer_metrics(&self, images: &[&Prepared]) -> Result<Vec<LayerMetrics>, AnalysisError> {
+        let out = self.forward(images, Self::MEASURED);
+        analysis::layer_metrics(&self.metrics, &out).await
+    }
+
+    /// Forward plus everything the explorer shows for one image, timed from before the pass.
+    pub async fn snapshot(&self, image: &Prepared) -> Result<Snapshot, AnalysisError> {
+        let clock = Instant::now();
+        let out = self.forward(&[image], Self::MEASURED);
+        analysis::snapshot(&self.metrics, &out, clock).await
+    }
+
+    /// What the metrics read from a pass: attention and the residual streams, not the final norm.
+    const MEASURED: Capture = Capture { attention: true, streams: true, final_tokens: false };
+}

@@ -1,0 +1,91 @@
+//! Bad checkpoints: every error names the key and the problem.
+
+mod common;
+
+use common::*;
+use vitscope_convert::{ConvertOptions, Layout, Overrides, convert};
+
+fn bad(name: &str) -> std::path::PathBuf {
+    fixtures().join("bad").join(name)
+}
+
+fn convert_err(path: &std::path::Path, layout: Option<Layout>) -> String {
+    let options = ConvertOptions { layout, overrides: Overrides { heads: Some(2), image_size: None }, name: None };
+    match convert(path, &options) {
+        Ok(_) => panic!("{} converted, but should have failed", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[track_caller]
+fn assert_mentions(message: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(message.contains(p), "error `{message}` does not mention `{p}`");
+    }
+}
+
+#[test]
+fn missing_key_is_named() {
+    let e = convert_err(&bad("mocov3_missing_key.pth.tar"), None);
+    assert_mentions(&e, &["lacks", "blocks.1.mlp.fc2.bias"]);
+}
+
+#[test]
+fn unexpected_key_is_named() {
+    let e = convert_err(&bad("mocov3_unexpected_key.pth.tar"), None);
+    assert_mentions(&e, &["blocks.0.attn.extra_scale"]);
+}
+
+#[test]
+fn wrong_shape_is_named() {
+    let e = convert_err(&bad("mocov3_wrong_shape.pth.tar"), None);
+    assert_mentions(&e, &["blocks.0.attn.proj.weight", "[64, 32]", "[64, 64]"]);
+}
+
+#[test]
+fn non_finite_value_is_named() {
+    let e = convert_err(&bad("mocov3_nan.pth.tar"), None);
+    assert_mentions(&e, &["blocks.0.norm1.weight", "non-finite", "element 3"]);
+}
+
+#[test]
+fn relative_index_mismatch_is_refused() {
+    let e = convert_err(&bad("simmim_bad_index.pth"), None);
+    assert_mentions(&e, &["model.encoder.rel_pos_bias.relative_position_index", "differs"]);
+}
+
+#[test]
+fn unknown_layout_lists_keys() {
+    let e = convert_err(&bad("not_a_vit.pth"), None);
+    assert_mentions(&e, &["no known ViT layout", "something"]);
+}
+
+#[test]
+fn forcing_the_wrong_layout_says_so() {
+    let e = convert_err(&checkpoint_path("mocov3"), Some(Layout::SimMim));
+    assert_mentions(&e, &["model.encoder.", "not a simmim checkpoint"]);
+}
+
+#[test]
+fn truncated_and_garbage_files_are_refused() {
+    let dir = std::env::temp_dir().join(format!("vitscope-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let full = std::fs::read(checkpoint_path("mae")).unwrap();
+    let truncated = dir.join("truncated.pth");
+    std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
+    assert_mentions(&convert_err(&truncated, None), &["truncated.pth", "not a readable PyTorch checkpoint"]);
+    let garbage = dir.join("garbage.pth");
+    std::fs::write(&garbage, b"definitely not a checkpoint").unwrap();
+    assert_mentions(&convert_err(&garbage, None), &["garbage.pth", "not a readable PyTorch checkpoint"]);
+    let fake_st = dir.join("fake.safetensors");
+    std::fs::write(&fake_st, [8, 0, 0, 0, 0, 0, 0, 0, b'{', b'"']).unwrap();
+    assert_mentions(&convert_err(&fake_st, None), &["fake.safetensors", "invalid safetensors"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn missing_heads_for_unusual_width_asks_for_flag() {
+    let options = ConvertOptions::default();
+    let e = convert(&checkpoint_path("mae"), &options).unwrap_err().to_string();
+    assert_mentions(&e, &["heads", "--heads"]);
+}

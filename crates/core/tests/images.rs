@@ -1,0 +1,59 @@
+//! Image decoding: every format, orientation, bit depth and colour model; bad files refused clearly.
+
+mod common;
+
+use common::fixtures;
+use vitscope_core::image::{ImageError, decode};
+
+fn load(name: &str) -> Result<image::RgbImage, ImageError> {
+    decode(&std::fs::read(fixtures().join("images").join(name)).unwrap())
+}
+
+#[test]
+fn every_format_decodes_to_the_same_picture() {
+    let reference = load("plain.bmp").unwrap();
+    assert_eq!(reference.dimensions(), (40, 24));
+    assert_eq!(reference.get_pixel(10, 5).0, [60, 50, 128]);
+    for name in ["plain.webp", "plain.jpg"] {
+        let img = load(name).unwrap();
+        assert_eq!(img.dimensions(), (40, 24), "{name}");
+        let p = img.get_pixel(10, 5).0;
+        // JPEG is lossy; WebP here is lossless.
+        let tol = if name.ends_with("jpg") { 12 } else { 0 };
+        for c in 0..3 {
+            assert!((p[c] as i32 - [60, 50, 128][c]).abs() <= tol, "{name}: {p:?}");
+        }
+    }
+}
+
+#[test]
+fn grayscale_alpha_16bit_and_cmyk_become_rgb() {
+    let gray = load("gray.png").unwrap();
+    let p = gray.get_pixel(10, 5).0;
+    assert!(p[0] == p[1] && p[1] == p[2]);
+    assert!(load("transparent.png").unwrap().pixels().all(|p| p.0 == [255, 255, 255]), "transparent → white");
+    assert!(load("white16.png").unwrap().pixels().all(|p| p.0 == [255, 255, 255]), "16-bit white");
+    let red = load("red_cmyk.jpg").unwrap();
+    let p = red.get_pixel(8, 8).0;
+    assert!(p[0] > 200 && p[1] < 60 && p[2] < 60, "CMYK (0,255,255,0) is red, got {p:?}");
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    assert_eq!(load("rotated_exif6.jpg").unwrap().dimensions(), (24, 40));
+}
+
+#[test]
+fn gif_gives_its_first_frame() {
+    let p = load("blue_then_red.gif").unwrap().get_pixel(3, 3).0;
+    assert!(p[2] > 200 && p[0] < 50, "first frame is blue, got {p:?}");
+}
+
+#[test]
+fn bad_files_get_clear_errors() {
+    let msg = |name: &str| load(name).unwrap_err().to_string();
+    assert!(msg("bomb.png").contains("100000×100000"), "{}", msg("bomb.png"));
+    assert!(msg("truncated.jpg").contains("damaged or truncated"), "{}", msg("truncated.jpg"));
+    assert!(msg("not_an_image.png").contains("not an image"), "{}", msg("not_an_image.png"));
+    assert_eq!(msg("empty.jpg"), "the file is empty");
+}

@@ -1,0 +1,255 @@
+//! Messages between the explorer's page and its inference worker, encoded with postcard. Every
+//! request carries an id that its answers repeat. The image crosses once ([`Request::OpenImage`]) and
+//! the worker keeps it for every later run; failures are typed ([`WorkerError`]), so the page decides
+//! what to do from the variant, never from the wording.
+
+use serde::{Deserialize, Serialize};
+
+use crate::card::{Family, ModelCard};
+use crate::filter::FrequencyFilter;
+use crate::snapshot::Snapshot;
+
+/// Where the models run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    WebGpu,
+    Cpu,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WebGpu => "WebGPU",
+            Self::Cpu => "CPU (WebAssembly)",
+        }
+    }
+
+    /// The worker script built for this backend (Trunk's loader shim), relative to the page.
+    pub fn worker_script(self) -> &'static str {
+        match self {
+            Self::Cpu => "./explorer-worker-cpu_loader.js",
+            Self::WebGpu => "./explorer-worker-gpu_loader.js",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ModelSource {
+    /// Fetched by the worker; checked against `sha256` when given, cached under it.
+    Url { url: String, sha256: Option<String>, bytes: Option<u64> },
+    /// A file the user dropped.
+    Bytes(Vec<u8>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Starts the backend's device; the page chose it (and loaded the worker built for it).
+    Start {
+        backend: Backend,
+    },
+    LoadModel {
+        id: String,
+        source: ModelSource,
+    },
+    /// The image to analyse: decoded once and kept until the next one.
+    OpenImage {
+        bytes: Vec<u8>,
+    },
+    /// Runs the kept image through these models, optionally through a Fourier filter first.
+    Analyze {
+        models: Vec<String>,
+        filter: Option<FrequencyFilter>,
+    },
+}
+
+/// What the page needs to know about a loaded model to label and lay it out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    /// Crosses as the JSON the weight file stores (cards skip empty fields, which a binary codec
+    /// cannot); it is parsed once, on arrival.
+    #[serde(with = "card_json")]
+    pub card: ModelCard,
+    pub image_size: u32,
+    pub patch_size: usize,
+    pub depth: usize,
+    pub heads: usize,
+    pub width: usize,
+    pub precision: String,
+}
+
+impl ModelInfo {
+    pub fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    pub fn family(&self) -> Family {
+        self.card.family
+    }
+
+    /// Patches per side at the size the model runs.
+    pub fn grid(&self) -> usize {
+        self.image_size as usize / self.patch_size.max(1)
+    }
+}
+
+/// One model's view of one image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelAnalysis {
+    pub id: String,
+    /// The model's input as RGB bytes, `size × size` (filtered, when a filter was asked for).
+    pub input: Vec<u8>,
+    pub size: u32,
+    /// Centred log-amplitude spectrum of the input (gray bytes, `size × size`).
+    pub spectrum: Vec<u8>,
+    pub snapshot: Snapshot,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker's message handler is installed: requests sent before this would be lost.
+    Listening,
+    Started {
+        backend: Backend,
+    },
+    Progress {
+        id: String,
+        loaded: u64,
+        total: Option<u64>,
+    },
+    /// Boxed: a card is large beside every other reply.
+    ModelLoaded(Box<ModelInfo>),
+    ImageOpened {
+        width: u32,
+        height: u32,
+    },
+    Analyzed {
+        models: Vec<ModelAnalysis>,
+        filter: Option<FrequencyFilter>,
+        millis: f64,
+    },
+    Failed(WorkerError),
+}
+
+/// Why a request failed, by what the page should do about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum WorkerError {
+    /// The image cannot be decoded or is refused (size limits): the user picks another.
+    #[error("{0}")]
+    Image(String),
+    /// A model file is refused, or its download failed: the pair falls back without it.
+    #[error("{id}: {reason}")]
+    Model { id: String, reason: String },
+    /// The backend itself failed (WebGPU lost or out of memory): the page moves to the CPU worker.
+    #[error("{0}")]
+    Device(String),
+    /// The page asked for a model the worker has not loaded.
+    #[error("model `{0}` is not loaded")]
+    NotLoaded(String),
+    #[error("no image has been opened yet")]
+    NoImage,
+    #[error("the worker was not started")]
+    NotStarted,
+    /// A message that does not decode: a page and a worker from different builds.
+    #[error("a malformed message between page and worker: {0}")]
+    Malformed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub id: u32,
+    pub body: T,
+}
+
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    postcard::to_allocvec(message).expect("messages serialise")
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, WorkerError> {
+    postcard::from_bytes(bytes).map_err(|e| WorkerError::Malformed(e.to_string()))
+}
+
+mod card_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::card::ModelCard;
+
+    pub fn serialize<S: Serializer>(card: &ModelCard, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&serde_json::to_string(card).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ModelCard, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::{Interpolation, Preprocessing, Source};
+
+    fn card() -> ModelCard {
+        ModelCard {
+            name: "tiny".into(),
+            family: Family::MaskedImageModeling,
+            objective: "SimMIM".into(),
+            source: Source { checkpoint: "x.pth".into(), sha256: None, url: None, layout: "simmim".into() },
+            license: "MIT".into(),
+            training_data: "none".into(),
+            preprocessing: Preprocessing {
+                resize: 128,
+                crop: 112,
+                interpolation: Interpolation::Bicubic,
+                mean: [0.5; 3],
+                std: [0.25; 3],
+            },
+            citation: "c".into(),
+            notes: None,
+            training: None,
+            reference_curves: None,
+        }
+    }
+
+    #[test]
+    fn every_message_round_trips_with_its_types() {
+        let info = ModelInfo {
+            id: "mim".into(),
+            card: card(),
+            image_size: 112,
+            patch_size: 8,
+            depth: 12,
+            heads: 3,
+            width: 192,
+            precision: "int8".into(),
+        };
+        assert_eq!((info.name(), info.family(), info.grid()), ("tiny", Family::MaskedImageModeling, 14));
+        let replies = [
+            Response::ModelLoaded(Box::new(info)),
+            Response::Failed(WorkerError::Model { id: "m".into(), reason: "truncated".into() }),
+            Response::Failed(WorkerError::Device("lost".into())),
+            Response::ImageOpened { width: 451, height: 300 },
+        ];
+        for body in replies {
+            let message = Envelope { id: 9, body };
+            assert_eq!(decode::<Envelope<Response>>(&encode(&message)).unwrap(), message);
+        }
+        let request = Envelope { id: 3, body: Request::OpenImage { bytes: vec![0xff, 0xd8, 0xff] } };
+        assert_eq!(decode::<Envelope<Request>>(&encode(&request)).unwrap(), request);
+    }
+
+    #[test]
+    fn garbage_is_a_malformed_message_not_a_panic() {
+        let err = decode::<Envelope<Response>>(&[1, 200, 3]).unwrap_err();
+        assert!(matches!(err, WorkerError::Malformed(_)), "{err:?}");
+        assert!(err.to_string().starts_with("a malformed message between page and worker"), "{err}");
+        assert!(decode::<Envelope<Request>>(&[]).is_err());
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        let e = WorkerError::Model { id: "file:x.safetensors".into(), reason: "the header is cut short".into() };
+        assert_eq!(e.to_string(), "file:x.safetensors: the header is cut short");
+        assert_eq!(WorkerError::NotLoaded("nope".into()).to_string(), "model `nope` is not loaded");
+    }
+}

@@ -1,0 +1,84 @@
+//! Everything the explorer shows for one model and one image, from one forward pass: the attention
+//! of every layer and head (so any query's map is a host-side slice, with no second pass), the
+//! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), and
+//! each depth's PCA colours and SVD spectrum.
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::LayerMetrics;
+use super::raw_f32;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub grid: usize,
+    pub prefix: usize,
+    pub depth: usize,
+    pub heads: usize,
+    pub channels: usize,
+    /// `[L, H, T, T]`, T = prefix + grid².
+    #[serde(with = "raw_f32")]
+    pub attention: Vec<f32>,
+    /// `[T, T]` rollout through all layers.
+    #[serde(with = "raw_f32")]
+    pub rollout: Vec<f32>,
+    pub metrics: LayerMetrics,
+    /// `[L + 1, N, C]` unit-length patch tokens after the embedding (depth 0) and each block.
+    #[serde(with = "raw_f32")]
+    pub tokens: Vec<f32>,
+    /// `[L + 1][N · 3]` PCA → RGB colours of the patch tokens.
+    pub pca_rgb: Vec<Vec<u8>>,
+    /// `[L + 1][rank]` ln σ of the token covariance, descending.
+    pub spectrum: Vec<Vec<f32>>,
+    pub timing: Timing,
+}
+
+/// Where the time went, in milliseconds: the forward pass (ending when the tokens and attention maps
+/// are on the host, as with any inference library) and the whole snapshot, metrics included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub forward_ms: f64,
+    pub total_ms: f64,
+}
+
+impl Snapshot {
+    pub fn patches(&self) -> usize {
+        self.grid * self.grid
+    }
+
+    fn tokens_total(&self) -> usize {
+        self.prefix + self.patches()
+    }
+
+    /// One attention row over the patches, renormalised to sum 1 (as `attention_map`): `row` is a token
+    /// index (0 = CLS), `head` None averages the heads.
+    pub fn attention_map(&self, layer: usize, head: Option<usize>, row: usize) -> Vec<f32> {
+        let t = self.tokens_total();
+        let heads: Vec<usize> = head.map_or_else(|| (0..self.heads).collect(), |h| vec![h]);
+        let mut map = vec![0f32; self.patches()];
+        for &h in &heads {
+            let start = ((layer * self.heads + h) * t + row) * t + self.prefix;
+            let r = &self.attention[start..start + self.patches()];
+            let sum: f32 = r.iter().sum::<f32>().max(1e-30);
+            for (m, v) in map.iter_mut().zip(r) {
+                *m += v / sum / heads.len() as f32;
+            }
+        }
+        map
+    }
+
+    /// Row `row` of the rollout over the patches, renormalised (as `rollout_map`).
+    pub fn rollout_map(&self, row: usize) -> Vec<f32> {
+        let t = self.tokens_total();
+        let r = &self.rollout[row * t + self.prefix..(row + 1) * t];
+        let sum: f32 = r.iter().sum::<f32>().max(1e-30);
+        r.iter().map(|v| v / sum).collect()
+    }
+
+    /// cos(z_d[q], z_d[i]) for every patch i.
+    pub fn query_similarity(&self, depth: usize, query: usize) -> Vec<f32> {
+        let (n, c) = (self.patches(), self.channels);
+        let layer = &self.tokens[depth * n * c..(depth + 1) * n * c];
+        let q = &layer[query * c..(query + 1) * c];
+        layer.chunks_exact(c).map(|z| z.iter().zip(q).map(|(a, b)| a * b).sum()).collect()
+    }
+}

@@ -1,0 +1,186 @@
+//! The explorer's worker code, natively: a snapshot must carry what the analysis functions compute
+//! on the device and what the official formulas give, and every bad input must come back as a typed
+//! reason.
+
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
+
+use burn::Tensor;
+use common::{Reference, assert_close, convert_fixture, device, read};
+use image::RgbImage;
+use vitscope_core::analysis::{LayerMetrics, Query, attention_map, rollout, similarity, spectrum};
+use vitscope_core::image::{FilterKind, FrequencyFilter, Prepared, decode};
+use vitscope_core::model::Capture;
+use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::weights::{Family, Precision};
+use vitscope_protocol::messages::{self, Envelope, Response, WorkerError};
+use vitscope_worker::Session;
+
+fn photo() -> Vec<u8> {
+    std::fs::read(common::fixtures().join("../../www/gallery/skimage_chelsea.jpg")).unwrap()
+}
+
+#[test]
+fn a_snapshot_carries_what_timm_and_the_numpy_formulas_give() {
+    let model = LoadedModel::new(convert_fixture("mocov3"), None, &device()).unwrap();
+    let reference = Reference::load("mocov3");
+    let (shape, input) = reference.get("input");
+    let size = shape[2];
+    let pixels = input[..3 * size * size].to_vec();
+    let prepared = Prepared { pixels, size: size as u32, cropped: RgbImage::new(size as u32, size as u32) };
+    let snap = pollster::block_on(model.snapshot(&prepared)).unwrap();
+    // The references hold a batch, image after image: the snapshot is of the first.
+    let first = |name: &str, per_image: usize| reference.values(name)[..per_image].to_vec();
+    let (l, h) = (snap.depth, snap.heads);
+    let k = snap.metrics.delta_log_amplitude[0].len();
+    let m = &snap.metrics;
+    let tol = 1e-4;
+    assert_close("distance", &m.attention_distance.concat(), &first("metrics.attention_distance", l * h), tol);
+    assert_close("nmi", &m.nmi.concat(), &first("metrics.nmi", l * h), tol);
+    let dla = first("metrics.delta_log_amplitude", (l + 1) * k);
+    assert_close("ΔlogA", &m.delta_log_amplitude.concat(), &dla, tol);
+    assert_close("token similarity", &m.token_similarity, &first("metrics.token_similarity", l + 1), tol);
+    assert_close("head similarity", &m.head_similarity, &first("metrics.head_similarity", l), tol);
+    let t = snap.prefix + snap.patches();
+    for layer in 0..l {
+        let timm = first(&format!("blocks.{layer}.attention"), h * t * t);
+        assert_close("attention", &snap.attention[layer * h * t * t..][..h * t * t], &timm, 1e-5);
+    }
+}
+
+#[test]
+fn a_snapshot_holds_what_the_device_functions_compute() {
+    let file = convert_fixture("mocov3");
+    let model = LoadedModel::new(file, None, &device()).unwrap();
+    let prepared = model.prepare(&decode(&photo()).unwrap());
+    let snap = pollster::block_on(model.snapshot(&prepared)).unwrap();
+    let t = snap.timing;
+    assert!(t.forward_ms > 0.0 && t.total_ms > t.forward_ms, "forward {} ms of {} ms", t.forward_ms, t.total_ms);
+
+    let out = model.forward(&[&prepared], Capture { attention: true, streams: true, final_tokens: false });
+    let prefix = snap.prefix;
+    for layer in 0..snap.depth {
+        let a = out.blocks[layer].attention.clone().unwrap();
+        for (query, row) in [(Query::Cls, 0), (Query::Patch(17), prefix + 17)] {
+            let maps = read(attention_map(&a, query, prefix)); // [1, H, N]
+            let n = snap.patches();
+            for h in 0..snap.heads {
+                assert_close(
+                    "attention map",
+                    &snap.attention_map(layer, Some(h), row),
+                    &maps[h * n..(h + 1) * n],
+                    1e-6,
+                );
+            }
+            let mean: Vec<f32> =
+                (0..n).map(|i| (0..snap.heads).map(|h| maps[h * n + i]).sum::<f32>() / snap.heads as f32).collect();
+            assert_close("head-mean map", &snap.attention_map(layer, None, row), &mean, 1e-6);
+        }
+    }
+    let attentions: Vec<Tensor<4>> = out.blocks.iter().map(|b| b.attention.clone().unwrap()).collect();
+    let roll = rollout::rollout(&attentions).unwrap();
+    assert_close("rollout", &snap.rollout_map(0), &read(rollout::rollout_map(&roll, 0, prefix)), 1e-5);
+    for depth in [0, snap.depth] {
+        let tokens = similarity::patch_tokens(out.stream(depth).unwrap(), prefix);
+        let expected = read(similarity::query_similarity(&tokens, 20));
+        assert_close("query similarity", &snap.query_similarity(depth, 20), &expected, 1e-5);
+        let gram = read(spectrum::centred_gram(&tokens));
+        let s = spectrum::Spectrum::new(&gram, snap.patches(), snap.channels);
+        assert_close("spectrum", &snap.spectrum[depth], &s.log_singular_values(), 1e-4);
+        let rgb: Vec<u8> = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
+        assert_eq!(snap.pca_rgb[depth], rgb);
+    }
+}
+
+#[test]
+fn the_session_loads_validated_files_and_names_every_problem() {
+    let bytes = convert_fixture("simmim").to_bytes(Precision::Int8).unwrap();
+    let mut session = Session::new(device());
+    let info = session.load("mim", &bytes).unwrap();
+    assert_eq!(
+        (info.family(), info.depth, info.heads, info.precision.as_str()),
+        (Family::MaskedImageModeling, 2, 2, "int8")
+    );
+    assert_eq!(info.card.source.layout, "simmim");
+
+    let refused = |e: WorkerError, id: &str| match e {
+        WorkerError::Model { id: got, reason } => {
+            assert_eq!(got, id);
+            assert!(reason.starts_with("this is not a usable vitscope model"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    };
+    refused(session.load("cut", &bytes[..bytes.len() / 2]).unwrap_err(), "cut");
+    refused(session.load("junk", b"<html>404 Not Found</html>").unwrap_err(), "junk");
+    assert!(!session.has("cut") && !session.has("junk") && session.has("mim"));
+
+    let analyze = |session: &Session, ids: &[&str]| {
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        pollster::block_on(session.analyze(&ids, None))
+    };
+    assert_eq!(analyze(&session, &["mim"]).unwrap_err(), WorkerError::NoImage);
+    let images = common::fixtures().join("images");
+    let broken = std::fs::read(images.join("truncated.jpg")).unwrap();
+    assert!(matches!(session.open_image(&broken).unwrap_err(), WorkerError::Image(m) if !m.is_empty()));
+    assert_eq!(session.open_image(&photo()).unwrap(), (451, 300));
+    // A refused image keeps the one before it.
+    assert!(session.open_image(b"GIF89a").is_err());
+    assert_eq!(analyze(&session, &["nope"]).unwrap_err(), WorkerError::NotLoaded("nope".into()));
+    assert!(WorkerError::NotLoaded("nope".into()).to_string().contains("`nope`"));
+
+    let models = analyze(&session, &["mim"]).unwrap();
+    assert_eq!(models[0].input.len(), (models[0].size * models[0].size * 3) as usize);
+    assert_eq!(models[0].spectrum.len(), (models[0].size * models[0].size) as usize);
+}
+
+#[test]
+fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap()).unwrap();
+    session.open_image(&photo()).unwrap();
+    let ids = ["cl".to_string()];
+    let run = |filter| pollster::block_on(session.analyze(&ids, filter)).unwrap().remove(0);
+    let plain = run(None);
+    let open = run(Some(FrequencyFilter { kind: FilterKind::LowPass, cutoff: 2.0 }));
+    assert_eq!(open.input, plain.input);
+    assert_eq!(open.snapshot.metrics, plain.snapshot.metrics);
+    let blurred = run(Some(FrequencyFilter { kind: FilterKind::LowPass, cutoff: 0.1 }));
+    let diff: u64 = blurred.input.iter().zip(&plain.input).map(|(a, b)| a.abs_diff(*b) as u64).sum();
+    assert!(diff as f64 / plain.input.len() as f64 > 5.0, "a strong low-pass barely changed the input");
+    assert_ne!(blurred.snapshot.metrics, plain.snapshot.metrics);
+}
+
+#[test]
+fn messages_cross_the_worker_boundary_intact() {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap()).unwrap();
+    session.open_image(&photo()).unwrap();
+    let models = pollster::block_on(session.analyze(&["cl".into()], None)).unwrap();
+    let message = Envelope { id: 7, body: Response::Analyzed { models, filter: None, millis: 1.5 } };
+    let back: Envelope<Response> = messages::decode(&messages::encode(&message)).unwrap();
+    assert_eq!(back, message);
+    assert!(matches!(messages::decode::<Envelope<Response>>(&[1, 2, 3]), Err(WorkerError::Malformed(_))));
+}
+
+#[test]
+fn attention_entirely_on_cls_gives_uniform_patch_statistics_not_nan() {
+    // One head, CLS + 2×2 patches; every query puts all its attention on CLS.
+    let t = 5;
+    let mut a = vec![0f32; t * t];
+    for q in 0..t {
+        a[q * t] = 1.0;
+    }
+    let attention = Tensor::<4>::from_data(burn::tensor::TensorData::new(a, [1, 1, t, t]), &device());
+    let ctx = vitscope_core::analysis::MetricContext::new(2, 8, 1, &device());
+    let d = read(vitscope_core::analysis::distance::attention_distance(
+        &attention,
+        &vitscope_core::analysis::distance::distance_matrix(2, 8, &device()),
+        1,
+    ));
+    // Uniform over 4 patches of a 2×2 grid: mean distance = (0 + 8 + 8 + 8√2) / 4.
+    let uniform = (16.0 + 8.0 * 2f32.sqrt()) / 4.0;
+    assert!((d[0] - uniform).abs() < 1e-4, "{d:?}");
+    let n = read(vitscope_core::analysis::nmi::nmi(&attention, 1));
+    assert!(n[0].is_finite() && n[0].abs() < 1e-3, "{n:?}");
+    let _ = (ctx, LayerMetrics::default());
+}

@@ -1,0 +1,67 @@
+//! A model's title with its family badge, and its card in the footer (from the typed card, with this
+//! image's timing for curious users and for the browser benchmark's data attributes).
+
+use std::rc::Rc;
+
+use vitscope_protocol::messages::ModelInfo;
+use vitscope_protocol::{Family, Timing};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ModelProps {
+    pub info: Rc<ModelInfo>,
+}
+
+#[function_component]
+pub fn FamilyBadge(props: &ModelProps) -> Html {
+    let family = props.info.family();
+    let class = match family {
+        Family::Contrastive => "badge cl",
+        Family::MaskedImageModeling => "badge mim",
+        Family::Hybrid | Family::Supervised => "badge other",
+    };
+    html! { <span class={class} title={format!("{} family", family.label())}>{ family.label() }</span> }
+}
+
+/// A panel's heading: the model's name and family.
+#[function_component]
+pub fn ModelTitle(props: &ModelProps) -> Html {
+    html! { <h3>{ props.info.name() }{ " " }<FamilyBadge info={props.info.clone()} /></h3> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CardProps {
+    pub info: Rc<ModelInfo>,
+    /// This image's cost, once analysed.
+    pub timing: Option<Timing>,
+}
+
+#[function_component]
+pub fn ModelCardItem(props: &CardProps) -> Html {
+    let m = &props.info;
+    let grid = m.grid();
+    let shape = format!(
+        " ({}, ViT {grid}×{grid} patches of {} px, width {}, {} layers, {} heads, {}): ",
+        m.family().label(),
+        m.patch_size,
+        m.width,
+        m.depth,
+        m.heads,
+        m.precision
+    );
+    let notes = m.card.notes.as_deref().unwrap_or("");
+    let timing = props.timing.map(|t| {
+        html! {
+            <span class="timing" data-model={m.id.clone()} data-forward-ms={format!("{:.1}", t.forward_ms)} data-total-ms={format!("{:.1}", t.total_ms)}>
+                { format!(" This image: forward pass {:.0} ms, with every analysis {:.0} ms.", t.forward_ms, t.total_ms) }
+            </span>
+        }
+    });
+    html! {
+        <li>
+            <strong>{ m.name() }</strong>{ shape }
+            { format!("trained on {}. {notes}", m.card.training_data) }
+            { timing }
+        </li>
+    }
+}

@@ -1,0 +1,78 @@
+//! The metric exports' contents (CSV and JSON of every metric of every model) and their file names,
+//! from the analysis alone.
+
+use serde::Serialize;
+use vitscope_protocol::LayerMetrics;
+use vitscope_protocol::report::metrics_csv;
+
+use crate::store::{Analysis, View};
+
+#[derive(Serialize)]
+struct ModelExport<'a> {
+    id: &'a str,
+    name: &'a str,
+    family: &'a str,
+    image_size: u32,
+    grid: usize,
+    metrics: &'a LayerMetrics,
+}
+
+#[derive(Serialize)]
+struct Export<'a> {
+    tool: String,
+    image: &'a str,
+    width: u32,
+    height: u32,
+    backend: &'a str,
+    models: Vec<ModelExport<'a>>,
+}
+
+/// `vitscope-<view>-<image>` with the image's name made safe for a file name.
+pub fn stem(view: View, image: &str) -> String {
+    let clean: String = image.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    format!("vitscope-{}-{}", view.key(), clean.trim_end_matches("_jpg").trim_end_matches("_png"))
+}
+
+pub fn json(analysis: &Analysis) -> Result<String, String> {
+    let models = analysis.models.iter().map(|m| ModelExport {
+        id: &m.info.id,
+        name: m.info.name(),
+        family: m.info.family().label(),
+        image_size: m.size,
+        grid: m.snapshot.grid,
+        metrics: &m.snapshot.metrics,
+    });
+    let export = Export {
+        tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
+        image: &analysis.image,
+        width: analysis.width,
+        height: analysis.height,
+        backend: analysis.backend.label(),
+        models: models.collect(),
+    };
+    serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
+}
+
+/// The report's rows with the model's id in front.
+pub fn csv(analysis: &Analysis) -> String {
+    let mut out = String::from("model,metric,layer,index,value\n");
+    for m in &analysis.models {
+        let metrics = &m.snapshot.metrics;
+        let csv = metrics_csv(&metrics.curves(m.snapshot.grid), &metrics.delta_log_amplitude);
+        for line in csv.lines().skip(1) {
+            out += &format!("{},{line}\n", m.info.id);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(stem(View::Metrics, "my photo.jpg"), "vitscope-metrics-my_photo");
+        assert_eq!(stem(View::Attention, "ümlaut.png"), "vitscope-attention-_mlaut");
+    }
+}

@@ -1,0 +1,151 @@
+//! Which map each canvas shows for the current settings, and its text alternative: shared by the
+//! views (which paint them) and the PNG export (which draws the same pictures offscreen).
+
+use vitscope_protocol::Snapshot;
+
+use super::picture::{Picture, Pixels};
+use crate::store::{Analysis, MapKind, ModelResult, Query, View, ViewState};
+
+/// The token row of the query in a model with this grid (queries are kept in the first model's grid),
+/// and the patch to outline.
+pub fn query_row(query: Query, reference_grid: usize, snapshot: &Snapshot) -> (usize, Option<(usize, usize)>) {
+    match query {
+        Query::Cls => (0, None),
+        Query::Patch { row, col } => {
+            let g = snapshot.grid;
+            let (r, c) = ((row * g / reference_grid.max(1)).min(g - 1), (col * g / reference_grid.max(1)).min(g - 1));
+            (snapshot.prefix + r * g + c, Some((r, c)))
+        }
+    }
+}
+
+/// The attention map of one model for the settings (`head` None = the mean of the heads).
+pub fn attention_map(view: &ViewState, reference_grid: usize, snapshot: &Snapshot, head: Option<usize>) -> Vec<f32> {
+    let (row, _) = query_row(view.query, reference_grid, snapshot);
+    match view.map {
+        MapKind::Rollout => snapshot.rollout_map(row),
+        _ => snapshot.attention_map(view.layer.min(snapshot.depth - 1), head, row),
+    }
+}
+
+pub fn attention_picture(view: &ViewState, reference_grid: usize, m: &ModelResult, head: Option<usize>) -> Picture {
+    let snap = &m.snapshot;
+    Picture::Overlay {
+        input: Pixels { bytes: m.input.clone(), size: m.size },
+        heat: attention_map(view, reference_grid, snap, head),
+        grid: snap.grid,
+        colormap: view.colormap,
+        marker: query_row(view.query, reference_grid, snap).1,
+    }
+}
+
+/// What the attention maps show, as a caption.
+pub fn attention_caption(view: &ViewState) -> String {
+    match view.map {
+        MapKind::Rollout => "attention rollout through all layers".to_string(),
+        _ => format!(
+            "layer {} attention, {}",
+            view.layer + 1,
+            view.head.map_or("mean of heads".into(), |h| format!("head {}", h + 1))
+        ),
+    }
+}
+
+/// The `n` strongest patches of a map, 1-based, as text.
+pub fn top_patches(map: &[f32], grid: usize, n: usize) -> String {
+    let mut order: Vec<usize> = (0..map.len()).collect();
+    order.sort_by(|&a, &b| map[b].total_cmp(&map[a]));
+    order
+        .iter()
+        .take(n)
+        .map(|&i| format!("row {} col {}: {:.3}", i / grid + 1, i % grid + 1, map[i]))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Depth of the tokens the representation view shows: after block `layer` (1-based on screen).
+pub fn token_depth(view: &ViewState, depth_max: usize) -> usize {
+    (view.layer + 1).min(depth_max)
+}
+
+/// The selected patch's similarity map (for the CLS query, the centre patch: the CLS token itself is
+/// not a patch), and that patch.
+pub fn similarity(view: &ViewState, reference_grid: usize, snap: &Snapshot) -> (Vec<f32>, usize) {
+    let (row, _) = query_row(view.query, reference_grid, snap);
+    let patch = if row < snap.prefix { snap.patches() / 2 + snap.grid / 2 } else { row - snap.prefix };
+    (snap.query_similarity(token_depth(view, snap.depth), patch), patch)
+}
+
+pub fn similarity_picture(view: &ViewState, reference_grid: usize, m: &ModelResult) -> Picture {
+    let snap = &m.snapshot;
+    let (heat, patch) = similarity(view, reference_grid, snap);
+    Picture::Overlay {
+        input: Pixels { bytes: m.input.clone(), size: m.size },
+        heat,
+        grid: snap.grid,
+        colormap: view.colormap,
+        marker: Some((patch / snap.grid, patch % snap.grid)),
+    }
+}
+
+/// The patch tokens' PCA colours at the chosen depth (`grid²` pixels).
+pub fn pca_picture(view: &ViewState, m: &ModelResult) -> Picture {
+    let depth = token_depth(view, m.snapshot.depth);
+    let bytes = m.pca.get(depth).cloned().unwrap_or_default();
+    Picture::Rgb(Pixels { bytes, size: m.snapshot.grid as u32 })
+}
+
+/// Per depth: mean over patches of cos(z[i], z′[i]) between two runs' tokens (1 = unchanged).
+pub fn feature_change(a: &Snapshot, b: &Snapshot) -> Vec<f32> {
+    let (n, c) = (a.patches(), a.channels);
+    (0..=a.depth)
+        .map(|d| {
+            let (x, y) = (&a.tokens[d * n * c..(d + 1) * n * c], &b.tokens[d * n * c..(d + 1) * n * c]);
+            x.chunks_exact(c)
+                .zip(y.chunks_exact(c))
+                .map(|(p, q)| p.iter().zip(q).map(|(u, v)| u * v).sum::<f32>())
+                .sum::<f32>()
+                / n as f32
+        })
+        .collect()
+}
+
+/// Every picture of a view, labelled as on the page ("model family caption"), for the PNG export.
+pub fn view_pictures(view: &ViewState, analysis: &Analysis, filtered: Option<&Analysis>) -> Vec<(String, Picture)> {
+    let grid = analysis.reference_grid();
+    let mut out = Vec::new();
+    for m in &analysis.models {
+        let title = format!("{} {}", m.info.name(), m.info.family().label());
+        match view.view {
+            View::Attention if view.map == MapKind::Heads => {
+                for h in 0..m.snapshot.heads {
+                    out.push((format!("{title} head {}", h + 1), attention_picture(view, grid, m, Some(h))));
+                }
+            }
+            View::Attention => out.push((title, attention_picture(view, grid, m, view.head))),
+            View::Representation => {
+                out.push((format!("{title} similarity to the selected token"), similarity_picture(view, grid, m)));
+                out.push((format!("{title} PCA of the tokens as RGB"), pca_picture(view, m)));
+            }
+            View::Frequency => {
+                let Some(after) = filtered.and_then(|f| f.models.iter().find(|x| x.info.id == m.info.id)) else {
+                    continue;
+                };
+                let pixels = |bytes: &std::rc::Rc<Vec<u8>>| Pixels { bytes: bytes.clone(), size: after.size };
+                out.push((format!("{title} filtered input"), Picture::Rgb(pixels(&after.input))));
+                out.push((format!("{title} its spectrum"), Picture::Gray(pixels(&after.spectrum))));
+            }
+            View::Metrics => {}
+        }
+    }
+    out
+}
+
+/// The colour legend's ends, for views whose canvases carry a colour map.
+pub fn legend(view: View) -> Option<(&'static str, &'static str)> {
+    match view {
+        View::Attention => Some(("low attention", "high attention")),
+        View::Representation => Some(("least similar", "most similar")),
+        View::Metrics | View::Frequency => None,
+    }
+}

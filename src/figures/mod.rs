@@ -1,0 +1,10 @@
+//! What the views draw, as plain data computed from an analysis and the settings: canvas pictures
+//! ([`picture`], [`maps`]) and charts ([`charts`]). The page and its PNG export share them.
+
+pub mod charts;
+pub mod exports;
+pub mod maps;
+pub mod picture;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! The figures' numbers on a tiny two-layer model: query rows, map text, labels, chart series.
+
+use std::rc::Rc;
+
+use vitscope_protocol::card::{Preprocessing, Source};
+use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
+use vitscope_protocol::{Family, LayerMetrics, Metric, ModelCard, Snapshot, Timing};
+
+use super::charts::{ChartKind, chart, metric_rows, view_charts};
+use super::maps::{query_row, top_patches, view_pictures};
+use crate::store::{Analysis, MapKind, ModelResult, Query, View, ViewState};
+
+fn model(id: &str, family: Family) -> ModelResult {
+    let card = ModelCard {
+        name: id.to_uppercase(),
+        family,
+        objective: "o".into(),
+        source: Source { checkpoint: "c".into(), sha256: None, url: None, layout: "mocov3".into() },
+        license: "MIT".into(),
+        training_data: "none".into(),
+        preprocessing: Preprocessing::imagenet(112),
+        citation: "c".into(),
+        notes: None,
+        training: None,
+        reference_curves: None,
+    };
+    let info = ModelInfo {
+        id: id.into(),
+        card,
+        image_size: 4,
+        patch_size: 2,
+        depth: 2,
+        heads: 2,
+        width: 4,
+        precision: "f32".into(),
+    };
+    // 2×2 patches and a CLS token: T = 5; attention [2 layers, 2 heads, 5, 5].
+    let mut attention = vec![0.0; 2 * 2 * 25];
+    for (i, v) in attention.iter_mut().enumerate() {
+        *v = (i % 5) as f32;
+    }
+    let snapshot = Snapshot {
+        grid: 2,
+        prefix: 1,
+        depth: 2,
+        heads: 2,
+        channels: 1,
+        attention,
+        rollout: vec![1.0; 25],
+        metrics: LayerMetrics {
+            attention_distance: vec![vec![1.0, 3.0], vec![5.0, 7.0]],
+            nmi: vec![vec![0.1, 0.1], vec![0.2, 0.2]],
+            delta_log_amplitude: vec![vec![0.0; 2]; 3],
+            token_similarity: vec![0.5, 0.6, 0.7],
+            head_similarity: vec![0.9, 0.8],
+        },
+        tokens: vec![1.0; 12],
+        pca_rgb: vec![vec![9; 12]; 3],
+        spectrum: vec![vec![0.0, -1.0]; 3],
+        timing: Timing::default(),
+    };
+    let analysis = ModelAnalysis { id: id.into(), input: vec![0; 48], size: 4, spectrum: vec![0; 16], snapshot };
+    ModelResult::new(Rc::new(info), analysis)
+}
+
+fn analysis() -> Analysis {
+    Analysis {
+        image: "cat.jpg".into(),
+        width: 4,
+        height: 4,
+        backend: Backend::Cpu,
+        models: vec![model("cl", Family::Contrastive), model("mim", Family::MaskedImageModeling)],
+    }
+}
+
+#[test]
+fn queries_map_to_token_rows_in_each_models_grid() {
+    let snap = &analysis().models[0].snapshot;
+    assert_eq!(query_row(Query::Cls, 2, snap), (0, None));
+    assert_eq!(query_row(Query::Patch { row: 1, col: 0 }, 2, snap), (3, Some((1, 0))));
+    // A query in a 4×4 reference grid lands on the 2×2 model's enclosing patch.
+    assert_eq!(query_row(Query::Patch { row: 3, col: 3 }, 4, snap), (4, Some((1, 1))));
+    assert_eq!(top_patches(&[0.1, 0.4, 0.2, 0.3], 2, 2), "row 1 col 2: 0.400; row 2 col 2: 0.300");
+}
+
+#[test]
+fn each_view_lists_its_pictures_as_the_page_labels_them() {
+    let a = analysis();
+    let mut view = ViewState::default();
+    let labels = |v: &ViewState| view_pictures(v, &a, Some(&a)).into_iter().map(|(l, _)| l).collect::<Vec<_>>();
+    assert_eq!(labels(&view), ["CL CL", "MIM MIM"]);
+    view.map = MapKind::Heads;
+    assert_eq!(labels(&view).len(), 4);
+    view.view = View::Representation;
+    assert_eq!(labels(&view)[1], "CL CL PCA of the tokens as RGB");
+    view.view = View::Frequency;
+    assert_eq!(labels(&view)[3], "MIM MIM its spectrum");
+    view.view = View::Metrics;
+    assert!(labels(&view).is_empty());
+}
+
+#[test]
+fn metric_charts_and_tables_number_layers_by_the_metrics_axis() {
+    let a = analysis();
+    let metrics = view_charts(&ViewState { view: View::Metrics, ..Default::default() });
+    assert_eq!(metrics.len(), 4);
+    let distance = chart(ChartKind::Metric(Metric::AttentionDistance), &a, None).expect("a chart");
+    assert_eq!(distance.series[0].label, "CL (CL): this image");
+    assert_eq!(distance.series[0].line, [(1.0, 2.0), (2.0, 6.0)]);
+    assert_eq!(distance.series[0].dots.len(), 4, "one dot per head and layer");
+    let similarity = chart(ChartKind::Metric(Metric::TokenSimilarity), &a, None).expect("a chart");
+    assert_eq!(similarity.series[1].line[0], (0.0, 0.5), "depth 0 is the embedding");
+    let rows = metric_rows(Metric::Nmi, &a);
+    assert_eq!((rows[1].id.as_str(), rows[1].values.len()), ("mim", 2));
+    assert!(chart(ChartKind::FeatureChange, &a, None).is_none(), "no filtered run yet");
+    let moved = chart(ChartKind::FeatureChange, &a, Some(&a)).expect("a chart");
+    assert_eq!(moved.series[0].line, [(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
+    assert!(distance.svg().is_ok_and(|svg| svg.starts_with("<svg")));
+}

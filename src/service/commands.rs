@@ -1,0 +1,51 @@
+//! Carries out the store's commands. Each asynchronous one ends in an action, dispatched back.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen_futures::spawn_local;
+use yew::Callback;
+
+use super::worker::Connection;
+use super::{export, fetch, webgpu};
+use crate::store::{Action, Command, State};
+
+/// The worker now in use (replaced on every spawn).
+pub type Link = Rc<RefCell<Option<Connection>>>;
+
+pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Action>) {
+    let dispatch = dispatch.clone();
+    match command {
+        Command::FetchManifest => {
+            spawn_local(async move { dispatch.emit(Action::ManifestLoaded(fetch::manifest().await)) })
+        }
+        Command::FetchGallery => {
+            spawn_local(async move { dispatch.emit(Action::GalleryLoaded(fetch::gallery().await)) })
+        }
+        Command::FetchImage(file) => {
+            spawn_local(async move { dispatch.emit(Action::ImageRead(fetch::gallery_image(file).await)) })
+        }
+        Command::Probe { generation, allow_software } => spawn_local(async move {
+            let result = webgpu::probe(allow_software).await;
+            dispatch.emit(Action::Probed { generation, result });
+        }),
+        Command::SpawnWorker { generation, backend } => {
+            // The old worker ends before the new one loads.
+            link.borrow_mut().take();
+            match Connection::spawn(backend, generation, dispatch.clone()) {
+                Ok(connection) => *link.borrow_mut() = Some(connection),
+                Err(message) => dispatch.emit(Action::WorkerSpawnFailed { generation, message }),
+            }
+        }
+        Command::Send(envelope) => {
+            if let Some(connection) = link.borrow().as_ref() {
+                connection.send(&envelope);
+            }
+        }
+        Command::Export(kind) => {
+            if let Err(e) = export::export(kind, state) {
+                dispatch.emit(Action::ShowError(e));
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The page's end of the inference worker: spawns the worker built for a backend, posts requests, and
+//! turns its answers and its death into actions tagged with the worker's generation (so the store can
+//! ignore a replaced worker's last words). Dropping a [`Connection`] ends its worker.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+use yew::Callback;
+
+use vitscope_protocol::messages::{Backend, Envelope, Request, Response, decode, encode};
+
+use crate::store::Action;
+
+/// Requests wait here until the worker says it listens: its wasm loads asynchronously, and a message
+/// that arrives before its handler exists is dropped.
+#[derive(Default)]
+struct Outbox {
+    listening: bool,
+    waiting: Vec<Uint8Array>,
+}
+
+pub struct Connection {
+    worker: Worker,
+    outbox: Rc<RefCell<Outbox>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+fn post(worker: &Worker, bytes: &Uint8Array) {
+    let transfer = js_sys::Array::of1(&bytes.buffer());
+    let _ = worker.post_message_with_transfer(bytes, &transfer);
+}
+
+impl Connection {
+    /// Starts the worker built for `backend` (relative, so the page works from any sub-path).
+    pub fn spawn(backend: Backend, generation: u32, dispatch: Callback<Action>) -> Result<Self, String> {
+        let worker =
+            Worker::new(backend.worker_script()).map_err(|e| format!("the inference worker could not start: {e:?}"))?;
+        let outbox = Rc::new(RefCell::new(Outbox::default()));
+        let (waiting, target, replies) = (outbox.clone(), worker.clone(), dispatch.clone());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let bytes = Uint8Array::new(&event.data()).to_vec();
+            match decode::<Envelope<Response>>(&bytes) {
+                Ok(Envelope { body: Response::Listening, .. }) => {
+                    let mut outbox = waiting.borrow_mut();
+                    outbox.listening = true;
+                    for message in outbox.waiting.drain(..) {
+                        post(&target, &message);
+                    }
+                }
+                Ok(envelope) => replies.emit(Action::WorkerReplied { generation, envelope: Box::new(envelope) }),
+                Err(error) => replies.emit(Action::WorkerCrashed { generation, message: error.to_string() }),
+            }
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            dispatch.emit(Action::WorkerCrashed { generation, message: event.message() });
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Self { worker, outbox, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Posts a request now, or once the worker listens.
+    pub fn send(&self, envelope: &Envelope<Request>) {
+        let bytes = Uint8Array::from(encode(envelope).as_slice());
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.listening {
+            post(&self.worker, &bytes);
+        } else {
+            outbox.waiting.push(bytes);
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Unhook first: the closures are freed with `self`, and a queued event must not call them.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}

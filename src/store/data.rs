@@ -1,0 +1,143 @@
+//! What the page holds besides the URL state: the bundled model list, the gallery, the image being
+//! analysed and the analyses. Analyses arrive once and are then only read, so their parts are shared
+//! (`Rc`): a component's props compare by pointer and a render never copies pixels.
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
+use vitscope_protocol::{Family, Snapshot};
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ManifestEntry {
+    pub id: String,
+    pub name: String,
+    pub family: Family,
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct Manifest {
+    pub models: Vec<ManifestEntry>,
+    #[serde(default)]
+    pub default_pair: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GalleryItem {
+    pub file: String,
+    pub author: String,
+    pub license: String,
+    pub source: String,
+}
+
+/// The gallery's `MANIFEST.tsv` (a header line, then file, …, source, author, license).
+pub fn parse_gallery(text: &str) -> Vec<GalleryItem> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            (f.len() >= 6).then(|| GalleryItem {
+                file: f[0].into(),
+                source: f[3].into(),
+                author: f[4].into(),
+                license: f[5].into(),
+            })
+        })
+        .collect()
+}
+
+/// The image being analysed: its bytes stay in this page and the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageInput {
+    pub name: String,
+    pub bytes: Rc<Vec<u8>>,
+    /// The gallery file it came from (only those go into the URL).
+    pub gallery: Option<String>,
+}
+
+/// One model's results for the image, with the model's description.
+#[derive(Debug)]
+pub struct ModelResult {
+    pub info: Rc<ModelInfo>,
+    /// The model's input as RGB, `size²` (filtered, in a filtered run).
+    pub input: Rc<Vec<u8>>,
+    pub size: u32,
+    /// Gray log-amplitude spectrum of the input, `size²`.
+    pub spectrum: Rc<Vec<u8>>,
+    /// PCA colours of the patch tokens per depth, moved out of the snapshot so canvases can share them.
+    pub pca: Vec<Rc<Vec<u8>>>,
+    pub snapshot: Snapshot,
+}
+
+impl ModelResult {
+    pub fn new(info: Rc<ModelInfo>, mut analysis: ModelAnalysis) -> Self {
+        let pca = std::mem::take(&mut analysis.snapshot.pca_rgb).into_iter().map(Rc::new).collect();
+        Self {
+            info,
+            input: Rc::new(analysis.input),
+            size: analysis.size,
+            spectrum: Rc::new(analysis.spectrum),
+            pca,
+            snapshot: analysis.snapshot,
+        }
+    }
+}
+
+/// One run over the image: every model of the pair, in pair order.
+#[derive(Debug)]
+pub struct Analysis {
+    pub image: String,
+    pub width: u32,
+    pub height: u32,
+    pub backend: Backend,
+    pub models: Vec<ModelResult>,
+}
+
+/// Analyses compare by identity: each run is a new one, and comparing megabytes of attention
+/// whenever a component checks its props would cost more than the render it saves.
+impl PartialEq for Analysis {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Analysis {
+    /// The grid queries are kept in: the first model's.
+    pub fn reference_grid(&self) -> usize {
+        self.models.first().map_or(14, |m| m.snapshot.grid)
+    }
+
+    pub fn min_depth(&self) -> usize {
+        self.models.iter().map(|m| m.info.depth).min().unwrap_or(1)
+    }
+}
+
+/// A model download under way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub model: String,
+    pub loaded: u64,
+    pub total: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gallery_manifest_skips_its_header_and_short_lines() {
+        let text = "file\tw\th\tsource\tauthor\tlicense\na.jpg\t1\t1\thttps://x\tAda\tCC0\nbroken\tline\n";
+        assert_eq!(
+            parse_gallery(text),
+            [GalleryItem {
+                file: "a.jpg".into(),
+                author: "Ada".into(),
+                license: "CC0".into(),
+                source: "https://x".into()
+            }]
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The page as a store: one [`State`], changed only by [`Action`]s through [`reducer::reduce`], which
+//! returns what the browser must do next as [`Command`]s (fetch, spawn a worker, send a request,
+//! export).
+//! Everything here is plain Rust, so the page's logic is tested natively; the shell (`app`,
+//! `service`) runs the commands and turns their outcomes back into actions.
+
+pub mod data;
+#[cfg(target_arch = "wasm32")]
+pub mod handle;
+pub mod reducer;
+mod replies;
+pub mod settings;
+#[cfg(test)]
+mod tests;
+pub mod url;
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use vitscope_protocol::FilterKind;
+use vitscope_protocol::FrequencyFilter;
+use vitscope_protocol::messages::{Backend, Envelope, ModelInfo, ModelSource, Request, Response};
+
+pub use data::{Analysis, GalleryItem, ImageInput, Manifest, ManifestEntry, ModelResult, Progress};
+use settings::BackendParam;
+pub use settings::{Colormap, Filter, MapKind, PageParams, Query, View, ViewState};
+
+/// The inference worker, as far as the page knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkerLink {
+    /// Asking WebGPU for an adapter before choosing which worker to load.
+    Probing,
+    /// The worker for `backend` is loading and has been asked to start; `why` it was chosen is shown
+    /// once it has.
+    Starting { backend: Backend, why: String },
+    /// It answered `Started`: models load and images run.
+    Ready { backend: Backend, note: String },
+    /// It could not even be created.
+    Failed(String),
+}
+
+impl WorkerLink {
+    /// The backend of the worker that exists (starting or ready).
+    pub fn backend(&self) -> Option<Backend> {
+        match self {
+            Self::Starting { backend, .. } | Self::Ready { backend, .. } => Some(*backend),
+            Self::Probing | Self::Failed(_) => None,
+        }
+    }
+}
+
+/// The exports the footer offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Png,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    SetView(View),
+    /// 0-based.
+    SetLayer(usize),
+    SetHead(Option<usize>),
+    SetQuery(Query),
+    SetMap(MapKind),
+    SetColormap(Colormap),
+    /// Also runs the filter on the kept image.
+    SetFilter(Filter),
+    ChooseModel {
+        slot: usize,
+        id: String,
+    },
+    PickGallery(String),
+    ImageRead(Result<ImageInput, String>),
+    /// A dropped or picked `.safetensors` file: its name and bytes.
+    ModelFileRead(Result<(String, Rc<Vec<u8>>), String>),
+    ManifestLoaded(Result<Manifest, String>),
+    GalleryLoaded(Vec<GalleryItem>),
+    /// The WebGPU probe's answer for worker `generation`: the adapter, or why the CPU runs.
+    Probed {
+        generation: u32,
+        result: Result<String, String>,
+    },
+    WorkerSpawnFailed {
+        generation: u32,
+        message: String,
+    },
+    WorkerReplied {
+        generation: u32,
+        envelope: Box<Envelope<Response>>,
+    },
+    /// The worker died (a panic, out of memory, a GPU burn could not survive).
+    WorkerCrashed {
+        generation: u32,
+        message: String,
+    },
+    Cancel,
+    /// The hash's parameters, decoded, after the user changed it (back button, edited address).
+    HashChanged(settings::Params),
+    ToggleEmbed,
+    Export(ExportKind),
+    Notice(String),
+    ShowError(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    FetchManifest,
+    FetchGallery,
+    /// A gallery file, to come back as [`Action::ImageRead`].
+    FetchImage(String),
+    Probe {
+        generation: u32,
+        allow_software: bool,
+    },
+    /// Ends the current worker and loads the one built for `backend`; its events carry `generation`.
+    SpawnWorker {
+        generation: u32,
+        backend: Backend,
+    },
+    /// To the current worker (queued there until it listens).
+    Send(Envelope<Request>),
+    Export(ExportKind),
+}
+
+/// Everything the page shows and remembers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub page: PageParams,
+    /// What the URL restores.
+    pub view: ViewState,
+    pub notices: Vec<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub link: WorkerLink,
+    /// Counts workers, so an answer meant for an older one is ignored.
+    pub generation: u32,
+    backend_choice: BackendParam,
+    /// What the WebGPU probe said, kept so a restarted worker need not ask again.
+    probe: Option<Result<String, String>>,
+    next_id: u32,
+    pub manifest: Rc<Vec<ManifestEntry>>,
+    pub gallery: Rc<Vec<GalleryItem>>,
+    pub loaded: BTreeMap<String, Rc<ModelInfo>>,
+    /// Dropped model files and `?model=` downloads, kept to reload them into a restarted worker.
+    extra_models: BTreeMap<String, Rc<ModelSource>>,
+    /// LoadModel request id → model id.
+    loading: BTreeMap<u32, String>,
+    pub progress: Option<Progress>,
+    pub image: Option<ImageInput>,
+    /// The OpenImage request in flight, and whether this worker holds the image.
+    opening: Option<u32>,
+    image_opened: bool,
+    /// The image's size, as the worker decoded it.
+    dimensions: Option<(u32, u32)>,
+    pub analysis: Option<Rc<Analysis>>,
+    pub filtered: Option<Rc<Analysis>>,
+    running: Option<u32>,
+    running_filter: Option<u32>,
+    pub embed_open: bool,
+    /// After Cancel: the fresh worker waits for the user instead of rerunning the image.
+    paused: bool,
+}
+
+impl State {
+    /// The page as the URL describes it (`?` then `#` parameters, decoded), and what to do first.
+    pub fn new(search: &[(String, String)], hash: &[(String, String)]) -> (Self, Vec<Command>) {
+        let mut view = ViewState::default();
+        let mut page = PageParams::default();
+        let mut notices = view.apply(search, &mut page);
+        notices.extend(view.apply(hash, &mut page));
+        let mut state = Self {
+            backend_choice: page.backend,
+            page,
+            view,
+            notices,
+            status: "Starting…".into(),
+            error: None,
+            link: WorkerLink::Probing,
+            generation: 0,
+            probe: None,
+            next_id: 1,
+            manifest: Rc::default(),
+            gallery: Rc::default(),
+            loaded: BTreeMap::new(),
+            extra_models: BTreeMap::new(),
+            loading: BTreeMap::new(),
+            progress: None,
+            image: None,
+            opening: None,
+            image_opened: false,
+            dimensions: None,
+            analysis: None,
+            filtered: None,
+            running: None,
+            running_filter: None,
+            embed_open: false,
+            paused: false,
+        };
+        let mut out = vec![Command::FetchManifest, Command::FetchGallery];
+        state.restart_worker(&mut out);
+        (state, out)
+    }
+
+    /// Something is running that Cancel would stop.
+    pub fn busy(&self) -> bool {
+        self.running.is_some() || self.running_filter.is_some() || !self.loading.is_empty()
+    }
+
+    /// The main analysis is running.
+    pub fn analysing(&self) -> bool {
+        self.running.is_some()
+    }
+
+    pub fn pair_ready(&self) -> bool {
+        !self.view.models.is_empty() && self.view.models.iter().all(|id| self.loaded.contains_key(id))
+    }
+
+    /// The worker's backend and why it was chosen, once it has started.
+    pub fn backend(&self) -> Option<(Backend, &str)> {
+        match &self.link {
+            WorkerLink::Ready { backend, note } => Some((*backend, note)),
+            _ => None,
+        }
+    }
+
+    pub fn frequency_filter(&self) -> FrequencyFilter {
+        let Filter { high_pass, cutoff } = self.view.filter;
+        FrequencyFilter { kind: if high_pass { FilterKind::HighPass } else { FilterKind::LowPass }, cutoff }
+    }
+}

@@ -1,0 +1,268 @@
+//! How each [`Action`] changes the [`State`], and which [`Command`]s it leaves for the shell. The
+//! worker's replies are matched to the requests by id: a request sent to an older worker, or
+//! superseded by a newer one, is ignored when its answer comes.
+
+use std::rc::Rc;
+
+use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request};
+
+use super::settings::{BackendParam, View, ViewState};
+use super::{Action, Command, State, WorkerLink};
+
+/// Applies `action` to `state`; returns what the browser must do, in order.
+pub fn reduce(state: &mut State, action: Action) -> Vec<Command> {
+    let mut out = Vec::new();
+    state.apply(action, &mut out);
+    out
+}
+
+impl State {
+    fn apply(&mut self, action: Action, out: &mut Vec<Command>) {
+        match action {
+            Action::SetView(v) => self.change(out, |s| s.view = v),
+            Action::SetLayer(l) => self.change(out, |s| s.layer = l),
+            Action::SetHead(h) => self.change(out, |s| s.head = h),
+            Action::SetQuery(q) => self.change(out, |s| s.query = q),
+            Action::SetMap(m) => self.change(out, |s| s.map = m),
+            Action::SetColormap(c) => self.change(out, |s| s.colormap = c),
+            Action::SetFilter(f) => {
+                self.change(out, |s| s.filter = f);
+                self.paused = false;
+                self.filtered = None;
+                self.run_filter(out);
+            }
+            Action::ChooseModel { slot, id } => {
+                let mut models = self.view.models.clone();
+                if slot < models.len() {
+                    models[slot] = id;
+                } else {
+                    models.push(id);
+                }
+                models.dedup();
+                self.change(out, |s| s.models = models);
+            }
+            Action::PickGallery(file) => out.push(Command::FetchImage(file)),
+            Action::ImageRead(Ok(image)) => {
+                self.paused = false;
+                self.view.image = image.gallery.clone();
+                self.status = format!("Opened {} ({} KB).", image.name, image.bytes.len() / 1024);
+                self.image = Some(image);
+                // Runs of the previous image no longer count when they answer.
+                self.running = None;
+                self.running_filter = None;
+                self.analysis = None;
+                self.filtered = None;
+                self.dimensions = None;
+                self.open_image(out);
+            }
+            Action::ImageRead(Err(e)) | Action::ModelFileRead(Err(e)) => self.fail(e),
+            Action::ModelFileRead(Ok((name, bytes))) => {
+                let id = format!("file:{name}");
+                self.extra_models.insert(id.clone(), Rc::new(ModelSource::Bytes(bytes.to_vec())));
+                self.loaded.remove(&id);
+                self.view.models.retain(|m| m != &id);
+                self.view.models.insert(0, id);
+                self.view.models.truncate(2);
+                self.status = format!("Checking {name}…");
+                self.load_pair(out);
+            }
+            Action::ManifestLoaded(Ok(manifest)) => self.manifest_loaded(manifest, out),
+            Action::ManifestLoaded(Err(e)) => self.error = Some(format!("The model list could not be read: {e}")),
+            Action::GalleryLoaded(items) => self.gallery_loaded(items, out),
+            Action::Probed { generation, result } => {
+                if generation == self.generation && self.link == WorkerLink::Probing {
+                    self.probe = Some(result.clone());
+                    self.spawn_probed(result, out);
+                }
+            }
+            Action::WorkerSpawnFailed { generation, message } => {
+                if generation == self.generation {
+                    self.link = WorkerLink::Failed(message.clone());
+                    self.error = Some(message);
+                }
+            }
+            Action::WorkerReplied { generation, envelope } => {
+                if generation == self.generation {
+                    self.reply(*envelope, out);
+                }
+            }
+            Action::WorkerCrashed { generation, message } => {
+                if generation != self.generation {
+                    return;
+                }
+                // The WebGPU worker may also die before it has said it started.
+                if self.link.backend() == Some(Backend::WebGpu) {
+                    self.fall_back(&message, out);
+                } else {
+                    self.error = Some(format!(
+                        "The analysis stopped: {message}. The worker was restarted; try again or choose another image."
+                    ));
+                    self.restart_worker(out);
+                }
+            }
+            Action::Cancel => {
+                self.status = "Cancelled. Choose an image or change a setting to run again.".into();
+                self.paused = true;
+                self.restart_worker(out);
+            }
+            Action::HashChanged(pairs) => {
+                let mut next = self.view.clone();
+                let problems = next.apply(&pairs, &mut self.page.clone());
+                if next != self.view || !problems.is_empty() {
+                    let before = self.view.models.clone();
+                    self.notices = problems;
+                    self.view = next;
+                    self.clamp();
+                    if self.view.models != before {
+                        self.load_pair(out);
+                        self.analyze(out);
+                    }
+                }
+            }
+            Action::ToggleEmbed => self.embed_open = !self.embed_open,
+            Action::Export(kind) => out.push(Command::Export(kind)),
+            Action::Notice(text) => self.notices.push(text),
+            Action::ShowError(text) => self.error = Some(text),
+        }
+    }
+
+    /// A change of what is shown; a new pair reloads and reruns, the frequency view runs its filter.
+    fn change(&mut self, out: &mut Vec<Command>, edit: impl FnOnce(&mut ViewState)) {
+        let (models, view) = (self.view.models.clone(), self.view.view);
+        edit(&mut self.view);
+        self.clamp();
+        if self.view.models != models {
+            self.paused = false;
+            self.analysis = None;
+            self.load_pair(out);
+            self.analyze(out);
+        } else if self.view.view == View::Frequency && view != View::Frequency && self.filtered.is_none() {
+            self.run_filter(out);
+        }
+    }
+
+    pub(super) fn send(&mut self, out: &mut Vec<Command>, body: Request) -> Option<u32> {
+        self.link.backend()?;
+        let id = self.next_id;
+        self.next_id += 1;
+        out.push(Command::Send(Envelope { id, body }));
+        Some(id)
+    }
+
+    pub(super) fn fail(&mut self, message: String) {
+        self.status = format!("Error: {message}");
+        self.error = Some(message);
+    }
+
+    pub(super) fn restart_worker(&mut self, out: &mut Vec<Command>) {
+        self.link = WorkerLink::Probing;
+        self.loaded.clear();
+        self.loading.clear();
+        self.progress = None;
+        self.running = None;
+        self.running_filter = None;
+        self.opening = None;
+        self.image_opened = false;
+        self.generation += 1;
+        match (self.backend_choice, self.probe.clone()) {
+            (BackendParam::Cpu, _) => self.spawn(Backend::Cpu, "CPU chosen in the URL (backend=cpu)".into(), out),
+            (_, Some(probe)) => self.spawn_probed(probe, out),
+            (choice, None) => {
+                out.push(Command::Probe { generation: self.generation, allow_software: choice == BackendParam::WebGpu })
+            }
+        }
+    }
+
+    fn spawn_probed(&mut self, probe: Result<String, String>, out: &mut Vec<Command>) {
+        match probe {
+            Ok(adapter) => self.spawn(Backend::WebGpu, format!("WebGPU on {adapter}"), out),
+            Err(why) => self.spawn(Backend::Cpu, why, out),
+        }
+    }
+
+    fn spawn(&mut self, backend: Backend, why: String, out: &mut Vec<Command>) {
+        out.push(Command::SpawnWorker { generation: self.generation, backend });
+        self.link = WorkerLink::Starting { backend, why };
+        self.send(out, Request::Start { backend });
+    }
+
+    /// WebGPU failed: a fresh worker on the CPU, the same models, the same image.
+    pub(super) fn fall_back(&mut self, reason: &str, out: &mut Vec<Command>) {
+        self.probe = Some(Err(format!("WebGPU failed ({reason}), so the CPU runs the models")));
+        self.backend_choice = BackendParam::Auto;
+        self.notices.push(format!("WebGPU failed ({reason}); switched to the CPU and ran again."));
+        self.restart_worker(out);
+    }
+
+    /// The models of the current pair that still need loading, once the worker has started.
+    pub(super) fn load_pair(&mut self, out: &mut Vec<Command>) {
+        if !matches!(self.link, WorkerLink::Ready { .. }) {
+            return;
+        }
+        for id in self.view.models.clone() {
+            if self.loaded.contains_key(&id) || self.loading.values().any(|v| v == &id) {
+                continue;
+            }
+            let source = if let Some(entry) = self.manifest.iter().find(|m| m.id == id) {
+                ModelSource::Url {
+                    url: format!("./models/{}", entry.file),
+                    sha256: Some(entry.sha256.clone()),
+                    bytes: Some(entry.bytes),
+                }
+            } else if let Some(source) = self.extra_models.get(&id) {
+                (**source).clone()
+            } else {
+                continue;
+            };
+            if let Some(request) = self.send(out, Request::LoadModel { id: id.clone(), source }) {
+                self.loading.insert(request, id);
+            }
+        }
+    }
+
+    /// Hands the image to a started worker (once per worker: it keeps it for every run).
+    pub(super) fn open_image(&mut self, out: &mut Vec<Command>) {
+        self.image_opened = false;
+        self.opening = None;
+        let Some(image) = self.image.clone() else { return };
+        if matches!(self.link, WorkerLink::Ready { .. }) {
+            self.opening = self.send(out, Request::OpenImage { bytes: image.bytes.to_vec() });
+        }
+    }
+
+    fn can_run(&self) -> bool {
+        self.image.is_some() && self.image_opened && self.pair_ready()
+    }
+
+    pub(super) fn analyze(&mut self, out: &mut Vec<Command>) {
+        if !self.can_run() {
+            return;
+        }
+        let models = self.view.models.clone();
+        self.filtered = None;
+        self.running = self.send(out, Request::Analyze { models: models.clone(), filter: None });
+        if self.view.view == View::Frequency {
+            self.run_filter(out);
+        }
+        let backend = self.link.backend().map_or("", Backend::label);
+        let name = self.image.as_ref().map_or("", |i| i.name.as_str());
+        self.status = format!("Analysing {name} with {} models on {backend}…", models.len());
+    }
+
+    fn run_filter(&mut self, out: &mut Vec<Command>) {
+        if !self.can_run() {
+            return;
+        }
+        let filter = Some(self.frequency_filter());
+        self.running_filter = self.send(out, Request::Analyze { models: self.view.models.clone(), filter });
+    }
+
+    pub(super) fn clamp(&mut self) {
+        let pair: Vec<_> = self.view.models.iter().filter_map(|id| self.loaded.get(id)).collect();
+        if let Some(first) = self.view.models.first().and_then(|id| self.loaded.get(id)) {
+            let depth = pair.iter().map(|m| m.depth).min().unwrap_or(1);
+            let (heads, grid) = (first.heads, first.grid());
+            self.view.clamp_to(depth, heads, grid);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The worker's answers and the page's two lists (bundled models, gallery), applied to the state.
+
+use std::rc::Rc;
+
+use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Response, WorkerError};
+
+use super::data::{Analysis, GalleryItem, Manifest, ModelResult, Progress};
+use super::{Command, State, WorkerLink};
+
+impl State {
+    pub(super) fn reply(&mut self, Envelope { id, body }: Envelope<Response>, out: &mut Vec<Command>) {
+        match body {
+            Response::Listening => {}
+            Response::Started { backend } => {
+                let WorkerLink::Starting { why, .. } = &self.link else { return };
+                let note = why.clone();
+                self.status = format!("Running on {}: {note}", backend.label());
+                self.link = WorkerLink::Ready { backend, note };
+                self.load_pair(out);
+                self.open_image(out);
+            }
+            Response::Progress { id: model, loaded, total } => {
+                if self.loading.contains_key(&id) {
+                    self.progress = Some(Progress { model, loaded, total });
+                }
+            }
+            Response::ModelLoaded(info) => {
+                if self.loading.remove(&id).is_none() {
+                    return;
+                }
+                self.progress = None;
+                self.status = format!("Loaded {} ({}, {}).", info.name(), info.family().label(), info.precision);
+                self.loaded.insert(info.id.clone(), Rc::new(*info));
+                self.clamp();
+                if !self.paused {
+                    self.analyze(out);
+                }
+            }
+            Response::ImageOpened { width, height } => {
+                if self.opening != Some(id) {
+                    return;
+                }
+                self.opening = None;
+                self.image_opened = true;
+                self.dimensions = Some((width, height));
+                if !self.paused {
+                    self.analyze(out);
+                }
+            }
+            Response::Analyzed { models, millis, .. } => {
+                let is_main = self.running == Some(id);
+                if !is_main && self.running_filter != Some(id) {
+                    return;
+                }
+                let models: Vec<ModelResult> = models
+                    .into_iter()
+                    .filter_map(|m| Some(ModelResult::new(self.loaded.get(&m.id)?.clone(), m)))
+                    .collect();
+                let (width, height) = self.dimensions.unwrap_or_default();
+                let backend = self.link.backend().unwrap_or(Backend::Cpu);
+                let image = self.image.as_ref().map_or_else(|| "the image".to_string(), |i| i.name.clone());
+                let analysis = Rc::new(Analysis { image, width, height, backend, models });
+                if is_main {
+                    self.running = None;
+                    self.status = format!(
+                        "Ready: {} ({width}×{height}) with {} models in {millis:.0} ms on {}.",
+                        analysis.image,
+                        analysis.models.len(),
+                        backend.label()
+                    );
+                    self.analysis = Some(analysis);
+                    self.error = None;
+                } else {
+                    self.running_filter = None;
+                    self.filtered = Some(analysis);
+                }
+            }
+            Response::Failed(WorkerError::Device(reason)) if self.link.backend() == Some(Backend::WebGpu) => {
+                self.fall_back(&reason, out);
+            }
+            Response::Failed(error) => {
+                if let Some(model) = self.loading.remove(&id) {
+                    self.view.models.retain(|m| m != &model);
+                    self.progress = None;
+                }
+                for pending in [&mut self.running, &mut self.running_filter, &mut self.opening] {
+                    if *pending == Some(id) {
+                        *pending = None;
+                    }
+                }
+                self.fail(error.to_string());
+            }
+        }
+    }
+
+    pub(super) fn manifest_loaded(&mut self, manifest: Manifest, out: &mut Vec<Command>) {
+        if self.view.models.is_empty() {
+            self.view.models = if manifest.default_pair.is_empty() {
+                manifest.models.iter().take(2).map(|m| m.id.clone()).collect()
+            } else {
+                manifest.default_pair.clone()
+            };
+        }
+        let unknown: Vec<String> =
+            self.view.models.iter().filter(|id| !manifest.models.iter().any(|m| &m.id == *id)).cloned().collect();
+        if !unknown.is_empty() {
+            self.notices.push(format!(
+                "No bundled model is called {}; showing the default pair. Bundled: {}.",
+                unknown.join(", "),
+                manifest.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            self.view.models = manifest.default_pair.clone();
+        }
+        self.manifest = Rc::new(manifest.models);
+        if let Some(url) = self.page.model_url.clone() {
+            let id = format!("url:{}", url.rsplit('/').next().unwrap_or(&url));
+            self.extra_models.insert(id.clone(), Rc::new(ModelSource::Url { url, sha256: None, bytes: None }));
+            self.view.models.insert(0, id);
+            self.view.models.truncate(2);
+        }
+        self.load_pair(out);
+    }
+
+    pub(super) fn gallery_loaded(&mut self, items: Vec<GalleryItem>, out: &mut Vec<Command>) {
+        self.gallery = Rc::new(items);
+        if self.image.is_some() {
+            return;
+        }
+        let first = self.gallery.first().map(|g| g.file.clone());
+        let pick = match self.view.image.clone() {
+            Some(name) if self.gallery.iter().any(|g| g.file == name) => Some(name),
+            Some(name) => {
+                self.notices.push(format!("`{name}` is not in the gallery; showing the first photo."));
+                first
+            }
+            None => first,
+        };
+        if let Some(file) = pick {
+            out.push(Command::FetchImage(file));
+        }
+    }
+}

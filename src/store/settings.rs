@@ -1,0 +1,169 @@
+//! The settings a permalink restores ([`ViewState`]) and the page-level ones only the URL sets
+//! ([`PageParams`]), with their URL keys. [`super::url`] reads and writes them.
+
+/// URL parameters, decoded, in order.
+pub type Params = Vec<(String, String)>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Attention,
+    Metrics,
+    Representation,
+    Frequency,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [View::Attention, View::Metrics, View::Representation, View::Frequency];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Attention => "attention",
+            Self::Metrics => "metrics",
+            Self::Representation => "representation",
+            Self::Frequency => "frequency",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Attention => "Attention",
+            Self::Metrics => "Layer metrics",
+            Self::Representation => "Representation",
+            Self::Frequency => "Frequency",
+        }
+    }
+}
+
+/// What the attention canvases show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    /// The selected query's attention at one layer (one head or their mean).
+    Query,
+    /// Every head of the layer for the selected query.
+    Heads,
+    /// Attention rollout through all layers for the selected query.
+    Rollout,
+}
+
+impl MapKind {
+    pub const ALL: [MapKind; 3] = [MapKind::Query, MapKind::Heads, MapKind::Rollout];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Heads => "heads",
+            Self::Rollout => "rollout",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colormap {
+    Viridis,
+    Plasma,
+    Magma,
+}
+
+impl Colormap {
+    pub const ALL: [Colormap; 3] = [Colormap::Viridis, Colormap::Plasma, Colormap::Magma];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Viridis => "viridis",
+            Self::Plasma => "plasma",
+            Self::Magma => "magma",
+        }
+    }
+
+    /// RGB of t ∈ [0, 1].
+    pub fn rgb(self, t: f32) -> [u8; 3] {
+        let g = match self {
+            Self::Viridis => colorous::VIRIDIS,
+            Self::Plasma => colorous::PLASMA,
+            Self::Magma => colorous::MAGMA,
+        };
+        let c = g.eval_continuous(t.clamp(0.0, 1.0) as f64);
+        [c.r, c.g, c.b]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    Cls,
+    /// Row and column of a patch in the model's grid.
+    Patch {
+        row: usize,
+        col: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendParam {
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Filter {
+    pub high_pass: bool,
+    /// Fraction of the Nyquist frequency.
+    pub cutoff: f32,
+}
+
+/// Everything a permalink restores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewState {
+    /// Model ids (from the manifest), in display order.
+    pub models: Vec<String>,
+    /// A gallery photo's file name (a user's own image is never put in the URL).
+    pub image: Option<String>,
+    pub view: View,
+    /// 0-based layer (shown 1-based).
+    pub layer: usize,
+    /// None = mean over heads.
+    pub head: Option<usize>,
+    pub query: Query,
+    pub map: MapKind,
+    pub colormap: Colormap,
+    pub filter: Filter,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            image: None,
+            view: View::Attention,
+            layer: 5,
+            head: None,
+            query: Query::Patch { row: 7, col: 7 },
+            map: MapKind::Query,
+            colormap: Colormap::Viridis,
+            filter: Filter { high_pass: false, cutoff: 0.25 },
+        }
+    }
+}
+
+/// Page-level settings that only come from the URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageParams {
+    pub embed: bool,
+    pub theme: Theme,
+    pub backend: BackendParam,
+    /// `?model=<url>`: an extra model file to fetch (CORS).
+    pub model_url: Option<String>,
+}
+
+impl Default for PageParams {
+    fn default() -> Self {
+        Self { embed: false, theme: Theme::System, backend: BackendParam::Auto, model_url: None }
+    }
+}

@@ -1,0 +1,145 @@
+//! The worker link: probing, starting, replies, failures, restarts.
+
+use std::rc::Rc;
+
+use vitscope_protocol::Family;
+use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, Response, WorkerError};
+
+use super::*;
+use crate::store::reducer::reduce;
+use crate::store::*;
+
+#[test]
+fn the_first_commands_fetch_the_lists_and_probe_webgpu() {
+    let (state, out) = State::new(&[], &pairs("layer=3&q=cls"));
+    assert_eq!(
+        out,
+        [Command::FetchManifest, Command::FetchGallery, Command::Probe { generation: 1, allow_software: false }]
+    );
+    assert_eq!((state.link.clone(), state.view.layer, state.view.query), (WorkerLink::Probing, 2, Query::Cls));
+    let (_, out) = State::new(&pairs("backend=webgpu"), &[]);
+    assert_eq!(out[2], Command::Probe { generation: 1, allow_software: true });
+    let (state, _) = State::new(&pairs("view=banana"), &pairs("cmap=jet"));
+    assert_eq!(state.notices.len(), 2, "{:?}", state.notices);
+}
+
+#[test]
+fn the_worker_link_goes_from_probing_to_starting_to_ready() {
+    let (mut state, _) = State::new(&[], &[]);
+    let out = reduce(&mut state, Action::Probed { generation: 1, result: Err("no WebGPU here".into()) });
+    assert_eq!(out[0], Command::SpawnWorker { generation: 1, backend: Backend::Cpu });
+    assert_eq!(sent(&out), [(1, Request::Start { backend: Backend::Cpu })]);
+    assert_eq!(state.link, WorkerLink::Starting { backend: Backend::Cpu, why: "no WebGPU here".into() });
+    // A second probe answer for the same worker changes nothing.
+    assert!(reduce(&mut state, Action::Probed { generation: 1, result: Ok("gpu".into()) }).is_empty());
+    reply(&mut state, 1, Response::Started { backend: Backend::Cpu });
+    assert_eq!(state.link, WorkerLink::Ready { backend: Backend::Cpu, note: "no WebGPU here".into() });
+    assert_eq!(state.status, "Running on CPU (WebAssembly): no WebGPU here");
+    assert_eq!(state.backend(), Some((Backend::Cpu, "no WebGPU here")));
+    let out = reduce(&mut state, Action::WorkerSpawnFailed { generation: 1, message: "no workers".into() });
+    assert!(out.is_empty());
+    assert_eq!(
+        (state.link.clone(), state.error.clone()),
+        (WorkerLink::Failed("no workers".into()), Some("no workers".into()))
+    );
+}
+
+#[test]
+fn the_image_is_analysed_only_once_both_models_are_loaded_and_it_is_opened() {
+    let (mut state, out) = started("backend=cpu");
+    let loads: Vec<_> = sent(&out).into_iter().filter(|(_, r)| matches!(r, Request::LoadModel { .. })).collect();
+    assert_eq!(loads.len(), 2);
+    assert!(
+        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, .. } } if id == "cl" && url == "./models/cl.safetensors")
+    );
+    let open = id_of(&out, |r| matches!(r, Request::OpenImage { bytes } if bytes == &[1, 2, 3]));
+    // Opened before the models: nothing runs yet.
+    assert!(reply(&mut state, open, Response::ImageOpened { width: 4, height: 3 }).is_empty());
+    assert!(reply(&mut state, loads[0].0, Response::ModelLoaded(Box::new(info("cl", Family::Contrastive)))).is_empty());
+    assert_eq!(state.status, "Loaded cl model (CL, int8).");
+    let out = reply(&mut state, loads[1].0, Response::ModelLoaded(Box::new(info("mim", Family::MaskedImageModeling))));
+    assert_eq!(
+        sent(&out),
+        [(loads[1].0 + 2, Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None })]
+    );
+    assert_eq!(state.status, "Analysing cat.jpg with 2 models on CPU (WebAssembly)…");
+    assert!(state.busy());
+}
+
+#[test]
+fn an_analysis_reply_makes_the_page_ready_and_a_stale_one_is_ignored() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    // An answer to an older request, and one from an older worker, are ignored.
+    let stale = Response::Analyzed { models: vec![analysed("cl")], filter: None, millis: 1.0 };
+    assert!(reply(&mut state, run - 1, stale.clone()).is_empty());
+    let old = Envelope { id: run, body: stale };
+    assert!(reduce(&mut state, Action::WorkerReplied { generation: 0, envelope: Box::new(old) }).is_empty());
+    assert_eq!(state.analysis, None);
+    let body = Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 12.4 };
+    reply(&mut state, run, body);
+    assert_eq!(state.status, "Ready: cat.jpg (451×300) with 2 models in 12 ms on CPU (WebAssembly).");
+    let analysis = state.analysis.clone().expect("an analysis");
+    assert_eq!(analysis.models[1].info.family(), Family::MaskedImageModeling);
+    assert_eq!(analysis.models[0].pca.len(), 2, "the PCA colours moved out of the snapshot");
+    assert!(!state.busy());
+}
+
+#[test]
+fn a_lost_webgpu_device_moves_to_the_cpu_and_sends_the_image_again() {
+    let (mut state, _) = started("");
+    assert_eq!(state.link.backend(), Some(Backend::WebGpu));
+    let out = reply(&mut state, 0, Response::Failed(WorkerError::Device("the GPU device was lost".into())));
+    assert_eq!(out[0], Command::SpawnWorker { generation: 2, backend: Backend::Cpu });
+    assert_eq!(state.notices, ["WebGPU failed (the GPU device was lost); switched to the CPU and ran again."]);
+    let start = id_of(&out, |r| r == &Request::Start { backend: Backend::Cpu });
+    let out = reply(&mut state, start, Response::Started { backend: Backend::Cpu });
+    assert!(state.status.starts_with("Running on CPU (WebAssembly): WebGPU failed (the GPU device was lost)"));
+    assert!(sent(&out).iter().any(|(_, r)| matches!(r, Request::OpenImage { .. })), "the image crosses again");
+    assert_eq!(sent(&out).iter().filter(|(_, r)| matches!(r, Request::LoadModel { .. })).count(), 2);
+}
+
+#[test]
+fn a_crashed_worker_is_restarted_with_a_message() {
+    let (mut state, _) = started("backend=cpu");
+    let out = reduce(&mut state, Action::WorkerCrashed { generation: 1, message: "out of memory".into() });
+    assert_eq!(out[0], Command::SpawnWorker { generation: 2, backend: Backend::Cpu });
+    assert!(state.error.as_deref().is_some_and(|e| e.starts_with("The analysis stopped: out of memory.")));
+    // The dead worker's last words are not heard.
+    assert!(reduce(&mut state, Action::WorkerCrashed { generation: 1, message: "again".into() }).is_empty());
+}
+
+#[test]
+fn cancel_restarts_the_worker_and_waits_for_the_user() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::Cancel);
+    assert_eq!(state.status, "Cancelled. Choose an image or change a setting to run again.");
+    assert_eq!(out[0], Command::SpawnWorker { generation: 2, backend: Backend::Cpu });
+    assert!(!state.busy());
+    let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
+    let out = reply(&mut state, start, Response::Started { backend: Backend::Cpu });
+    let cl = id_of(&out, |r| matches!(r, Request::LoadModel { id, .. } if id == "cl"));
+    let mim = id_of(&out, |r| matches!(r, Request::LoadModel { id, .. } if id == "mim"));
+    let open = id_of(&out, |r| matches!(r, Request::OpenImage { .. }));
+    assert!(reply(&mut state, cl, Response::ModelLoaded(Box::new(info("cl", Family::Contrastive)))).is_empty());
+    assert!(reply(&mut state, open, Response::ImageOpened { width: 4, height: 3 }).is_empty());
+    assert!(
+        reply(&mut state, mim, Response::ModelLoaded(Box::new(info("mim", Family::MaskedImageModeling)))).is_empty()
+    );
+    assert!(state.status.starts_with("Loaded"), "{}", state.status);
+    // The user acts: the image runs again.
+    let out = reduce(&mut state, Action::ChooseModel { slot: 1, id: "cl".into() });
+    assert!(sent(&out).iter().any(|(_, r)| matches!(r, Request::Analyze { .. })));
+}
+
+#[test]
+fn a_new_image_supersedes_the_run_of_the_previous_one() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
+    let dog = ImageInput { name: "dog.png".into(), bytes: Rc::new(vec![9]), gallery: None };
+    let out = reduce(&mut state, Action::ImageRead(Ok(dog)));
+    assert!(matches!(&sent(&out)[..], [(_, Request::OpenImage { bytes })] if bytes == &[9]));
+    assert_eq!(state.view.image, None, "a user's own image stays out of the URL");
+    reply(&mut state, run, Response::Analyzed { models: vec![analysed("cl")], filter: None, millis: 1.0 });
+    assert_eq!(state.analysis, None, "the cat's result is not shown as the dog's");
+}

@@ -1,0 +1,248 @@
+//! What the explorer shows, as a value that round-trips through the URL: `?` parameters (for embeds)
+//! and the `#` hash (kept up to date while exploring, so every moment has a permalink). Unknown or
+//! malformed parameters are reported by name and fall back to their defaults; nothing else is lost.
+//! Parameters arrive and leave as decoded `(key, value)` pairs: percent-coding is the browser's
+//! `URLSearchParams`' job (see `service::url`), so this stays plain Rust and is tested natively.
+
+use super::settings::{BackendParam, Colormap, MapKind, PageParams, Query, Theme, View, ViewState};
+
+fn one_based(value: &str, name: &str, problems: &mut Vec<String>) -> Option<usize> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Some(n - 1),
+        _ => {
+            problems.push(format!("`{name}={value}` is not a number from 1 to 64"));
+            None
+        }
+    }
+}
+
+impl ViewState {
+    /// Applies URL parameters over `self`; returns a message per parameter it could not use.
+    pub fn apply(&mut self, params: &[(String, String)], page: &mut PageParams) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, value) in params {
+            let v = value.as_str();
+            match key.as_str() {
+                "models" | "m" => {
+                    let ids: Vec<String> = v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                    if ids.is_empty() || ids.len() > 4 {
+                        problems.push(format!("`{key}={v}` should list one to four model ids, comma-separated"));
+                    } else {
+                        self.models = ids;
+                    }
+                }
+                "image" | "img" => {
+                    if v.is_empty() || v.contains('/') || v.contains("..") {
+                        problems.push(format!("`{key}={v}` is not a gallery file name"));
+                    } else {
+                        self.image = Some(v.to_string());
+                    }
+                }
+                "view" => match View::ALL.iter().find(|x| x.key() == v) {
+                    Some(&x) => self.view = x,
+                    None => {
+                        problems.push(format!("`view={v}` is not one of attention, metrics, representation, frequency"))
+                    }
+                },
+                "layer" => {
+                    if let Some(l) = one_based(v, key, &mut problems) {
+                        self.layer = l;
+                    }
+                }
+                "head" => {
+                    if v == "mean" {
+                        self.head = None;
+                    } else if let Some(h) = one_based(v, key, &mut problems) {
+                        self.head = Some(h);
+                    }
+                }
+                "q" | "query" => {
+                    if v == "cls" {
+                        self.query = Query::Cls;
+                    } else {
+                        match v.split_once(',').map(|(r, c)| (r.parse::<usize>(), c.parse::<usize>())) {
+                            Some((Ok(row), Ok(col))) if row < 256 && col < 256 => {
+                                self.query = Query::Patch { row, col }
+                            }
+                            _ => problems.push(format!("`{key}={v}` should be `cls` or `row,col` of a patch")),
+                        }
+                    }
+                }
+                "map" => match MapKind::ALL.into_iter().find(|x| x.key() == v) {
+                    Some(x) => self.map = x,
+                    None => problems.push(format!("`map={v}` is not one of query, heads, rollout")),
+                },
+                "cmap" | "colormap" => match Colormap::ALL.iter().find(|x| x.key() == v) {
+                    Some(&x) => self.colormap = x,
+                    None => problems.push(format!("`{key}={v}` is not one of viridis, plasma, magma")),
+                },
+                "filter" => match v {
+                    "low" => self.filter.high_pass = false,
+                    "high" => self.filter.high_pass = true,
+                    _ => problems.push(format!("`filter={v}` is not low or high")),
+                },
+                "cutoff" => match v.parse::<f32>() {
+                    Ok(c) if (0.02..=1.0).contains(&c) => self.filter.cutoff = c,
+                    _ => problems.push(format!("`cutoff={v}` is not a number from 0.02 to 1")),
+                },
+                "embed" => page.embed = matches!(v, "1" | "true" | ""),
+                "theme" => match v {
+                    "light" => page.theme = Theme::Light,
+                    "dark" => page.theme = Theme::Dark,
+                    "system" | "auto" => page.theme = Theme::System,
+                    _ => problems.push(format!("`theme={v}` is not light, dark or system")),
+                },
+                "backend" => match v {
+                    "auto" => page.backend = BackendParam::Auto,
+                    "webgpu" | "gpu" => page.backend = BackendParam::WebGpu,
+                    "cpu" => page.backend = BackendParam::Cpu,
+                    _ => problems.push(format!("`backend={v}` is not auto, webgpu or cpu")),
+                },
+                "model" => {
+                    if v.starts_with("https://")
+                        || v.starts_with("http://")
+                        || v.starts_with("./")
+                        || v.starts_with('/')
+                    {
+                        page.model_url = Some(v.to_string());
+                    } else {
+                        problems.push(format!("`model={v}` is not an http(s) or relative URL"));
+                    }
+                }
+                _ => problems.push(format!("`{key}` is not a vitscope parameter")),
+            }
+        }
+        problems
+    }
+
+    /// The pairs that restore this state in the hash (page parameters stay in the `?` part).
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("view", self.view.key().to_string())];
+        if !self.models.is_empty() {
+            pairs.push(("m", self.models.join(",")));
+        }
+        if let Some(img) = &self.image {
+            pairs.push(("img", img.clone()));
+        }
+        pairs.push(("layer", (self.layer + 1).to_string()));
+        pairs.push(("head", self.head.map_or_else(|| "mean".to_string(), |h| (h + 1).to_string())));
+        pairs.push((
+            "q",
+            match self.query {
+                Query::Cls => "cls".to_string(),
+                Query::Patch { row, col } => format!("{row},{col}"),
+            },
+        ));
+        pairs.push(("map", self.map.key().to_string()));
+        pairs.push(("cmap", self.colormap.key().to_string()));
+        pairs.push(("filter", if self.filter.high_pass { "high" } else { "low" }.to_string()));
+        pairs.push(("cutoff", self.filter.cutoff.to_string()));
+        pairs
+    }
+
+    /// Keeps layer, head and query inside a model of this shape.
+    pub fn clamp_to(&mut self, depth: usize, heads: usize, grid: usize) {
+        self.layer = self.layer.min(depth.saturating_sub(1));
+        if let Some(h) = self.head
+            && h >= heads
+        {
+            self.head = None;
+        }
+        if let Query::Patch { row, col } = self.query {
+            self.query = Query::Patch { row: row.min(grid - 1), col: col.min(grid - 1) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::settings::Filter;
+
+    /// `a=1&b=2` → pairs, as `URLSearchParams` gives them (these inputs need no percent-decoding).
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .trim_start_matches(['?', '#'])
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    }
+
+    fn owned(pairs: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[test]
+    fn the_hash_round_trips() {
+        let mut s = ViewState {
+            models: vec!["vitscope-mocov3-ti8".into(), "my model".into()],
+            image: Some("Debian sunset.jpg".into()),
+            view: View::Frequency,
+            layer: 11,
+            head: Some(2),
+            query: Query::Patch { row: 3, col: 12 },
+            map: MapKind::Rollout,
+            colormap: Colormap::Magma,
+            filter: Filter { high_pass: true, cutoff: 0.4 },
+        };
+        let mut back = ViewState::default();
+        let problems = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back, s);
+        s.query = Query::Cls;
+        s.head = None;
+        let mut again = ViewState::default();
+        again.apply(&owned(s.to_pairs()), &mut PageParams::default());
+        assert_eq!(again, s);
+    }
+
+    #[test]
+    fn bad_parameters_are_named_and_keep_defaults() {
+        let mut s = ViewState::default();
+        let mut page = PageParams::default();
+        let problems = s.apply(
+            &pairs("?view=banana&layer=0&head=x&q=3&cmap=jet&cutoff=7&theme=neon&backend=tpu&model=javascript:alert(1)&zzz=1&embed=1"),
+            &mut page,
+        );
+        assert_eq!(s, ViewState::default());
+        assert!(page.embed);
+        assert_eq!(problems.len(), 10, "{problems:#?}");
+        for needle in [
+            "view=banana",
+            "layer=0",
+            "head=x",
+            "q=3",
+            "cmap=jet",
+            "cutoff=7",
+            "theme=neon",
+            "backend=tpu",
+            "model=",
+            "`zzz`",
+        ] {
+            assert!(problems.iter().any(|p| p.contains(needle)), "no message names {needle}: {problems:#?}");
+        }
+    }
+
+    #[test]
+    fn clamping_keeps_selections_inside_the_model() {
+        let mut s =
+            ViewState { layer: 30, head: Some(9), query: Query::Patch { row: 20, col: 2 }, ..Default::default() };
+        s.clamp_to(12, 3, 14);
+        assert_eq!((s.layer, s.head, s.query), (11, None, Query::Patch { row: 13, col: 2 }));
+    }
+
+    #[test]
+    fn colormaps_run_dark_to_light() {
+        for c in Colormap::ALL {
+            let lum = |t| {
+                let [r, g, b] = c.rgb(t);
+                0.2126 * r as f32 + 0.7152 * g as f32 + 0.0722 * b as f32
+            };
+            assert!(lum(0.0) < lum(0.5) && lum(0.5) < lum(1.0), "{c:?}");
+        }
+    }
+}
