@@ -1,6 +1,7 @@
 //! The explorer's worker code, natively: a snapshot must carry what the analysis functions compute
 //! on the device and what the official formulas give, and every bad input must come back as a typed
 //! reason.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "../../core/tests/common/mod.rs"]
 mod common;
