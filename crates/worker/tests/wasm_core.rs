@@ -3,8 +3,8 @@
 //! without one fails the test rather than skipping it), and the two agree.
 //!
 //!   cargo test -p vitscope-worker --features cpu,gpu --profile wasm-size \
-//!     --target wasm32-unknown-unknown --test wasm_core      (as tools/test.sh runs it; runner and
-//!   webdriver.json in the repo)
+//!     --target wasm32-unknown-unknown --test wasm_core      (as tools/test.sh runs it; the runner
+//!   is set in .cargo/config.toml, Chromium's flags in this crate's webdriver.json)
 #![cfg(target_arch = "wasm32")]
 
 use vitscope_core::image::decode;
@@ -48,7 +48,7 @@ async fn webgpu_agrees_with_the_cpu() {
     let gpu = burn::tensor::Device::wgpu_options()
         .init_async()
         .await
-        .expect("the test browser has a WebGPU adapter (webdriver.json starts Chromium with --enable-unsafe-webgpu)");
+        .expect("the test browser has a WebGPU adapter (this crate's webdriver.json enables SwiftShader's)");
     let cpu = run(burn::tensor::Device::flex()).await.snapshot.metrics;
     let gpu = run(gpu).await.snapshot.metrics;
     for (a, b) in cpu.attention_distance.iter().flatten().zip(gpu.attention_distance.iter().flatten()) {
