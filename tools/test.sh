@@ -20,31 +20,41 @@ export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 rustup target add wasm32-unknown-unknown >/dev/null
 log=$(mktemp)
+# Each step says what it cost (the README's table of costs comes from these lines in CI's log).
+step_start=$SECONDS
+took() { echo "[test.sh] $1: $((SECONDS - step_start)) s" >&2; step_start=$SECONDS; }
+took "setup"
 # Every crate's tests natively: the core against timm and numpy, conversion, weights, images, the
 # CLI (default features: CPU), the worker's session, the page's store; the core on wgpu.
 cargo test --locked --workspace 2>&1 | tee "$log"
+took "cargo test --workspace (build and run)"
 
 # The training code (tools/train): CPU tests on a tiny subset of ../shared/data. They also convert
 # the exported checkpoints with the CLI that cargo test just built.
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # No pip cache: PyTorch's wheels from PyPI carry CUDA (~3 GB) and a cached copy would double that.
 .venv/bin/python -m pip install -q --no-cache-dir --disable-pip-version-check -r tools/requirements.txt
+took "Python venv (PyTorch, timm)"
 (cd tools/train && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 # The numpy reference metrics (the independent implementation the Rust tests are checked against)
 # reproduce the numbers stored in the fixtures.
 (cd tools/fixtures && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
+took "training and reference-metric tests"
 
 # The explorer: core tests inside headless Chromium (wasm-bindgen-test, with WebGPU through
 # SwiftShader), then the end-to-end browser tests (they build dist/ with Trunk).
 # shellcheck source=tools/web-setup.sh
 source tools/web-setup.sh
 bash tools/e2e/install-chromium.sh
+took "web tools (Trunk, wasm-bindgen CLI, npm, Chromium)"
 # The page's and WebGPU worker's profile, so the wasm crates built here (wgpu, cubecl) are the ones
 # Trunk's build reuses below (a separate build of them for wasm32 would cost CI about 8 minutes).
 WASM_BINDGEN_TEST_TIMEOUT=300 CHROMEDRIVER=$(command -v chromedriver) \
   cargo test --locked -p vitscope-worker --no-default-features --features cpu,gpu --profile wasm-size \
   --target wasm32-unknown-unknown --test wasm_core 2>&1 | tee -a "$log"
+took "wasm-bindgen tests in Chromium (build and run)"
 bash tools/e2e/run.sh 2>&1 | tee -a "$log"
+took "end-to-end tests (Trunk build and run)"
 
 # One closing line for the whole suite: every cargo test binary, pytest and node --test.
 awk '/^test result:/ { p += $4; f += $6 }
