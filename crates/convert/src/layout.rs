@@ -19,11 +19,24 @@ pub enum Layout {
     DinoFull,
     Beit,
     Timm,
+    /// Hugging Face `Dinov2Model` (and `Dinov2WithRegistersModel`), any head dropped.
+    HfDinov2,
+    /// Hugging Face `ViTModel` (ViT, DeiT, DINO v1 exports), any head dropped.
+    HfVit,
 }
 
 impl Layout {
-    pub const ALL: [Layout; 7] =
-        [Self::MocoV3, Self::SimMim, Self::Mae, Self::Dino, Self::DinoFull, Self::Beit, Self::Timm];
+    pub const ALL: [Layout; 9] = [
+        Self::MocoV3,
+        Self::SimMim,
+        Self::Mae,
+        Self::Dino,
+        Self::DinoFull,
+        Self::Beit,
+        Self::Timm,
+        Self::HfDinov2,
+        Self::HfVit,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,7 +47,13 @@ impl Layout {
             Self::DinoFull => "dino-full",
             Self::Beit => "beit",
             Self::Timm => "timm",
+            Self::HfDinov2 => "hf-dinov2",
+            Self::HfVit => "hf-vit",
         }
+    }
+
+    fn hugging_face(self) -> bool {
+        matches!(self, Self::HfDinov2 | Self::HfVit)
     }
 
     /// Parses a `--layout` value; `auto` is `None`.
@@ -54,7 +73,7 @@ impl Layout {
             Self::MocoV3 => ("state_dict.module.base_encoder.", &[]),
             Self::SimMim => ("model.encoder.", &[]),
             Self::Mae | Self::Beit => ("model.", &[]),
-            Self::Dino | Self::Timm => ("", &[]),
+            Self::Dino | Self::Timm | Self::HfDinov2 | Self::HfVit => ("", &[]),
             Self::DinoFull => ("teacher.", &["module.", "backbone."]),
         }
     }
@@ -64,7 +83,7 @@ impl Layout {
         match self {
             Self::MocoV3 => "state_dict.",
             Self::SimMim | Self::Mae | Self::Beit => "model.",
-            Self::Dino | Self::Timm => "",
+            Self::Dino | Self::Timm | Self::HfDinov2 | Self::HfVit => "",
             Self::DinoFull => "teacher.",
         }
     }
@@ -81,7 +100,11 @@ impl Layout {
             Self::Mae => starts(&["decoder_", "mask_token", "head.", "fc_norm."], canonical),
             Self::Dino | Self::DinoFull => starts(&["head."], canonical),
             Self::Beit => starts(&["mask_token", "lm_head.", "head."], canonical),
-            Self::Timm => starts(&["head.", "fc_norm.", "head_drop."], canonical),
+            // Mask tokens only matter during masked pre-training (DINOv2's iBOT loss).
+            Self::Timm => canonical == "mask_token" || starts(&["head.", "fc_norm.", "head_drop."], canonical),
+            Self::HfDinov2 | Self::HfVit => {
+                canonical == "mask_token" || starts(&["classifier.", "pooler.", "head."], canonical)
+            }
         }
     }
 
@@ -89,7 +112,8 @@ impl Layout {
         match self {
             Self::MocoV3 | Self::Dino | Self::DinoFull => Family::Contrastive,
             Self::SimMim | Self::Mae | Self::Beit => Family::MaskedImageModeling,
-            Self::Timm => Family::Supervised,
+            // An export says nothing about how its weights were trained.
+            Self::Timm | Self::HfDinov2 | Self::HfVit => Family::Unknown,
         }
     }
 
@@ -104,7 +128,10 @@ impl Layout {
     /// export from a bare DINO `.pth`, which share their key names.
     pub fn detect(keys: &[String], from_safetensors: bool) -> Result<Self, String> {
         let any = |p: &str| keys.iter().any(|k| k.starts_with(p));
-        let found = if any("state_dict.module.base_encoder.") {
+        let hf = |marker: &str| keys.iter().any(|k| k.contains(marker));
+        let found = if hf("embeddings.patch_embeddings.projection.") {
+            if hf(".layer_scale1.") || hf(".mlp.fc1.") { Self::HfDinov2 } else { Self::HfVit }
+        } else if any("state_dict.module.base_encoder.") {
             Self::MocoV3
         } else if any("model.encoder.") {
             Self::SimMim
@@ -128,14 +155,21 @@ impl Layout {
     }
 }
 
-/// What a layout resolves to: canonical name → source key, and the inferred architecture.
+/// What a layout resolves to: canonical name → source keys, and the inferred architecture.
 #[derive(Debug)]
 pub struct Plan {
     pub layout: Layout,
-    pub mapping: BTreeMap<String, String>,
+    /// Canonical name → the source keys concatenated along the first axis to make it (one key, or
+    /// Hugging Face's separate query, key and value for the fused `qkv`).
+    pub mapping: BTreeMap<String, Vec<String>>,
     pub dropped: Vec<String>,
     /// Source keys holding a relative position index, checked against the generated one.
     pub index_keys: Vec<String>,
+    /// The table's CLS row is added to the CLS token and removed from the table (Hugging Face's
+    /// DINOv2 with registers, whose table still covers CLS; timm's and vitscope's does not).
+    pub fold_class_position: bool,
+    /// The table's size when it differs from the stored one (`--image-size` resamples it).
+    pub trained_image_size: usize,
     pub config: VitConfig,
 }
 
@@ -152,13 +186,19 @@ pub struct Overrides {
     pub image_size: Option<usize>,
 }
 
-/// Resolves a layout against a checkpoint's keys and shapes.
-pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &Overrides) -> Result<Plan, String> {
+/// A checkpoint's keys sorted into what is kept (by canonical name), dropped and checked.
+#[derive(Debug, Default)]
+pub(crate) struct MappedKeys {
+    pub mapping: BTreeMap<String, Vec<String>>,
+    pub dropped: Vec<String>,
+    pub index_keys: Vec<String>,
+}
+
+/// The official layouts: strip the encoder's prefix, drop heads and twins.
+fn map_keys(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>) -> Result<MappedKeys, String> {
     let (prefix, strip) = layout.prefixes();
     let scope = layout.scope();
-    let mut mapping = BTreeMap::new();
-    let mut dropped = Vec::new();
-    let mut index_keys = Vec::new();
+    let mut mapped = MappedKeys::default();
     let mut unexpected = Vec::new();
     for raw in shapes.keys() {
         if !raw.starts_with(scope) {
@@ -166,7 +206,7 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         }
         let Some(mut rest) = raw.strip_prefix(prefix) else {
             if layout.dropped("", raw) {
-                dropped.push(raw.clone())
+                mapped.dropped.push(raw.clone())
             } else {
                 unexpected.push(raw.clone())
             }
@@ -177,24 +217,40 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         }
         let name = canonical_name(rest);
         if layout.dropped(&name, raw) {
-            dropped.push(raw.clone());
+            mapped.dropped.push(raw.clone());
         } else if name.ends_with("relative_position_index") {
-            index_keys.push(raw.clone());
+            mapped.index_keys.push(raw.clone());
         } else {
-            mapping.insert(name, raw.clone());
+            mapped.mapping.insert(name, vec![raw.clone()]);
         }
     }
     if !unexpected.is_empty() {
         return Err(format!("unexpected keys for layout {}: {}", layout.name(), unexpected.join(", ")));
     }
-    if mapping.is_empty() {
+    if mapped.mapping.is_empty() {
         return Err(format!("no encoder tensors under `{prefix}`: this is not a {} checkpoint", layout.name()));
     }
-    let shape = |name: &str| -> Result<&Vec<usize>, String> {
-        mapping
-            .get(name)
-            .and_then(|raw| shapes.get(raw))
-            .ok_or_else(|| format!("missing key `{prefix}{name}` for layout {}", layout.name()))
+    Ok(mapped)
+}
+
+/// Resolves a layout against a checkpoint's keys and shapes.
+pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &Overrides) -> Result<Plan, String> {
+    let MappedKeys { mapping, dropped, index_keys } =
+        if layout.hugging_face() { crate::hugging_face::map_keys(layout, shapes)? } else { map_keys(layout, shapes)? };
+    let prefix = layout.prefixes().0;
+    // A fused tensor's shape: its parts stacked along the first axis.
+    let shape = |name: &str| -> Result<Vec<usize>, String> {
+        let parts = mapping.get(name).map(|raws| raws.iter().filter_map(|r| shapes.get(r)).collect::<Vec<_>>());
+        match parts.as_deref() {
+            Some([first, rest @ ..]) => {
+                let mut shape = (*first).clone();
+                if let Some(d0) = shape.first_mut() {
+                    *d0 += rest.iter().map(|s| s.first().copied().unwrap_or(0)).sum::<usize>();
+                }
+                Ok(shape)
+            }
+            _ => Err(format!("missing key `{prefix}{name}` for layout {}", layout.name())),
+        }
     };
     let first = names::block(0);
     let first_attention = first.pp(names::ATTENTION);
@@ -220,15 +276,20 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         RelativePosition::None => None,
     };
     let cls_token = has(names::CLS_TOKEN);
+    let register_tokens = if has(names::REGISTER_TOKENS) { shape(names::REGISTER_TOKENS)?[1] } else { 0 };
+    // Hugging Face keeps CLS's row in the table even with registers; timm folds it into the token.
+    let fold_class_position = layout.hugging_face() && register_tokens > 0 && cls_token;
+    let table_prefix = usize::from(cls_token && (register_tokens == 0 || fold_class_position));
     let has_position_table = has(names::POSITION_TABLE);
-    let grid = if let Some(pos) = has_position_table.then(|| shape(names::POSITION_TABLE)).transpose()? {
-        let n = pos[1].saturating_sub(usize::from(cls_token));
+    let grid = if has_position_table {
+        let pos = shape(names::POSITION_TABLE)?;
+        let n = pos[1].saturating_sub(table_prefix);
         let g = (n as f64).sqrt().round() as usize;
         if g * g != n {
             return Err(format!("`pos_embed` has {} rows: not a square grid plus CLS", pos[1]));
         }
         Some(g)
-    } else if let Some(t) = rel_table {
+    } else if let Some(t) = &rel_table {
         let side = ((t[0].saturating_sub(3)) as f64).sqrt().round() as usize;
         if side * side + 3 != t[0] || side.is_multiple_of(2) {
             return Err(format!("relative position table has {} rows, not (2G−1)² + 3", t[0]));
@@ -237,15 +298,24 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
     } else {
         None
     };
+    let trained_image_size = grid.map_or(overrides.image_size.unwrap_or(224), |g| g * patch);
     let image_size = match (grid, overrides.image_size) {
-        (Some(g), Some(s)) if g * patch != s => {
-            return Err(format!("--image-size {s} disagrees with the position table ({} px)", g * patch));
+        // An absolute table is resampled to the requested size at conversion; relative tables are not.
+        (Some(g), Some(s)) if g * patch != s && rel_table.is_some() => {
+            return Err(format!(
+                "--image-size {s} disagrees with the relative position table ({} px); convert at that size and \
+                 run at {s} with `analyze --image-size`",
+                g * patch
+            ));
         }
-        (Some(g), _) => g * patch,
-        (None, Some(s)) => s,
+        (Some(_), Some(s)) if !s.is_multiple_of(patch) || s < patch => {
+            return Err(format!("--image-size {s} is not a positive multiple of the patch size {patch}"));
+        }
+        (_, Some(s)) => s,
+        (Some(g), None) => g * patch,
         (None, None) => 224,
     };
-    let heads = match (overrides.heads, rel_table) {
+    let heads = match (overrides.heads, &rel_table) {
         (Some(h), Some(t)) if t[1] != h => {
             return Err(format!("--heads {h} disagrees with the relative position table ({} heads)", t[1]));
         }
@@ -268,15 +338,17 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         depth,
         heads,
         mlp_hidden,
-        layer_norm_eps: 1e-6,
+        // Hugging Face's `ViTConfig` default; every other layout here uses 1e-6.
+        layer_norm_eps: if layout == Layout::HfVit { 1e-12 } else { 1e-6 },
         cls_token,
+        register_tokens,
         absolute_position: if has_position_table { layout.absolute() } else { AbsolutePosition::None },
         relative_position,
         qkv_bias,
         layer_scale: has(&first.key(names::LAYER_SCALE_1)),
     };
     config.validate().map_err(|e| format!("inferred config is invalid: {e}"))?;
-    Ok(Plan { layout, mapping, dropped, index_keys, config })
+    Ok(Plan { layout, mapping, dropped, index_keys, fold_class_position, trained_image_size, config })
 }
 
 /// Head counts of the published models; shapes cannot tell heads apart from head width.
@@ -316,6 +388,19 @@ mod tests {
             (vec!["model.blocks.0.norm1.weight"], false, Layout::Mae),
             (vec!["blocks.0.norm1.weight"], false, Layout::Dino),
             (vec!["blocks.0.norm1.weight"], true, Layout::Timm),
+            (
+                vec!["embeddings.patch_embeddings.projection.weight", "encoder.layer.0.layer_scale1.lambda1"],
+                true,
+                Layout::HfDinov2,
+            ),
+            (
+                vec![
+                    "vit.embeddings.patch_embeddings.projection.weight",
+                    "vit.encoder.layer.0.layernorm_before.weight",
+                ],
+                false,
+                Layout::HfVit,
+            ),
         ];
         for (list, safetensors, layout) in cases {
             assert_eq!(Layout::detect(&keys(&list), safetensors), Ok(layout), "{list:?}");
@@ -329,7 +414,7 @@ mod tests {
         assert_eq!(Layout::parse("dino-full"), Ok(Some(Layout::DinoFull)));
         assert_eq!(
             Layout::parse("moco").unwrap_err(),
-            "unknown layout `moco` (choose auto, mocov3, simmim, mae, dino, dino-full, beit, timm)"
+            "unknown layout `moco` (choose auto, mocov3, simmim, mae, dino, dino-full, beit, timm, hf-dinov2, hf-vit)"
         );
     }
 
@@ -366,15 +451,19 @@ mod tests {
             sorted.sort();
             sorted
         });
-        assert_eq!(plan.mapping["blocks.1.mlp.fc2.weight"], "state_dict.module.base_encoder.blocks.1.mlp.fc2.weight");
+        assert_eq!(plan.mapping["blocks.1.mlp.fc2.weight"], ["state_dict.module.base_encoder.blocks.1.mlp.fc2.weight"]);
         // The momentum encoder, the predictor and the head are dropped; the optimizer is outside scope.
         assert_eq!(plan.dropped.len(), expected.len() + 2);
         assert!(plan.index_keys.is_empty());
         assert_eq!(plan.config, VitConfig { absolute_position: AbsolutePosition::SinCos, ..config.clone() });
 
-        // Twelve heads are MoCo's ViT-S default; a disagreeing --image-size is refused.
-        let err = plan_err(&shapes, Overrides { heads: None, image_size: Some(64) });
-        assert_eq!(err, "--image-size 64 disagrees with the position table (48 px)");
+        // Another --image-size stores the model at that size (the table is resampled on conversion).
+        let resized =
+            super::plan(Layout::MocoV3, &shapes, &Overrides { heads: Some(2), image_size: Some(32) }).unwrap();
+        assert_eq!((resized.config.image_size, resized.trained_image_size), (32, 48));
+        let err = plan_err(&shapes, Overrides { heads: Some(2), image_size: Some(36) });
+        assert_eq!(err, "--image-size 36 is not a positive multiple of the patch size 8");
+        // Twelve heads are MoCo's ViT-S default.
         let err = plan_err(&shapes, Overrides { heads: None, image_size: None });
         assert_eq!(err, "cannot infer the number of heads for width 64; pass --heads");
     }
@@ -411,6 +500,37 @@ mod tests {
             plan(Layout::MocoV3, &only_other, &Overrides::default()).unwrap_err(),
             "no encoder tensors under `state_dict.module.base_encoder.`: this is not a mocov3 checkpoint"
         );
+    }
+
+    #[test]
+    fn registers_are_prefix_tokens_and_the_mask_token_is_dropped() {
+        let config = VitConfig {
+            image_size: 28,
+            patch_size: 14,
+            width: 64,
+            depth: 1,
+            heads: 2,
+            mlp_hidden: 128,
+            register_tokens: 4,
+            absolute_position: AbsolutePosition::Learned,
+            layer_scale: true,
+            ..VitConfig::vit_base16()
+        };
+        // timm's DINOv2-with-registers: the table covers the four patches only.
+        let mut shapes: BTreeMap<String, Vec<usize>> =
+            expected_tensors(&config).into_iter().map(|e| (canonical_name_back(&e.name), e.shape)).collect();
+        assert_eq!(shapes["pos_embed"], [1, 4, 64]);
+        shapes.insert("mask_token".into(), vec![1, 64]);
+        let timm = plan(Layout::Timm, &shapes, &Overrides { heads: Some(2), image_size: None }).unwrap();
+        assert_eq!(timm.config, config);
+        assert_eq!(timm.dropped, ["mask_token"]);
+        assert!(!timm.fold_class_position);
+        assert_eq!(config.prefix_tokens(), 5);
+    }
+
+    /// timm's spelling of a canonical name (the inverse of [`canonical_name`]).
+    fn canonical_name_back(name: &str) -> String {
+        name.replace(".gamma_1", ".ls1.gamma").replace(".gamma_2", ".ls2.gamma")
     }
 
     #[test]

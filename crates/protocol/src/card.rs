@@ -17,6 +17,9 @@ pub enum Family {
     Hybrid,
     #[serde(rename = "supervised")]
     Supervised,
+    /// Exports (timm, Hugging Face) that do not record how their weights were trained.
+    #[serde(rename = "unknown")]
+    Unknown,
 }
 
 impl Family {
@@ -26,6 +29,7 @@ impl Family {
             Self::MaskedImageModeling => "MIM",
             Self::Hybrid => "hybrid",
             Self::Supervised => "supervised",
+            Self::Unknown => "unknown",
         }
     }
 }
@@ -45,6 +49,10 @@ pub struct Preprocessing {
     pub interpolation: Interpolation,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// An image already `crop`×`crop` goes in as it is instead of being enlarged to `resize` and
+    /// cropped back (which blurs it and moves early layers' attention distance by pixels).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_images_at_crop_size: bool,
 }
 
 impl Preprocessing {
@@ -56,7 +64,20 @@ impl Preprocessing {
             interpolation: Interpolation::Bilinear,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
+            keep_images_at_crop_size: false,
         }
+    }
+
+    /// What an image goes through before the model sees it, for a reader.
+    pub fn describe(&self) -> String {
+        let filter = match self.interpolation {
+            Interpolation::Bilinear => "bilinear",
+            Interpolation::Bicubic => "bicubic",
+        };
+        let c = self.crop;
+        let kept =
+            if self.keep_images_at_crop_size { format!("; a {c}×{c} image goes in unchanged") } else { String::new() };
+        format!("shorter side resized to {} px ({filter}), centre crop {c}×{c}{kept}", self.resize)
     }
 }
 
@@ -132,4 +153,23 @@ pub struct ModelCard {
     pub training: Option<Training>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_curves: Option<ReferenceCurves>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preprocessing_reads_as_a_sentence() {
+        let mut pre = Preprocessing::imagenet(224);
+        assert_eq!(pre.describe(), "shorter side resized to 256 px (bilinear), centre crop 224×224");
+        pre.keep_images_at_crop_size = true;
+        assert_eq!(
+            pre.describe(),
+            "shorter side resized to 256 px (bilinear), centre crop 224×224; a 224×224 image goes in unchanged"
+        );
+        // The flag is left out of the JSON when off, so older files and cards stay byte-identical.
+        let json = serde_json::to_string(&Preprocessing::imagenet(112)).unwrap();
+        assert!(!json.contains("keep_images_at_crop_size"), "{json}");
+    }
 }

@@ -203,6 +203,7 @@ mod tests {
                 interpolation: Interpolation::Bicubic,
                 mean: [0.5; 3],
                 std: [0.25; 3],
+                keep_images_at_crop_size: false,
             },
             citation: "c".into(),
             notes: None,

@@ -33,6 +33,7 @@ pub(super) fn info(id: &str, family: Family) -> ModelInfo {
                 interpolation: Interpolation::Bilinear,
                 mean: [0.5; 3],
                 std: [0.25; 3],
+                keep_images_at_crop_size: false,
             },
             citation: "c".into(),
             notes: None,

@@ -26,6 +26,9 @@ pub fn prepare(image: &RgbImage, pre: &Preprocessing, image_size: Option<u32>) -
         _ => (pre.resize, pre.crop),
     };
     let (w, h) = image.dimensions();
+    if pre.keep_images_at_crop_size && (w, h) == (crop, crop) {
+        return Prepared { pixels: normalise(image, pre), size: crop, cropped: image.clone() };
+    }
     let (nw, nh) = if w <= h {
         (resize, ((resize as u64 * h as u64) / w as u64) as u32)
     } else {
@@ -83,6 +86,20 @@ mod tests {
         let red = (1.0 - 0.485) / 0.229;
         assert!((p.pixels[0] - red).abs() < 1e-5);
         assert!((p.pixels[224 * 224] - (0.0 - 0.456) / 0.224).abs() < 1e-5);
+    }
+
+    #[test]
+    fn an_image_at_the_crop_size_passes_unchanged_only_when_the_card_says_so() {
+        let mut pre = Preprocessing::imagenet(14);
+        // A checkerboard: the 8/7 enlargement (to 16) and re-crop would blur and shift it.
+        let img = RgbImage::from_fn(14, 14, |x, y| image::Rgb([if (x + y) % 2 == 0 { 255 } else { 0 }; 3]));
+        assert_ne!(prepare(&img, &pre, None).cropped, img);
+        pre.keep_images_at_crop_size = true;
+        let kept = prepare(&img, &pre, None);
+        assert_eq!(kept.cropped, img);
+        assert!((kept.pixels[0] - (1.0 - 0.485) / 0.229).abs() < 1e-6);
+        // Any other size still takes the transform.
+        assert_eq!(prepare(&RgbImage::new(20, 20), &pre, None).size, 14);
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub struct VitConfig {
     pub mlp_hidden: usize,
     pub layer_norm_eps: f64,
     pub cls_token: bool,
+    /// Register tokens after CLS (Darcet et al. 2024, DINOv2 "reg" models). With registers the
+    /// absolute table covers the patches only and CLS's position is folded into the CLS token, as
+    /// timm stores them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub register_tokens: usize,
     pub absolute_position: AbsolutePosition,
     pub relative_position: RelativePosition,
     pub qkv_bias: QkvBias,
@@ -57,6 +62,10 @@ pub struct VitConfig {
 
 fn three() -> usize {
     3
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl VitConfig {
@@ -72,6 +81,7 @@ impl VitConfig {
             mlp_hidden: 3072,
             layer_norm_eps: 1e-6,
             cls_token: true,
+            register_tokens: 0,
             absolute_position: AbsolutePosition::SinCos,
             relative_position: RelativePosition::None,
             qkv_bias: QkvBias::Full,
@@ -108,9 +118,20 @@ impl VitConfig {
         self.grid() * self.grid()
     }
 
-    /// Tokens before the patches (the CLS token, if any).
+    /// Tokens before the patches: CLS, if any, then the registers.
     pub fn prefix_tokens(&self) -> usize {
-        usize::from(self.cls_token)
+        usize::from(self.cls_token) + self.register_tokens
+    }
+
+    /// Rows of the absolute position table before the patch rows: CLS's, unless registers moved it
+    /// into the CLS token.
+    pub fn position_prefix(&self) -> usize {
+        usize::from(self.cls_token && self.register_tokens == 0)
+    }
+
+    /// Rows of the absolute position table at the trained size.
+    pub fn position_rows(&self) -> usize {
+        self.patches() + self.position_prefix()
     }
 
     pub fn tokens(&self) -> usize {
@@ -151,6 +172,7 @@ impl VitConfig {
             ("heads", self.heads, 256),
             ("mlp_hidden", self.mlp_hidden, 65536),
             ("in_channels", self.in_channels, 4),
+            ("register_tokens", self.register_tokens, 64),
         ];
         for (name, value, max) in bounded {
             if value > max {
@@ -163,8 +185,8 @@ impl VitConfig {
         if !self.width.is_multiple_of(self.heads) {
             return Err(format!("width {} is not divisible by heads {}", self.width, self.heads));
         }
-        if self.relative_position != RelativePosition::None && !self.cls_token {
-            return Err("relative position bias (BEiT layout) assumes a CLS token".into());
+        if self.relative_position != RelativePosition::None && (!self.cls_token || self.register_tokens > 0) {
+            return Err("relative position bias (BEiT layout) assumes a CLS token and no registers".into());
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
             return Err(format!("layer_norm_eps {} is outside (0, 1)", self.layer_norm_eps));

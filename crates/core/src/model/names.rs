@@ -49,6 +49,8 @@ pub const SHARED_RELATIVE_BIAS: &str = "rel_pos_bias";
 pub const WEIGHT: &str = "weight";
 pub const BIAS: &str = "bias";
 pub const CLS_TOKEN: &str = "cls_token";
+/// Register tokens, `[1, R, C]` (timm's name).
+pub const REGISTER_TOKENS: &str = "reg_token";
 pub const POSITION_TABLE: &str = "pos_embed";
 pub const RELATIVE_TABLE: &str = "relative_position_bias_table";
 /// BEiT's separate query and value biases (the key has none).

@@ -39,8 +39,11 @@ pub fn expected_tensors(config: &VitConfig) -> Vec<Expected> {
     if config.cls_token {
         push(root.key(names::CLS_TOKEN), vec![1, 1, c], Role::Table);
     }
+    if config.register_tokens > 0 {
+        push(root.key(names::REGISTER_TOKENS), vec![1, config.register_tokens, c], Role::Table);
+    }
     if config.absolute_position != AbsolutePosition::None {
-        push(root.key(names::POSITION_TABLE), vec![1, config.tokens(), c], Role::Table);
+        push(root.key(names::POSITION_TABLE), vec![1, config.position_rows(), c], Role::Table);
     }
     let rel_rows = VitConfig::relative_table_rows(config.grid());
     if config.relative_position == RelativePosition::Shared {

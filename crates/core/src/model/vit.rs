@@ -210,6 +210,7 @@ pub struct Vit {
     /// matmul over patches).
     patch_embed: Linear,
     cls_token: Option<Tensor<3>>,
+    registers: Option<Tensor<3>>,
     pos_embed: Option<Tensor<3>>,
     shared_bias: Option<Tensor<4>>,
     blocks: Vec<Block>,
@@ -250,13 +251,16 @@ impl Vit {
         let patch_embed = Linear::new(&conv.data, config.in_channels * p * p, c, Some(bias), device);
         let cls_token =
             if config.cls_token { Some(load.tensor(&root.key(names::CLS_TOKEN), [1, 1, c])?) } else { None };
+        let r = config.register_tokens;
+        let registers = if r > 0 { Some(load.tensor(&root.key(names::REGISTER_TOKENS), [1, r, c])?) } else { None };
 
         let pos_embed = match config.absolute_position {
             AbsolutePosition::None => None,
             _ => {
-                let stored = load.host(&root.key(names::POSITION_TABLE), &[1, config.tokens(), c])?;
-                let table = position::resize_absolute(&stored.data, c, prefix, config.grid(), grid);
-                Some(load.upload(table, [1, tokens, c]))
+                let rows = config.position_prefix();
+                let stored = load.host(&root.key(names::POSITION_TABLE), &[1, config.position_rows(), c])?;
+                let table = position::resize_absolute(&stored.data, c, rows, config.grid(), grid);
+                Some(load.upload(table, [1, grid * grid + rows, c]))
             }
         };
 
@@ -299,6 +303,7 @@ impl Vit {
             grid,
             patch_embed,
             cls_token,
+            registers,
             pos_embed,
             shared_bias,
             blocks,
@@ -319,21 +324,33 @@ impl Vit {
         self.grid * self.config.patch_size
     }
 
-    /// z₀: patches projected, CLS prepended, absolute position added.
+    /// z₀: patches projected, CLS prepended, absolute position added; registers, if any, go
+    /// between CLS and the patches after the position is added (timm's `no_embed_class` order).
     ///
     /// # Shapes
     /// images: `[B, in_channels, S, S]` with S = this instance's image size → `[B, T, C]`
     pub fn embed(&self, images: Tensor<4>) -> Tensor<3> {
         let [b, ch, _, _] = images.dims();
-        let (g, p, c) = (self.grid, self.config.patch_size, self.config.width);
+        let (g, p, c) = (self.grid, self.config.patch_size, self.config.width as i64);
         let patches = images.reshape([b, ch, g, p, g, p]).permute([0, 2, 4, 1, 3, 5]).reshape([b, g * g, ch * p * p]);
         let mut x = self.patch_embed.forward(patches);
-        if let Some(cls) = &self.cls_token {
-            x = Tensor::cat(vec![cls.clone().expand([b as i64, 1, c as i64]), x], 1);
-        }
-        match &self.pos_embed {
+        let cls = self.cls_token.as_ref().map(|t| t.clone().expand([b as i64, 1, c]));
+        let add_position = |x: Tensor<3>| match &self.pos_embed {
             Some(pos) => x + pos.clone(),
             None => x,
+        };
+        match &self.registers {
+            None => {
+                if let Some(cls) = cls {
+                    x = Tensor::cat(vec![cls, x], 1);
+                }
+                add_position(x)
+            }
+            Some(registers) => {
+                let r = self.config.register_tokens as i64;
+                let prefix = cls.into_iter().chain([registers.clone().expand([b as i64, r, c])]);
+                Tensor::cat(prefix.chain([add_position(x)]).collect(), 1)
+            }
         }
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Header metadata: `format` = `vitscope/1`, `precision`, `config` (JSON [`VitConfig`]) and `card`
 //! (JSON [`ModelCard`]). Tensors use canonical timm names; an int8 matrix `X` has its f16 scales in
-//! `X_scale`.
+//! `X_scale`, `[rows]` (one per output channel) or `[rows, G]` (G groups of consecutive inputs, see
+//! [`super::quantize`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -11,7 +12,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use safetensors::{SafeTensors, serialize};
 use serde::{Deserialize, Serialize};
 
-use super::quantize::{dequantize_rows, quantize_rows};
+use super::quantize::{Grouping, dequantize, quantize};
 use super::{ModelCard, WeightsError};
 use crate::model::VitConfig;
 use crate::model::schema::{Expected, Role, SCALE_SUFFIX, expected_tensors};
@@ -92,8 +93,14 @@ impl ModelFile {
         Ok(())
     }
 
-    /// Serialises at the given precision (see [`Role`] for which tensors each precision touches).
+    /// Serialises at the given precision (see [`Role`] for which tensors each precision touches);
+    /// int8 with one scale per output channel.
     pub fn to_bytes(&self, precision: Precision) -> Result<Vec<u8>, WeightsError> {
+        self.to_bytes_grouped(precision, Grouping::Row)
+    }
+
+    /// As [`Self::to_bytes`], with int8 matrices quantized in `grouping`'s groups of inputs.
+    pub fn to_bytes_grouped(&self, precision: Precision, grouping: Grouping) -> Result<Vec<u8>, WeightsError> {
         self.validate()?;
         let mut stored: Vec<(String, Vec<usize>, Stored)> = Vec::new();
         for e in expected_tensors(&self.config) {
@@ -104,8 +111,12 @@ impl ModelFile {
                     stored.push((e.name, t.shape.clone(), Stored::F32(t.data.clone())));
                 }
                 (Precision::Int8, Role::Matrix) => {
-                    let (q, scales) = quantize_rows(&t.data, t.shape[0]);
-                    stored.push((format!("{}{SCALE_SUFFIX}", e.name), vec![t.shape[0]], Stored::F16(scales)));
+                    let rows = t.shape[0];
+                    let groups = grouping.groups(t.data.len() / rows.max(1));
+                    let (q, scales) = quantize(&t.data, rows, groups);
+                    // One scale per row keeps the original `[rows]` shape.
+                    let shape = if groups == 1 { vec![rows] } else { vec![rows, groups] };
+                    stored.push((format!("{}{SCALE_SUFFIX}", e.name), shape, Stored::F16(scales)));
                     stored.push((e.name, t.shape.clone(), Stored::I8(q)));
                 }
                 _ => stored.push((e.name, t.shape.clone(), Stored::F16(to_f16(&t.data)))),
@@ -260,7 +271,23 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
             if scale.dtype() != Dtype::F16 {
                 return Err(dtype_error(&scale_name, scale.dtype(), "F16"));
             }
-            check_shape(&scale_name, &[e.shape[0]], scale.shape())?;
+            let cols: usize = e.shape[1..].iter().product();
+            let valid_groups = match scale.shape() {
+                [rows] => *rows == e.shape[0],
+                [rows, groups] => *rows == e.shape[0] && *groups > 0 && cols.is_multiple_of(*groups),
+                _ => false,
+            };
+            if !valid_groups {
+                return Err(WeightsError::Invalid {
+                    name: scale_name,
+                    reason: format!(
+                        "shape {:?}: expected [{}] or [{}, G] with G dividing the {cols} inputs",
+                        scale.shape(),
+                        e.shape[0],
+                        e.shape[0]
+                    ),
+                });
+            }
             let scales: Vec<f16> = scale.data().chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect();
             if let Some(i) = scales.iter().position(|s| !s.is_finite() || s.to_f32() < 0.0) {
                 return Err(WeightsError::Invalid {
@@ -269,7 +296,7 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
                 });
             }
             let q: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
-            Ok(dequantize_rows(&q, &scales))
+            Ok(dequantize(&q, &scales))
         }
         other => Err(dtype_error(&e.name, other, allowed)),
     }

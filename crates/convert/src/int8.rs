@@ -1,0 +1,171 @@
+//! Which int8 grouping a model's file gets, measured rather than assumed: each candidate, coarsest
+//! (smallest file) first, is run against f32 on two calibration photos, and the first within
+//! [`Bounds::STORED`] wins. A small or random model keeps one scale per output channel; a real
+//! DINOv2-S/14 needs groups of 8 inputs (see README, int8 fidelity). The test suite checks the
+//! chosen files on other photos against the same bounds.
+
+use image::RgbImage;
+use vitscope_core::analysis::{LayerMetrics, layer_metrics};
+use vitscope_core::image::decode;
+use vitscope_core::model::Capture;
+use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::weights::{Grouping, ModelFile, Precision};
+
+/// Tried in this order.
+pub const CANDIDATES: [Grouping; 4] = [Grouping::Row, Grouping::Inputs(32), Grouping::Inputs(16), Grouping::Inputs(8)];
+
+/// Two gallery photos (public domain, scikit-image's data) that the fidelity tests do not use.
+const CALIBRATION: [&[u8]; 2] = [
+    include_bytes!("../../../www/gallery/skimage_chelsea.jpg"),
+    include_bytes!("../../../www/gallery/skimage_coffee.jpg"),
+];
+
+/// int8 against f32 on the same images: the worst case of each quantity a chart shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fidelity {
+    /// Lowest cosine between a final token and its f32 twin.
+    pub token_cosine: f64,
+    /// Largest change of an attention probability.
+    pub attention: f32,
+    /// Largest change of a layer's attention distance, relative to it.
+    pub distance_rel: f32,
+    pub nmi: f32,
+    /// ΔlogA anywhere on the half diagonal, and at the charted bin.
+    pub dla: f32,
+    pub dla_headline: f32,
+    pub token_sim: f32,
+}
+
+/// What no chart may move by (the colour scales span 0–1; curves are read to two decimals).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub token_cosine: f64,
+    pub attention: f32,
+    pub distance_rel: f32,
+    pub nmi: f32,
+    pub dla: f32,
+    pub dla_headline: f32,
+    pub token_sim: f32,
+}
+
+impl Bounds {
+    /// The README's bounds, which the tests hold every file to.
+    pub const CHARTS: Self = Self {
+        token_cosine: 0.999,
+        attention: 0.03,
+        distance_rel: 0.01,
+        nmi: 0.01,
+        dla: 0.05,
+        dla_headline: 0.02,
+        token_sim: 0.01,
+    };
+
+    /// What a candidate must meet on the calibration photos: a margin under [`Self::CHARTS`],
+    /// since other photos than the two measured land elsewhere.
+    pub const STORED: Self = Self {
+        token_cosine: 0.9993,
+        attention: 0.02,
+        distance_rel: 0.005,
+        nmi: 0.005,
+        dla: 0.035,
+        dla_headline: 0.014,
+        token_sim: 0.005,
+    };
+
+    /// The first quantity over its bound, named, or `None`.
+    pub fn violation(&self, f: &Fidelity) -> Option<String> {
+        let checks = [
+            ("token cosine", f.token_cosine < self.token_cosine, f.token_cosine, self.token_cosine),
+            ("attention", f.attention > self.attention, f.attention as f64, self.attention as f64),
+            ("attention distance", f.distance_rel > self.distance_rel, f.distance_rel as f64, self.distance_rel as f64),
+            ("NMI", f.nmi > self.nmi, f.nmi as f64, self.nmi as f64),
+            ("ΔlogA", f.dla > self.dla, f.dla as f64, self.dla as f64),
+            (
+                "ΔlogA at the charted bin",
+                f.dla_headline > self.dla_headline,
+                f.dla_headline as f64,
+                self.dla_headline as f64,
+            ),
+            ("token similarity", f.token_sim > self.token_sim, f.token_sim as f64, self.token_sim as f64),
+        ];
+        // Bounds are f32 constants: round them back to the decimals they were written with.
+        let shown = |b: f64| (b * 1e6).round() / 1e6;
+        checks
+            .iter()
+            .find(|c| c.1)
+            .map(|(name, _, value, bound)| format!("{name} {value:.5} (bound {})", shown(*bound)))
+    }
+}
+
+/// Runs `reference` (f32) and `candidate` on `images` and compares everything the page draws.
+pub async fn measure(
+    reference: &LoadedModel,
+    candidate: &LoadedModel,
+    images: &[RgbImage],
+) -> Result<Fidelity, String> {
+    let prepared: Vec<_> = images.iter().map(|i| reference.prepare(i)).collect();
+    let refs: Vec<_> = prepared.iter().collect();
+    let (oa, ob) = (reference.forward(&refs, Capture::all()), candidate.forward(&refs, Capture::all()));
+    let c = reference.file.config.width;
+    let fa = read(oa.final_tokens.clone().ok_or("no final tokens")?).await?;
+    let fb = read(ob.final_tokens.clone().ok_or("no final tokens")?).await?;
+    let token_cosine = fa.chunks(c).zip(fb.chunks(c)).map(|(x, y)| cosine(x, y)).fold(1.0, f64::min);
+    let mut attention = 0f32;
+    for (x, y) in oa.blocks.iter().zip(&ob.blocks) {
+        let (x, y) = (x.attention.clone().ok_or("no attention")?, y.attention.clone().ok_or("no attention")?);
+        attention = attention.max(max_abs_diff(&read(x).await?, &read(y).await?));
+    }
+    let ma = LayerMetrics::mean_of(&layer_metrics(&reference.metrics, &oa).await.map_err(|e| e.to_string())?);
+    let mb = LayerMetrics::mean_of(&layer_metrics(&candidate.metrics, &ob).await.map_err(|e| e.to_string())?);
+    let da = LayerMetrics::layer_means(&ma.attention_distance);
+    let db = LayerMetrics::layer_means(&mb.attention_distance);
+    let grid = reference.vit.grid();
+    Ok(Fidelity {
+        token_cosine,
+        attention,
+        distance_rel: da.iter().zip(&db).map(|(x, y)| (x - y).abs() / x.abs().max(1e-6)).fold(0.0, f32::max),
+        nmi: max_abs_diff(&LayerMetrics::layer_means(&ma.nmi), &LayerMetrics::layer_means(&mb.nmi)),
+        dla: max_abs_diff(&ma.delta_log_amplitude.concat(), &mb.delta_log_amplitude.concat()),
+        dla_headline: max_abs_diff(&ma.delta_log_amplitude_headline(grid), &mb.delta_log_amplitude_headline(grid)),
+        token_sim: max_abs_diff(&ma.token_similarity, &mb.token_similarity),
+    })
+}
+
+/// The int8 file with the coarsest grouping that meets [`Bounds::STORED`] on the calibration
+/// photos, the grouping, and what it measured; `None` for the file when no grouping does (store
+/// the model in f16 instead).
+pub async fn calibrated(
+    model: &ModelFile,
+    device: &burn::tensor::Device,
+) -> Result<(Option<Vec<u8>>, Vec<(Grouping, Fidelity)>), String> {
+    let images: Vec<RgbImage> =
+        CALIBRATION.iter().map(|b| decode(b).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
+    let reference = LoadedModel::new(model.clone(), None, device).map_err(|e| e.to_string())?;
+    let mut tried = Vec::new();
+    for grouping in CANDIDATES {
+        let bytes = model.to_bytes_grouped(Precision::Int8, grouping).map_err(|e| e.to_string())?;
+        let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        let candidate = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;
+        let fidelity = measure(&reference, &candidate, &images).await?;
+        tried.push((grouping, fidelity));
+        if Bounds::STORED.violation(&fidelity).is_none() {
+            return Ok((Some(bytes), tried));
+        }
+    }
+    Ok((None, tried))
+}
+
+async fn read<const D: usize>(t: burn::Tensor<D>) -> Result<Vec<f32>, String> {
+    vitscope_core::analysis::read(t).await.map_err(|e| e.to_string())
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb).max(f64::MIN_POSITIVE)
+}
