@@ -16,8 +16,8 @@ pub type Link = Rc<RefCell<Option<Connection>>>;
 pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Action>) {
     let dispatch = dispatch.clone();
     match command {
-        Command::FetchManifest => {
-            spawn_local(async move { dispatch.emit(Action::ManifestLoaded(fetch::manifest().await)) })
+        Command::FetchManifest(author) => {
+            spawn_local(async move { dispatch.emit(Action::ManifestLoaded(fetch::manifest(author).await)) })
         }
         Command::FetchGallery => {
             spawn_local(async move { dispatch.emit(Action::GalleryLoaded(fetch::gallery().await)) })

@@ -52,13 +52,34 @@ fn base() -> String {
     format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
 }
 
+/// `pairs` percent-encoded as a query string (without `?`).
+fn encode(pairs: &[(String, String)]) -> String {
+    let Ok(params) = UrlSearchParams::new() else { return String::new() };
+    for (key, value) in pairs {
+        params.append(key, value);
+    }
+    params.to_string().into()
+}
+
+/// This page's `?model=` and `?manifest=`, so its links and embeds show the same models.
+fn model_sources() -> Vec<(String, String)> {
+    let Some(location) = window().map(|w| w.location()) else { return Vec::new() };
+    let search = read_params(&location.search().unwrap_or_default());
+    search.into_iter().filter(|(key, _)| key == "model" || key == "manifest").collect()
+}
+
 /// This state's full-page address (embeds link back to it).
 pub fn full_page_url(view: &ViewState) -> String {
-    format!("{}#{}", base(), hash_of(view))
+    let sources = model_sources();
+    let query = if sources.is_empty() { String::new() } else { format!("?{}", encode(&sources)) };
+    format!("{}{query}#{}", base(), hash_of(view))
 }
 
 pub fn embed_snippet(view: &ViewState) -> String {
-    let src = format!("{}?embed=1&view={}#{}", base(), view.view.key(), hash_of(view));
+    let mut pairs = vec![("embed".to_string(), "1".to_string()), ("view".to_string(), view.view.key().to_string())];
+    pairs.extend(model_sources());
+    // URLSearchParams percent-encodes the sources: a quote in one cannot end the src attribute.
+    let src = format!("{}?{}#{}", base(), encode(&pairs), hash_of(view));
     format!(
         "<iframe id=\"vitscope-embed\" src=\"{src}\" title=\"vitscope: {} of self-supervised ViTs\" style=\"width:100%;height:560px;border:0\" loading=\"lazy\"></iframe>\n<script>addEventListener('message',function(e){{if(e.data&&e.data.vitscopeHeight){{document.getElementById('vitscope-embed').style.height=e.data.vitscopeHeight+'px'}}}})</script>",
         view.view.title().to_lowercase()

@@ -13,16 +13,80 @@ pub struct ManifestEntry {
     pub id: String,
     pub name: String,
     pub family: Family,
+    /// Relative to the manifest (or an http(s) address).
     pub file: String,
     pub bytes: u64,
     pub sha256: String,
+    /// Where `file` resolves to, when the manifest is not the page's own (`?manifest=`).
+    #[serde(skip)]
+    pub url: Option<String>,
 }
+
+impl ManifestEntry {
+    /// The address the worker fetches.
+    pub fn address(&self) -> String {
+        self.url.clone().unwrap_or_else(|| format!("./models/{}", self.file))
+    }
+}
+
+/// The largest model a manifest may announce (the weight format's own limit, 2 GiB).
+pub const MAX_MODEL_BYTES: u64 = 2 << 30;
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Manifest {
     pub models: Vec<ManifestEntry>,
     #[serde(default)]
     pub default_pair: Vec<String>,
+    /// What went wrong with a `?manifest=` (shown as notices; the bundled models still work).
+    #[serde(skip)]
+    pub problems: Vec<String>,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest: every entry complete, ids unique, sizes within the format's
+    /// limit, sha256 in hex, the default pair naming its own models.
+    pub fn parse(bytes: &[u8], name: &str) -> Result<Self, String> {
+        let manifest: Self = serde_json::from_slice(bytes).map_err(|e| format!("{name} is malformed: {e}"))?;
+        if manifest.models.is_empty() {
+            return Err(format!("{name} lists no models"));
+        }
+        for (i, m) in manifest.models.iter().enumerate() {
+            let which = format!("{name}: model {} (`{}`)", i + 1, m.id);
+            if m.id.trim().is_empty() || m.file.trim().is_empty() || m.name.trim().is_empty() {
+                return Err(format!("{which} needs an id, a name and a file"));
+            }
+            if manifest.models[..i].iter().any(|o| o.id == m.id) {
+                return Err(format!("{which} repeats an id"));
+            }
+            if m.bytes == 0 || m.bytes > MAX_MODEL_BYTES {
+                return Err(format!("{which} announces {} bytes (at most {MAX_MODEL_BYTES})", m.bytes));
+            }
+            if m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("{which} has no valid sha256 (64 hex digits)"));
+            }
+            let lower = m.file.to_ascii_lowercase();
+            if lower.contains(':') && !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                return Err(format!("{which}: `{}` is neither relative nor http(s)", m.file));
+            }
+        }
+        if let Some(id) = manifest.default_pair.iter().find(|id| !manifest.models.iter().any(|m| &m.id == *id)) {
+            return Err(format!("{name}: the default pair names `{id}`, which it does not list"));
+        }
+        Ok(manifest)
+    }
+
+    /// The author's models first (each with its resolved address), then the bundled ones it does not
+    /// shadow; the author's default pair, or its first two models.
+    pub fn with_author(self, author: Self) -> Self {
+        let pair = if author.default_pair.is_empty() {
+            author.models.iter().take(2).map(|m| m.id.clone()).collect()
+        } else {
+            author.default_pair.clone()
+        };
+        let mut models = author.models;
+        models.extend(self.models.into_iter().filter(|b| !models.iter().any(|a| a.id == b.id)).collect::<Vec<_>>());
+        Self { models, default_pair: pair, problems: self.problems }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +190,63 @@ pub struct Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry_json(id: &str, file: &str, sha: &str, bytes: u64) -> String {
+        format!(r#"{{"id":"{id}","name":"N {id}","family":"CL","file":"{file}","bytes":{bytes},"sha256":"{sha}"}}"#)
+    }
+
+    #[test]
+    fn an_authors_manifest_is_checked_and_comes_first() {
+        let sha = "ab".repeat(32);
+        let text = format!(
+            r#"{{"models":[{},{}],"default_pair":["b16","mine"]}}"#,
+            entry_json("b16", "vit-b.safetensors", &sha, 90_000_000),
+            entry_json("mine", "https://cdn.example/m.safetensors", &sha, 5)
+        );
+        let author = Manifest::parse(text.as_bytes(), "blog.json").unwrap();
+        let bundled = Manifest::parse(
+            format!(
+                r#"{{"models":[{},{}]}}"#,
+                entry_json("cl", "cl.safetensors", &sha, 9),
+                entry_json("b16", "x", &sha, 9)
+            )
+            .as_bytes(),
+            "bundled",
+        )
+        .unwrap();
+        let merged = bundled.with_author(author);
+        let ids: Vec<&str> = merged.models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["b16", "mine", "cl"], "the author's b16 shadows the bundled one");
+        assert_eq!(merged.default_pair, ["b16", "mine"]);
+        assert_eq!(merged.models[2].address(), "./models/cl.safetensors");
+
+        let bad = |models: String, pair: &str| {
+            Manifest::parse(format!(r#"{{"models":[{models}],"default_pair":[{pair}]}}"#).as_bytes(), "m.json")
+                .unwrap_err()
+        };
+        assert_eq!(
+            bad(entry_json("a", "a.st", "xyz", 5), ""),
+            "m.json: model 1 (`a`) has no valid sha256 (64 hex digits)"
+        );
+        assert_eq!(
+            bad(entry_json("a", "a.st", &sha, 3 << 30), ""),
+            "m.json: model 1 (`a`) announces 3221225472 bytes (at most 2147483648)"
+        );
+        assert_eq!(
+            bad(entry_json("a", "javascript:alert(1)", &sha, 5), ""),
+            "m.json: model 1 (`a`): `javascript:alert(1)` is neither relative nor http(s)"
+        );
+        assert_eq!(
+            bad(format!("{},{}", entry_json("a", "a", &sha, 5), entry_json("a", "b", &sha, 5)), ""),
+            "m.json: model 2 (`a`) repeats an id"
+        );
+        assert_eq!(
+            bad(entry_json("a", "a", &sha, 5), r#""zz""#),
+            "m.json: the default pair names `zz`, which it does not list"
+        );
+        assert!(Manifest::parse(b"<html>not json</html>", "m.json").unwrap_err().starts_with("m.json is malformed"));
+        assert_eq!(Manifest::parse(br#"{"models":[]}"#, "m.json").unwrap_err(), "m.json lists no models");
+    }
 
     #[test]
     fn the_gallery_manifest_skips_its_header_and_short_lines() {

@@ -107,7 +107,8 @@ pub enum Action {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    FetchManifest,
+    /// The bundled model list, merged with a `?manifest=` one when given.
+    FetchManifest(Option<String>),
     FetchGallery,
     /// A gallery file, to come back as [`Action::ImageRead`].
     FetchImage(String),
@@ -199,7 +200,7 @@ impl State {
             embed_open: false,
             paused: false,
         };
-        let mut out = vec![Command::FetchManifest, Command::FetchGallery];
+        let mut out = vec![Command::FetchManifest(state.page.manifest_url.clone()), Command::FetchGallery];
         state.restart_worker(&mut out);
         (state, out)
     }

@@ -204,11 +204,7 @@ impl State {
                 continue;
             }
             let source = if let Some(entry) = self.manifest.iter().find(|m| m.id == id) {
-                ModelSource::Url {
-                    url: format!("./models/{}", entry.file),
-                    sha256: Some(entry.sha256.clone()),
-                    bytes: Some(entry.bytes),
-                }
+                ModelSource::Url { url: entry.address(), sha256: Some(entry.sha256.clone()), bytes: Some(entry.bytes) }
             } else if let Some(source) = self.extra_models.get(&id) {
                 (**source).clone()
             } else {

@@ -94,6 +94,7 @@ impl State {
     }
 
     pub(super) fn manifest_loaded(&mut self, manifest: Manifest, out: &mut Vec<Command>) {
+        self.notices.extend(manifest.problems.iter().cloned());
         if self.view.models.is_empty() {
             self.view.models = if manifest.default_pair.is_empty() {
                 manifest.models.iter().take(2).map(|m| m.id.clone()).collect()
@@ -105,7 +106,7 @@ impl State {
             self.view.models.iter().filter(|id| !manifest.models.iter().any(|m| &m.id == *id)).cloned().collect();
         if !unknown.is_empty() {
             self.notices.push(format!(
-                "No bundled model is called {}; showing the default pair. Bundled: {}.",
+                "No listed model is called {}; showing the default pair. Listed: {}.",
                 unknown.join(", "),
                 manifest.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
             ));

@@ -160,10 +160,13 @@ pub struct PageParams {
     pub backend: BackendParam,
     /// `?model=<url>`: an extra model file to fetch (CORS).
     pub model_url: Option<String>,
+    /// `?manifest=<url>`: a blog author's model list (the bundled manifest's schema, CORS); its
+    /// models come first and its default pair is shown.
+    pub manifest_url: Option<String>,
 }
 
 impl Default for PageParams {
     fn default() -> Self {
-        Self { embed: false, theme: Theme::System, backend: BackendParam::Auto, model_url: None }
+        Self { embed: false, theme: Theme::System, backend: BackendParam::Auto, model_url: None, manifest_url: None }
     }
 }

@@ -6,6 +6,13 @@
 
 use super::settings::{BackendParam, Colormap, MapKind, PageParams, Query, Theme, View, ViewState};
 
+/// Addresses a model or manifest may come from: http(s) or relative, never `javascript:`, `data:` or
+/// `blob:` (a link must not make the page run or decode what it carries).
+fn web_address(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://") || v.starts_with("./") || v.starts_with('/')
+}
+
 fn one_based(value: &str, name: &str, problems: &mut Vec<String>) -> Option<usize> {
     match value.parse::<usize>() {
         Ok(n) if (1..=64).contains(&n) => Some(n - 1),
@@ -98,15 +105,13 @@ impl ViewState {
                     "cpu" => page.backend = BackendParam::Cpu,
                     _ => problems.push(format!("`backend={v}` is not auto, webgpu or cpu")),
                 },
-                "model" => {
-                    if v.starts_with("https://")
-                        || v.starts_with("http://")
-                        || v.starts_with("./")
-                        || v.starts_with('/')
-                    {
+                "model" | "manifest" => {
+                    if !web_address(v) {
+                        problems.push(format!("`{key}={v}` is not an http(s) or relative URL"));
+                    } else if key == "model" {
                         page.model_url = Some(v.to_string());
                     } else {
-                        problems.push(format!("`model={v}` is not an http(s) or relative URL"));
+                        page.manifest_url = Some(v.to_string());
                     }
                 }
                 _ => problems.push(format!("`{key}` is not a vitscope parameter")),

@@ -3,7 +3,7 @@
 //   node --test tools/e2e/   (needs dist/ from `trunk build --release` and ref/ from tools/e2e/reference.sh)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -192,10 +192,10 @@ test('with only a software WebGPU adapter the page runs on the CPU, says why and
 test('bad URL parameters are named and the page still works', async () => {
   await withBrowser(false, async ({ context }) => {
     const page = await context.newPage();
-    await page.goto(`${origin}/?view=banana&backend=tpu&model=javascript:alert(1)#layer=0&cmap=jet&m=nope,nada&img=../etc/passwd`);
+    await page.goto(`${origin}/?view=banana&backend=tpu&model=javascript:alert(1)&manifest=data:x#layer=0&cmap=jet&m=nope,nada&img=../etc/passwd`);
     await waitReady(page, '.jpg');
     const notices = await page.textContent('.notices');
-    for (const needle of ['view=banana', 'backend=tpu', 'model=javascript', 'layer=0', 'cmap=jet', 'nope', 'img=../etc/passwd']) {
+    for (const needle of ['view=banana', 'backend=tpu', 'model=javascript', 'manifest=data:x', 'layer=0', 'cmap=jet', 'nope', 'img=../etc/passwd']) {
       assert.ok(notices.includes(needle), `no notice names ${needle}: ${notices}`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'bad-parameters.png'), fullPage: true });
@@ -315,4 +315,53 @@ test('the real DINOv2 is offered, downloads only when chosen, and runs at 224 px
     assert.ok(distances.every((c) => c.value > 0 && c.value < 224 * Math.SQRT2), JSON.stringify(distances));
     await page.screenshot({ path: join(ARTIFACTS, 'dinov2.png'), fullPage: true });
   });
+});
+
+test('?manifest= shows a blog author\'s hosted models, and the Embed snippet keeps it', async () => {
+  // The author's host: another origin (CORS), a manifest in a sub-folder, files relative to it.
+  const hosted = mkdtempSync(join(tmpdir(), 'vitscope-author-'));
+  mkdirSync(join(hosted, 'blog/weights'), { recursive: true });
+  const models = MANIFEST.default_pair.map((id, i) => {
+    const entry = MANIFEST.models.find((m) => m.id === id);
+    copyFileSync(join(ROOT, 'dist/models', entry.file), join(hosted, 'blog/weights', `m${i}.safetensors`));
+    return { ...entry, id: `author-${i}`, name: `Author's ${entry.name}`, file: `weights/m${i}.safetensors` };
+  });
+  writeFileSync(join(hosted, 'blog/manifest.json'), JSON.stringify({ models, default_pair: models.map((m) => m.id) }));
+  const author = await serveDir(hosted);
+  const manifestUrl = `http://127.0.0.1:${author.address().port}/blog/manifest.json`;
+  try {
+    await withBrowser(false, async ({ context }) => {
+      const requests = recordRequests(context);
+      const page = await context.newPage();
+      await page.goto(`${origin}/?manifest=${encodeURIComponent(manifestUrl)}#img=${PHOTO}`);
+      await waitReady(page, PHOTO);
+      for (const m of models) {
+        assert.ok(await page.$(`.timing[data-model="${m.id}"]`), `${m.id} was not analysed`);
+      }
+      const fromAuthor = requests.filter((r) => r.url.startsWith(`http://127.0.0.1:${author.address().port}/`));
+      assert.deepEqual(fromAuthor.map((r) => `${r.method} ${new URL(r.url).pathname}`).sort(),
+        ['GET /blog/manifest.json', 'GET /blog/weights/m0.safetensors', 'GET /blog/weights/m1.safetensors']);
+      await page.click('footer button:has-text("Embed")');
+      const snippet = await page.inputValue('#embed-code');
+      assert.ok(snippet.includes(`manifest=${encodeURIComponent(manifestUrl)}`), snippet);
+
+      // A list that is not there is named, and the bundled models still run.
+      const missing = await context.newPage();
+      await missing.goto(`${origin}/?manifest=${encodeURIComponent(manifestUrl.replace('manifest', 'nothing'))}#img=${PHOTO}`);
+      await waitReady(missing, PHOTO);
+      assert.match(await missing.textContent('.notices'), /nothing\.json: the server answered 404 \(showing the bundled models\)/);
+      // A host that allows no cross-origin reads is told apart from a missing file.
+      const closed = await servePage('{"models": []}');
+      try {
+        const refused = await context.newPage();
+        await refused.goto(`${origin}/?manifest=${encodeURIComponent(`http://127.0.0.1:${closed.address().port}/m.json`)}#img=${PHOTO}`);
+        await waitReady(refused, PHOTO);
+        assert.match(await refused.textContent('.notices'), /m\.json: could not be fetched \(Failed to fetch\): the server is unreachable or does not allow cross-origin requests \(CORS\)/);
+      } finally {
+        closed.close();
+      }
+    });
+  } finally {
+    author.close();
+  }
 });

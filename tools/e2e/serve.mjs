@@ -27,7 +27,7 @@ export function serveDir(root, port = 0, { log = false, cors = true } = {}) {
       res.writeHead(200, headers).end(body);
       if (log) console.log(`200 ${req.method} ${url.pathname}`);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      res.writeHead(404, { 'content-type': 'text/plain', ...(cors ? { 'access-control-allow-origin': '*' } : {}) }).end('not found');
       if (log) console.log(`404 ${req.method} ${url.pathname}`);
     }
   });

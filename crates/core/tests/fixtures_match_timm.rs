@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use vitscope_convert::{ConvertOptions, Overrides, convert};
 use vitscope_core::analysis::{LayerMetrics, MetricContext, Query, attention_map, rollout, similarity, spectrum};
 use vitscope_core::model::{Capture, Vit};
 use vitscope_core::weights::ModelFile;
@@ -176,6 +177,39 @@ fn real_dinov2_matches_timm() {
     let meta: FixtureMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap();
     // Logits in the hundreds (attention sinks) leave f32 rounding of a few 1e-5 in the probabilities.
     check_against("real DINOv2-S/14", &model, &Reference::load_from(&dir), meta.query, 1e-4);
+}
+
+/// The same real weights in Hugging Face's names convert to the same model (`hf-dinov2`, the mask
+/// token dropped), and as a DINOv2 with four registers they run as timm's `reg4` model does: the
+/// registers sit between CLS and the patches, and CLS's table row is folded into the token.
+#[test]
+fn real_dinov2_in_hugging_face_layouts_matches() {
+    let Some(dir) = real_models() else { return };
+    let convert_auto = |path: &std::path::Path| {
+        let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None };
+        convert(path, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let timm = convert_real(&dir);
+    let hf = convert_auto(&dir.join("hf/model.safetensors"));
+    assert_eq!(hf.card.source.layout, "hf-dinov2");
+    assert_eq!(hf.config, timm.config);
+    assert!(hf.weights == timm.weights, "the Hugging Face names give other tensors than timm's");
+
+    let reg = convert_auto(&dir.join("reg4/model.safetensors"));
+    assert_eq!((reg.config.register_tokens, reg.config.prefix_tokens(), reg.config.position_rows()), (4, 5, 37 * 37));
+    let reference = Reference::load_from(&dir.join("reg4"));
+    let device = device();
+    let input = reference.tensor4("input", &device);
+    let vit = Vit::new(&reg.config, &reg.weights, Some(input.dims()[2]), &device).unwrap();
+    let out = vit.forward(input, Capture::all());
+    assert_close("reg4 embedding", &read(out.embedding.unwrap()), reference.values("embedding"), TOL);
+    for (i, block) in out.blocks.into_iter().enumerate() {
+        let name = format!("blocks.{i}.after_mlp");
+        assert_close(&format!("reg4 {name}"), &read(block.after_mlp.unwrap()), reference.values(&name), TOL);
+        let name = format!("blocks.{i}.attention");
+        assert_close(&format!("reg4 {name}"), &read(block.attention.unwrap()), reference.values(&name), 1e-4);
+    }
+    assert_close("reg4 final", &read(out.final_tokens.unwrap()), reference.values("final_tokens"), TOL);
 }
 
 #[test]

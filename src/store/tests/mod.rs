@@ -57,10 +57,12 @@ pub(super) fn manifest() -> Manifest {
         file: format!("{id}.safetensors"),
         bytes: 10,
         sha256: "ab".into(),
+        url: None,
     };
     Manifest {
         models: vec![entry("cl", Family::Contrastive), entry("mim", Family::MaskedImageModeling)],
         default_pair: vec!["cl".into(), "mim".into()],
+        problems: Vec::new(),
     }
 }
 

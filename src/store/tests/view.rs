@@ -66,7 +66,7 @@ fn unknown_models_in_the_url_fall_back_to_the_default_pair() {
     let (mut state, _) = State::new(&[], &pairs("m=nope,nada"));
     reduce(&mut state, Action::ManifestLoaded(Ok(manifest())));
     assert_eq!(state.view.models, ["cl", "mim"]);
-    assert_eq!(state.notices, ["No bundled model is called nope, nada; showing the default pair. Bundled: cl, mim."]);
+    assert_eq!(state.notices, ["No listed model is called nope, nada; showing the default pair. Listed: cl, mim."]);
 }
 
 #[test]

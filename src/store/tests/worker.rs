@@ -14,13 +14,41 @@ fn the_first_commands_fetch_the_lists_and_probe_webgpu() {
     let (state, out) = State::new(&[], &pairs("layer=3&q=cls"));
     assert_eq!(
         out,
-        [Command::FetchManifest, Command::FetchGallery, Command::Probe { generation: 1, allow_software: false }]
+        [Command::FetchManifest(None), Command::FetchGallery, Command::Probe { generation: 1, allow_software: false }]
     );
+    let (_, out) = State::new(&pairs("manifest=https://blog.example/models/manifest.json"), &[]);
+    assert_eq!(out[0], Command::FetchManifest(Some("https://blog.example/models/manifest.json".into())));
+    let (refused, out) = State::new(&pairs("manifest=javascript:alert(1)"), &[]);
+    assert_eq!(out[0], Command::FetchManifest(None));
+    assert_eq!(refused.notices, ["`manifest=javascript:alert(1)` is not an http(s) or relative URL"]);
     assert_eq!((state.link.clone(), state.view.layer, state.view.query), (WorkerLink::Probing, 2, Query::Cls));
     let (_, out) = State::new(&pairs("backend=webgpu"), &[]);
     assert_eq!(out[2], Command::Probe { generation: 1, allow_software: true });
     let (state, _) = State::new(&pairs("view=banana"), &pairs("cmap=jet"));
     assert_eq!(state.notices.len(), 2, "{:?}", state.notices);
+}
+
+#[test]
+fn an_authors_models_load_from_their_own_address_with_their_sha256() {
+    let (mut state, first) = State::new(&pairs("backend=cpu"), &[]);
+    let start = id_of(&first, |r| matches!(r, Request::Start { .. }));
+    let mut authored = manifest();
+    authored.models[0].id = "b16".into();
+    authored.models[0].url = Some("https://blog.example/models/b16.safetensors".into());
+    authored.models[0].sha256 = "cd".repeat(32);
+    authored.default_pair = vec!["b16".into(), "mim".into()];
+    authored.problems = vec!["The model list x: the server answered 404 (showing the bundled models)".into()];
+    let mut out = reduce(&mut state, Action::ManifestLoaded(Ok(authored)));
+    out.extend(reply(&mut state, start, Response::Started { backend: Backend::Cpu }));
+    let loads: Vec<_> = sent(&out).into_iter().filter(|(_, r)| matches!(r, Request::LoadModel { .. })).collect();
+    assert!(
+        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, sha256: Some(sha), bytes: Some(10) } }
+        if id == "b16" && url == "https://blog.example/models/b16.safetensors" && sha == &"cd".repeat(32))
+    );
+    assert!(
+        matches!(&loads[1].1, Request::LoadModel { source: ModelSource::Url { url, .. }, .. } if url == "./models/mim.safetensors")
+    );
+    assert_eq!(state.notices, ["The model list x: the server answered 404 (showing the bundled models)"]);
 }
 
 #[test]
