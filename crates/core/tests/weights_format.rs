@@ -170,3 +170,22 @@ fn replacing_the_card_keeps_tensor_bytes() {
     assert_eq!(back.card.notes.as_deref(), Some("a note"));
     assert_eq!(back.weights, ModelFile::from_bytes(&bytes).unwrap().weights);
 }
+
+/// A converted file is the same bytes every time (the safetensors writer's metadata map has no
+/// order of its own), so a bundled model's sha256 and a page conversion can be compared to the CLI's.
+#[test]
+fn a_file_is_the_same_bytes_every_time_with_its_header_sorted() {
+    let model = model();
+    for precision in [Precision::Int8, Precision::F16, Precision::F32] {
+        let first = model.to_bytes(precision).unwrap();
+        for _ in 0..8 {
+            assert!(model.to_bytes(precision).unwrap() == first, "{precision} files differ between writes");
+        }
+        let len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!((8 + len) % 8, 0, "the data section stays 8-byte aligned");
+        let text = std::str::from_utf8(&first[8..8 + len]).unwrap();
+        let metadata = ["\"card\"", "\"config\"", "\"format\"", "\"precision\""].map(|k| text.find(k).unwrap());
+        assert!(metadata.is_sorted(), "metadata keys out of order: {text:.200}");
+        ModelFile::from_bytes(&first).unwrap();
+    }
+}

@@ -140,7 +140,8 @@ impl ModelFile {
             ("config".to_string(), serde_json::to_string(&self.config).expect("plain data serialises")),
             ("card".to_string(), serde_json::to_string(&self.card).expect("plain data serialises")),
         ]);
-        serialize(views, Some(metadata)).map_err(|e| WeightsError::Write(e.to_string()))
+        let bytes = serialize(views, Some(metadata)).map_err(|e| WeightsError::Write(e.to_string()))?;
+        with_sorted_header(&bytes)
     }
 
     /// Parses and validates a file, dequantizing everything to f32.
@@ -302,6 +303,44 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
     }
 }
 
+/// The same file with its header's keys sorted. The safetensors writer keeps the metadata in a
+/// `HashMap`, whose order changes from run to run; a converted file must be the same bytes every time
+/// (the bundled models' sha256, the page's "Save converted file" against the CLI's).
+fn with_sorted_header(bytes: &[u8]) -> Result<Vec<u8>, WeightsError> {
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("a written file has a length")) as usize;
+    let header: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + header_len])
+            .map_err(|e| WeightsError::Write(format!("header is not JSON: {e}")))?;
+    let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+        header.into_iter().map(|(key, value)| (key, sorted_object(value))).collect();
+    Ok(with_header(&sorted, &bytes[8 + header_len..]))
+}
+
+/// An object's keys in order, however serde_json keeps its maps.
+fn sorted_object(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, serde_json::Value> = map.into_iter().collect();
+            serde_json::to_value(sorted).expect("JSON values serialise")
+        }
+        other => other,
+    }
+}
+
+/// Length, header JSON padded with spaces so the data section stays 8-byte aligned (as safetensors
+/// writers do), then the data.
+fn with_header(header: &impl Serialize, data: &[u8]) -> Vec<u8> {
+    let mut text = serde_json::to_vec(header).expect("JSON values serialise");
+    while !(8 + text.len()).is_multiple_of(8) {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + data.len());
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(data);
+    out
+}
+
 /// Rewrites only the card in a file's header; tensor bytes stay identical (no re-quantization).
 pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, WeightsError> {
     ModelFile::read_header(bytes)?;
@@ -310,14 +349,5 @@ pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, WeightsEr
         .map_err(|e| WeightsError::Header(format!("header is not JSON: {e}")))?;
     let card_json = serde_json::to_string(card).expect("plain data serialises");
     header["__metadata__"]["card"] = serde_json::Value::String(card_json);
-    let mut text = serde_json::to_vec(&header).expect("JSON value serialises");
-    // Keep the data section 8-byte aligned, as safetensors writers do.
-    while !(8 + text.len()).is_multiple_of(8) {
-        text.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&text);
-    out.extend_from_slice(&bytes[8 + header_len..]);
-    Ok(out)
+    with_sorted_header(&with_header(&header, &bytes[8 + header_len..]))
 }
