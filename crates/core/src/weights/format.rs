@@ -5,7 +5,7 @@
 //! `X_scale`, `[rows]` (one per output channel) or `[rows, G]` (G groups of consecutive inputs, see
 //! [`super::quantize`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use half::f16;
 use safetensors::tensor::{Dtype, TensorView};
@@ -308,23 +308,21 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
 /// (the bundled models' sha256, the page's "Save converted file" against the CLI's).
 fn with_sorted_header(bytes: &[u8]) -> Result<Vec<u8>, WeightsError> {
     let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("a written file has a length")) as usize;
-    let header: std::collections::BTreeMap<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..8 + header_len])
-            .map_err(|e| WeightsError::Write(format!("header is not JSON: {e}")))?;
-    let sorted: std::collections::BTreeMap<String, serde_json::Value> =
-        header.into_iter().map(|(key, value)| (key, sorted_object(value))).collect();
-    Ok(with_header(&sorted, &bytes[8 + header_len..]))
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len])
+        .map_err(|e| WeightsError::Write(format!("header is not JSON: {e}")))?;
+    Ok(with_header(&sorted(header), &bytes[8 + header_len..]))
 }
 
-/// An object's keys in order, however serde_json keeps its maps.
-fn sorted_object(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let sorted: std::collections::BTreeMap<String, serde_json::Value> = map.into_iter().collect();
-            serde_json::to_value(sorted).expect("JSON values serialise")
+/// A header's entries, and each entry's fields, in key order however serde_json keeps its maps.
+fn sorted(header: serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let serde_json::Value::Object(entries) = header else { return BTreeMap::new() };
+    let sort = |value| match value {
+        serde_json::Value::Object(fields) => {
+            serde_json::to_value(fields.into_iter().collect::<BTreeMap<_, _>>()).expect("JSON values serialise")
         }
         other => other,
-    }
+    };
+    entries.into_iter().map(|(key, value)| (key, sort(value))).collect()
 }
 
 /// Length, header JSON padded with spaces so the data section stays 8-byte aligned (as safetensors
@@ -349,5 +347,5 @@ pub fn replace_card(bytes: &[u8], card: &ModelCard) -> Result<Vec<u8>, WeightsEr
         .map_err(|e| WeightsError::Header(format!("header is not JSON: {e}")))?;
     let card_json = serde_json::to_string(card).expect("plain data serialises");
     header["__metadata__"]["card"] = serde_json::Value::String(card_json);
-    with_sorted_header(&with_header(&header, &bytes[8 + header_len..]))
+    Ok(with_header(&sorted(header), &bytes[8 + header_len..]))
 }

@@ -68,11 +68,20 @@ pub fn real_models() -> Option<PathBuf> {
     Some(dir)
 }
 
-/// The real model's timm checkpoint, converted as `vitscope convert` would (stored at 518 px, run at 224).
-pub fn convert_real(dir: &Path) -> ModelFile {
-    let meta: FixtureMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap();
+/// A checkpoint converted as `vitscope convert FILE` would: layout detected, nothing overridden.
+pub fn convert_auto(path: &Path) -> ModelFile {
     let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None };
-    convert(&dir.join(&meta.checkpoint), &options).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    convert(path, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The real model's fixture description.
+pub fn real_meta(dir: &Path) -> FixtureMeta {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("fixture.json")).unwrap()).unwrap()
+}
+
+/// The real model's timm checkpoint, converted (stored at 518 px, run at 224).
+pub fn convert_real(dir: &Path) -> ModelFile {
+    convert_auto(&dir.join(real_meta(dir).checkpoint))
 }
 
 impl Reference {
