@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::components::footer::Footer;
 use crate::components::header::{Header, Notices};
 use crate::components::inputs::Inputs;
+use crate::components::model::ShownModel;
 use crate::service::commands::{self, Link};
 use crate::service::dom::{document, window};
 use crate::service::files::read_file;
@@ -127,8 +128,13 @@ fn footer(s: &State, embed: bool) -> Html {
         let analysis = s.analysis.as_ref()?;
         analysis.models.iter().find(|m| m.info.id == id).map(|m| m.snapshot.timing)
     };
-    let models: Vec<_> =
-        s.view.models.iter().filter_map(|id| s.loaded.get(id)).map(|m| (Rc::clone(m), timing(&m.id))).collect();
+    let models: Vec<_> = s
+        .view
+        .models
+        .iter()
+        .filter_map(|id| s.loaded.get(id))
+        .map(|m| ShownModel { info: Rc::clone(m), timing: timing(&m.id), converted: s.converted.get(&m.id).cloned() })
+        .collect();
     let credit =
         s.image.as_ref().and_then(|i| i.gallery.as_ref()).and_then(|f| s.gallery.iter().find(|g| &g.file == f));
     html! {

@@ -1,14 +1,10 @@
 //! The foot of the page: exports, the Embed snippet, the models' cards, the photo's credit and the
 //! paper; in an embed, a link to the full page instead.
 
-use std::rc::Rc;
-
-use vitscope_protocol::Timing;
-use vitscope_protocol::messages::ModelInfo;
 use web_sys::{FocusEvent, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::model::ModelCardItem;
+use super::model::{ModelCardItem, ShownModel};
 use crate::service::url::{embed_snippet, full_page_url};
 use crate::store::handle::use_dispatch;
 use crate::store::{Action, ExportKind, GalleryItem, ViewState};
@@ -22,7 +18,7 @@ pub struct FooterProps {
     pub own_image: bool,
     pub embed_open: bool,
     /// The pair's models that are loaded, with this image's timing when analysed.
-    pub models: Vec<(Rc<ModelInfo>, Option<Timing>)>,
+    pub models: Vec<ShownModel>,
     pub credit: Option<GalleryItem>,
 }
 
@@ -36,8 +32,9 @@ pub fn Footer(props: &FooterProps) -> Html {
             <footer class="bottom"><a href={full_page_url(&props.view)} target="_blank" rel="noopener">{ "Open in vitscope ↗" }</a>{ credit }</footer>
         };
     }
-    let cards =
-        props.models.iter().map(|(info, timing)| html! { <ModelCardItem info={info.clone()} timing={*timing} /> });
+    let cards = props.models.iter().map(|m| {
+        html! { <ModelCardItem info={m.info.clone()} timing={m.timing} converted={m.converted.clone()} /> }
+    });
     html! {
         <footer class="bottom">
             <ExportButtons ready={props.ready} own_image={props.own_image} embed_open={props.embed_open} view={props.view.clone()} />

@@ -1,7 +1,7 @@
 //! The top of the page: title, the aria-live status line, the backend badge (with why it was chosen),
 //! Cancel while something runs, and the download progress.
 
-use vitscope_protocol::messages::Backend;
+use vitscope_protocol::messages::{Backend, Stage};
 use yew::prelude::*;
 
 use crate::store::handle::use_dispatch;
@@ -26,10 +26,12 @@ pub fn Header(props: &HeaderProps) -> Html {
         }
         None => html! { <span class="backend">{ "Backend: starting…" }</span> },
     };
-    let progress = props.progress.as_ref().map(|Progress { model, loaded, total }| {
-        let label = match total {
-            Some(t) => format!("Downloading {model}: {:.1} of {:.1} MB", *loaded as f64 / 1e6, *t as f64 / 1e6),
-            None => format!("Downloading {model}: {:.1} MB", *loaded as f64 / 1e6),
+    let progress = props.progress.as_ref().map(|Progress { model, stage, loaded, total }| {
+        let what = stage.label();
+        let label = match (stage, total) {
+            (Stage::CheckingInt8, Some(t)) => format!("{what} for {model}: grouping {} of at most {t}", loaded + 1),
+            (_, Some(t)) => format!("{what} {model}: {:.1} of {:.1} MB", *loaded as f64 / 1e6, *t as f64 / 1e6),
+            (_, None) => format!("{what} {model}: {:.1} MB", *loaded as f64 / 1e6),
         };
         html! {
             <div class="progress">

@@ -90,8 +90,8 @@ pub fn Inputs(props: &InputsProps) -> Html {
             </div>
             <div class="image-input">
                 <label class="button" for="file">{ "Choose an image or model file…" }</label>
-                <input id="file" class="visually-hidden" type="file" accept="image/*,.safetensors" onchange={picker} />
-                <span class="hint">{ "or drop / paste an image anywhere (a .safetensors file adds a model)" }</span>
+                <input id="file" class="visually-hidden" type="file" accept="image/*,.safetensors,.pth,.pt,.tar,.bin,.ckpt" onchange={picker} />
+                <span class="hint">{ "or drop / paste an image anywhere. A model file adds a model: a vitscope .safetensors, or an official checkpoint (MoCo v3, SimMIM, MAE, DINO, BEiT .pth; timm or Hugging Face .safetensors), converted here without uploading it." }</span>
             </div>
             <details class="gallery">
                 <summary>{ format!("Sample gallery ({} photos)", props.gallery.len()) }</summary>

@@ -3,9 +3,22 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::ModelInfo;
+use vitscope_protocol::messages::{Converted, Kept, ModelInfo};
 use vitscope_protocol::{Family, Timing};
 use yew::prelude::*;
+
+use crate::store::Action;
+use crate::store::handle::use_dispatch;
+
+/// A model the footer describes.
+#[derive(Clone, PartialEq)]
+pub struct ShownModel {
+    pub info: Rc<ModelInfo>,
+    /// This image's cost, once analysed.
+    pub timing: Option<Timing>,
+    /// Set when the page converted it from a checkpoint.
+    pub converted: Option<Rc<Converted>>,
+}
 
 #[derive(Properties, PartialEq)]
 pub struct ModelProps {
@@ -34,10 +47,12 @@ pub struct CardProps {
     pub info: Rc<ModelInfo>,
     /// This image's cost, once analysed.
     pub timing: Option<Timing>,
+    pub converted: Option<Rc<Converted>>,
 }
 
 #[function_component]
 pub fn ModelCardItem(props: &CardProps) -> Html {
+    let dispatch = use_dispatch();
     let m = &props.info;
     let grid = m.grid();
     let shape = format!(
@@ -57,12 +72,27 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
             </span>
         }
     });
+    let converted = props.converted.as_ref().map(|c| {
+        let id = m.id.clone();
+        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(Action::SaveConverted(id.clone())));
+        let kept = match &c.kept {
+            Kept::Stored | Kept::Found => "kept in this browser",
+            Kept::Unavailable(_) => "not kept: this page has no browser storage",
+        };
+        html! {
+            <span class="converted">
+                { format!(" Converted in this page from a {} checkpoint ({kept}). ", c.layout) }
+                <button class="save-converted" {onclick}>{ format!("Save converted file ({:.1} MB)", c.bytes.len() as f64 / 1e6) }</button>
+            </span>
+        }
+    });
     html! {
         <li>
             <strong>{ m.name() }</strong>{ shape }
             { format!("trained on {}. {notes}", m.card.training_data) }
             <span class="preprocessing">{ format!(" Input: {}.", m.card.preprocessing.describe()) }</span>
             { timing }
+            { converted }
         </li>
     }
 }

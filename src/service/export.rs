@@ -20,7 +20,7 @@ fn download_url(name: &str, url: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);

@@ -1,5 +1,9 @@
-//! A dropped, pasted or picked file: images go to the analysis, `.safetensors` files to the models.
+//! A dropped, pasted or picked file: images go to the analysis; model files (vitscope files and
+//! official checkpoints) stay here, never read by the page, and travel to the worker beside the
+//! request that loads them ([`dropped`]).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen_futures::JsFuture;
@@ -7,18 +11,33 @@ use yew::Callback;
 
 use crate::store::{Action, ImageInput};
 
+/// What a model file may be called: vitscope or timm `.safetensors`, `torch.save` files.
+const MODEL_EXTENSIONS: [&str; 6] = [".safetensors", ".pth", ".pt", ".tar", ".bin", ".ckpt"];
+
+thread_local! {
+    /// Dropped model files by name, kept so a restarted worker can be handed the file again.
+    static DROPPED: RefCell<HashMap<String, web_sys::File>> = RefCell::default();
+}
+
+/// The model file dropped under `name`, for the request that loads it.
+pub fn dropped(name: &str) -> Option<web_sys::File> {
+    DROPPED.with(|d| d.borrow().get(name).cloned())
+}
+
 pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
     let name = file.name();
-    let is_model = name.to_lowercase().ends_with(".safetensors");
+    let lower = name.to_lowercase();
+    if MODEL_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
+        let size = file.size() as u64;
+        DROPPED.with(|d| d.borrow_mut().insert(name.clone(), file));
+        dispatch.emit(Action::ModelFileDropped { name, size });
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let bytes = match JsFuture::from(file.array_buffer()).await {
             Ok(buffer) => Ok(Rc::new(js_sys::Uint8Array::new(&buffer).to_vec())),
             Err(e) => Err(format!("{name}: the file could not be read ({e:?})")),
         };
-        dispatch.emit(if is_model {
-            Action::ModelFileRead(bytes.map(|b| (name, b)))
-        } else {
-            Action::ImageRead(bytes.map(|bytes| ImageInput { name, bytes, gallery: None }))
-        });
+        dispatch.emit(Action::ImageRead(bytes.map(|bytes| ImageInput { name, bytes, gallery: None })));
     });
 }

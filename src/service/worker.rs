@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::Callback;
 
-use vitscope_protocol::messages::{Backend, Envelope, Request, Response, decode, encode};
+use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, Response, decode, encode};
 
 use crate::store::Action;
 
@@ -19,7 +19,13 @@ use crate::store::Action;
 #[derive(Default)]
 struct Outbox {
     listening: bool,
-    waiting: Vec<Uint8Array>,
+    waiting: Vec<Message>,
+}
+
+/// An encoded request, and the dropped file that travels beside it.
+struct Message {
+    bytes: Uint8Array,
+    file: Option<web_sys::File>,
 }
 
 pub struct Connection {
@@ -29,9 +35,13 @@ pub struct Connection {
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
-fn post(worker: &Worker, bytes: &Uint8Array) {
-    let transfer = js_sys::Array::of1(&bytes.buffer());
-    let _ = worker.post_message_with_transfer(bytes, &transfer);
+fn post(worker: &Worker, message: &Message) {
+    let transfer = js_sys::Array::of1(&message.bytes.buffer());
+    // A `File` is cloned by reference: the worker reads it in slices, and the page never reads it.
+    let _ = match &message.file {
+        Some(file) => worker.post_message_with_transfer(&js_sys::Array::of2(&message.bytes, file), &transfer),
+        None => worker.post_message_with_transfer(&message.bytes, &transfer),
+    };
 }
 
 impl Connection {
@@ -67,11 +77,16 @@ impl Connection {
     /// Posts a request now, or once the worker listens.
     pub fn send(&self, envelope: &Envelope<Request>) {
         let bytes = Uint8Array::from(encode(envelope).as_slice());
+        let file = match &envelope.body {
+            Request::LoadModel { source: ModelSource::Dropped { name, .. }, .. } => super::files::dropped(name),
+            _ => None,
+        };
+        let message = Message { bytes, file };
         let mut outbox = self.outbox.borrow_mut();
         if outbox.listening {
-            post(&self.worker, &bytes);
+            post(&self.worker, &message);
         } else {
-            outbox.waiting.push(bytes);
+            outbox.waiting.push(message);
         }
     }
 }

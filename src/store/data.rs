@@ -179,10 +179,11 @@ impl Analysis {
     }
 }
 
-/// A model download under way.
+/// A model download, read or conversion under way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress {
     pub model: String,
+    pub stage: vitscope_protocol::messages::Stage,
     pub loaded: u64,
     pub total: Option<u64>,
 }

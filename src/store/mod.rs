@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use vitscope_protocol::FilterKind;
 use vitscope_protocol::FrequencyFilter;
-use vitscope_protocol::messages::{Backend, Envelope, ModelInfo, ModelSource, Request, Response};
+use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
 pub use data::{Analysis, GalleryItem, ImageInput, Manifest, ManifestEntry, ModelResult, Progress};
 use settings::BackendParam;
@@ -74,8 +74,14 @@ pub enum Action {
     },
     PickGallery(String),
     ImageRead(Result<ImageInput, String>),
-    /// A dropped or picked `.safetensors` file: its name and bytes.
-    ModelFileRead(Result<(String, Rc<Vec<u8>>), String>),
+    /// A dropped or picked model file (a vitscope file or a checkpoint to convert): its name and
+    /// size. The file itself stays with the shell, which hands it to the worker with the request.
+    ModelFileDropped {
+        name: String,
+        size: u64,
+    },
+    /// "Save converted file" for a model converted in the page.
+    SaveConverted(String),
     ManifestLoaded(Result<Manifest, String>),
     GalleryLoaded(Vec<GalleryItem>),
     /// The WebGPU probe's answer for worker `generation`: the adapter, or why the CPU runs.
@@ -124,6 +130,11 @@ pub enum Command {
     /// To the current worker (queued there until it listens).
     Send(Envelope<Request>),
     Export(ExportKind),
+    /// Offers a converted model's file for download.
+    Save {
+        file_name: String,
+        bytes: Rc<Vec<u8>>,
+    },
 }
 
 /// Everything the page shows and remembers.
@@ -145,8 +156,11 @@ pub struct State {
     pub manifest: Rc<Vec<ManifestEntry>>,
     pub gallery: Rc<Vec<GalleryItem>>,
     pub loaded: BTreeMap<String, Rc<ModelInfo>>,
-    /// Dropped model files and `?model=` downloads, kept to reload them into a restarted worker.
+    /// Dropped model files and `?model=` downloads, kept to reload them into a restarted worker (a
+    /// converted checkpoint as its converted bytes).
     extra_models: BTreeMap<String, Rc<ModelSource>>,
+    /// Checkpoints converted in this page, by model id, for "Save converted file".
+    pub converted: BTreeMap<String, Rc<Converted>>,
     /// LoadModel request id → model id.
     loading: BTreeMap<u32, String>,
     pub progress: Option<Progress>,
@@ -187,6 +201,7 @@ impl State {
             gallery: Rc::default(),
             loaded: BTreeMap::new(),
             extra_models: BTreeMap::new(),
+            converted: BTreeMap::new(),
             loading: BTreeMap::new(),
             progress: None,
             image: None,

@@ -55,16 +55,22 @@ impl State {
                 self.dimensions = None;
                 self.open_image(out);
             }
-            Action::ImageRead(Err(e)) | Action::ModelFileRead(Err(e)) => self.fail(e),
-            Action::ModelFileRead(Ok((name, bytes))) => {
+            Action::ImageRead(Err(e)) => self.fail(e),
+            Action::ModelFileDropped { name, size } => {
                 let id = format!("file:{name}");
-                self.extra_models.insert(id.clone(), Rc::new(ModelSource::Bytes(bytes.to_vec())));
+                self.extra_models.insert(id.clone(), Rc::new(ModelSource::Dropped { name: name.clone(), size }));
+                self.converted.remove(&id);
                 self.loaded.remove(&id);
                 self.view.models.retain(|m| m != &id);
                 self.view.models.insert(0, id);
                 self.view.models.truncate(2);
-                self.status = format!("Checking {name}…");
+                self.status = format!("Reading {name}…");
                 self.load_pair(out);
+            }
+            Action::SaveConverted(id) => {
+                if let Some(c) = self.converted.get(&id) {
+                    out.push(Command::Save { file_name: c.file_name.clone(), bytes: Rc::new(c.bytes.clone()) });
+                }
             }
             Action::ManifestLoaded(Ok(manifest)) => self.manifest_loaded(manifest, out),
             Action::ManifestLoaded(Err(e)) => self.error = Some(format!("The model list could not be read: {e}")),
@@ -102,6 +108,14 @@ impl State {
             }
             Action::Cancel => {
                 self.status = "Cancelled. Choose an image or change a setting to run again.".into();
+                // A file still being read or converted is dropped, not read again by the next worker.
+                for id in self.loading.values() {
+                    if let Some(ModelSource::Dropped { name, .. }) = self.extra_models.get(id).map(|s| &**s) {
+                        self.status = format!("Cancelled reading {name}; nothing was kept.");
+                        self.extra_models.remove(id);
+                        self.view.models.retain(|m| m != id);
+                    }
+                }
                 self.paused = true;
                 self.restart_worker(out);
             }

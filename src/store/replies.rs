@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Response, WorkerError};
+use vitscope_protocol::messages::{Backend, Envelope, Kept, ModelSource, Response, WorkerError};
 
 use super::data::{Analysis, GalleryItem, Manifest, ModelResult, Progress};
 use super::{Command, State, WorkerLink};
@@ -19,10 +19,33 @@ impl State {
                 self.load_pair(out);
                 self.open_image(out);
             }
-            Response::Progress { id: model, loaded, total } => {
+            Response::Progress { id: model, stage, loaded, total } => {
                 if self.loading.contains_key(&id) {
-                    self.progress = Some(Progress { model, loaded, total });
+                    self.progress = Some(Progress { model, stage, loaded, total });
                 }
+            }
+            Response::Converted(converted) => {
+                if !self.loading.contains_key(&id) {
+                    return;
+                }
+                let name = match self.extra_models.get(&converted.id).map(|s| &**s) {
+                    Some(ModelSource::Dropped { name, .. }) => name.clone(),
+                    _ => converted.id.clone(),
+                };
+                self.notices.push(match &converted.kept {
+                    Kept::Stored => format!(
+                        "Converted {name} ({} layout) in this page; kept in this browser, so dropping it again loads at once.",
+                        converted.layout
+                    ),
+                    Kept::Found => format!("{name} was converted here before; loaded the kept copy."),
+                    Kept::Unavailable(why) => format!(
+                        "Converted {name} ({} layout) in this page, but {why}: it lasts until the page closes (Save converted file keeps it).",
+                        converted.layout
+                    ),
+                });
+                // A restarted worker loads the converted file instead of converting again.
+                self.extra_models.insert(converted.id.clone(), Rc::new(ModelSource::Bytes(converted.bytes.clone())));
+                self.converted.insert(converted.id.clone(), Rc::from(converted));
             }
             Response::ModelLoaded(info) => {
                 if self.loading.remove(&id).is_none() {

@@ -37,6 +37,7 @@ pub fn run(args: Args) -> Result<(), String> {
         layout: Layout::parse(&args.layout)?,
         overrides: Overrides { heads: args.heads, image_size: args.image_size },
         name: args.name,
+        sha256: None,
     };
     let mut model = convert(&args.input, &options).map_err(|e| format!("{}: {e}", args.input.display()))?;
     if let Some(path) = &args.card {
@@ -70,18 +71,15 @@ fn encode(model: &ModelFile, precision: Precision) -> Result<(Vec<u8>, Precision
         return Ok((model.to_bytes(precision).map_err(|e| e.to_string())?, precision));
     }
     let device = crate::device(Backend::Cpu).or_else(|_| crate::device(Backend::Wgpu))?;
-    let (bytes, tried) = pollster::block_on(int8::calibrated(model, &device))?;
-    for (grouping, fidelity) in &tried {
+    let encoded = pollster::block_on(int8::encode(model, precision, &device, &mut |_| {}))?;
+    for (grouping, fidelity) in &encoded.tried {
         let verdict = int8::Bounds::STORED.violation(fidelity).unwrap_or_else(|| "within the bounds".into());
         eprintln!("int8, {grouping}: {verdict}");
     }
-    match bytes {
-        Some(bytes) => Ok((bytes, Precision::Int8)),
-        None => {
-            eprintln!("no int8 grouping holds the bounds on this model: storing f16");
-            Ok((model.to_bytes(Precision::F16).map_err(|e| e.to_string())?, Precision::F16))
-        }
+    if encoded.precision != precision {
+        eprintln!("no int8 grouping holds the bounds on this model: storing f16");
     }
+    Ok((encoded.bytes, encoded.precision))
 }
 
 /// Replaces top-level card fields with those of a JSON object, then checks the result is a valid card.

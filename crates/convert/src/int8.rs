@@ -123,18 +123,51 @@ pub async fn measure(
     })
 }
 
+/// A model's file as `vitscope convert` writes it.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    /// int8 falls back to f16 when no grouping holds the bounds.
+    pub precision: Precision,
+    /// Each int8 grouping measured, in order, with what it measured.
+    pub tried: Vec<(Grouping, Fidelity)>,
+}
+
+/// The file's bytes at `precision`. int8 is grouped as finely as the model needs, measured against
+/// f32 on two photos on `device` (`checking` hears each grouping before it is measured); when no
+/// grouping holds the bounds the matrices go to f16 instead.
+pub async fn encode(
+    model: &ModelFile,
+    precision: Precision,
+    device: &burn::tensor::Device,
+    checking: &mut dyn FnMut(Grouping),
+) -> Result<Encoded, String> {
+    if precision != Precision::Int8 {
+        let bytes = model.to_bytes(precision).map_err(|e| e.to_string())?;
+        return Ok(Encoded { bytes, precision, tried: Vec::new() });
+    }
+    match calibrated(model, device, checking).await? {
+        (Some(bytes), tried) => Ok(Encoded { bytes, precision, tried }),
+        (None, tried) => {
+            let bytes = model.to_bytes(Precision::F16).map_err(|e| e.to_string())?;
+            Ok(Encoded { bytes, precision: Precision::F16, tried })
+        }
+    }
+}
+
 /// The int8 file with the coarsest grouping that meets [`Bounds::STORED`] on the calibration
 /// photos, the grouping, and what it measured; `None` for the file when no grouping does (store
 /// the model in f16 instead).
 pub async fn calibrated(
     model: &ModelFile,
     device: &burn::tensor::Device,
+    checking: &mut dyn FnMut(Grouping),
 ) -> Result<(Option<Vec<u8>>, Vec<(Grouping, Fidelity)>), String> {
     let images: Vec<RgbImage> =
         CALIBRATION.iter().map(|b| decode(b).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
     let reference = LoadedModel::new(model.clone(), None, device).map_err(|e| e.to_string())?;
     let mut tried = Vec::new();
     for grouping in CANDIDATES {
+        checking(grouping);
         let bytes = model.to_bytes_grouped(Precision::Int8, grouping).map_err(|e| e.to_string())?;
         let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
         let candidate = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;

@@ -1,19 +1,30 @@
-//! `vitscope convert`: official checkpoints (MoCo v3, SimMIM, MAE, DINO, BEiT, timm exports) into
-//! vitscope weight files. [`layout`] is pure key logic; [`checkpoint`] reads files (native only).
+//! `vitscope convert`, and the page's conversion of dropped checkpoints (the same code, in its
+//! worker): official checkpoints (MoCo v3, SimMIM, MAE, DINO, BEiT, timm and Hugging Face exports)
+//! into vitscope weight files. [`layout`] is pure key logic; [`checkpoint`] reads files through a
+//! [`ByteSource`]; [`int8`] chooses how the file is quantised.
 
-#[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
 mod hugging_face;
 pub mod int8;
 pub mod layout;
-#[cfg(not(target_arch = "wasm32"))]
 mod position_tables;
 pub mod registry;
 
+pub use conversion::{ConvertOptions, Step, convert_source};
+pub use int8::{Encoded, encode};
 pub use layout::{Layout, Overrides};
+pub use pytorch_reader::ByteSource;
 
+/// Reads the checkpoint at `path` (see [`convert_source`]).
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{ConvertOptions, convert};
+pub fn convert(
+    path: &std::path::Path,
+    options: &ConvertOptions,
+) -> Result<vitscope_core::weights::ModelFile, ConvertError> {
+    let file = std::fs::File::open(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    convert_source(std::sync::Arc::new(file), &file_name, options, &mut |_| {})
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
@@ -27,9 +38,10 @@ pub enum ConvertError {
     Weights(#[from] vitscope_core::weights::WeightsError),
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-mod native {
-    use std::path::Path;
+mod conversion {
+    use std::sync::Arc;
+
+    use pytorch_reader::ByteSource;
 
     use super::ConvertError;
     use super::checkpoint::Checkpoint;
@@ -37,7 +49,7 @@ mod native {
     use super::registry;
     use vitscope_core::model::position::relative_position_index;
     use vitscope_core::model::{HostTensor, HostWeights};
-    use vitscope_core::weights::{ModelCard, ModelFile, Precision, WeightsError, sha256_hex};
+    use vitscope_core::weights::{ModelCard, ModelFile, Precision, WeightsError};
 
     #[derive(Clone, Debug, Default)]
     pub struct ConvertOptions {
@@ -46,11 +58,32 @@ mod native {
         pub overrides: Overrides,
         /// Card name; defaults to the file stem.
         pub name: Option<String>,
+        /// The file's sha256 when the caller has hashed it already (the page, to look for an
+        /// earlier conversion): the file is then not read twice.
+        pub sha256: Option<String>,
     }
 
-    /// Reads a checkpoint and returns the validated model (f32 in memory; precision is chosen on save).
-    pub fn convert(path: &Path, options: &ConvertOptions) -> Result<ModelFile, ConvertError> {
-        let checkpoint = Checkpoint::open(path)?;
+    /// Where a conversion is, for a progress bar: bytes of the whole file hashed (its sha256 names
+    /// the source on the card), then bytes of the kept tensors read.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Step {
+        Hashing { done: u64, total: u64 },
+        Reading { done: u64, total: u64 },
+    }
+
+    /// Reads a checkpoint named `file_name` and returns the validated model (f32 in memory;
+    /// precision is chosen on save). Only the tensors the layout keeps are read.
+    pub fn convert_source(
+        source: Arc<dyn ByteSource>,
+        file_name: &str,
+        options: &ConvertOptions,
+        progress: &mut dyn FnMut(Step),
+    ) -> Result<ModelFile, ConvertError> {
+        let sha256 = match &options.sha256 {
+            Some(known) => known.clone(),
+            None => super::checkpoint::sha256(&*source, &mut |done, total| progress(Step::Hashing { done, total }))?,
+        };
+        let checkpoint = Checkpoint::open(source)?;
         let shapes = checkpoint.shapes();
         let keys: Vec<String> = shapes.keys().cloned().collect();
         let layout = match options.layout {
@@ -68,26 +101,32 @@ mod native {
                 });
             }
         }
+        let total = plan.mapping.values().flatten().map(|raw| checkpoint.stored_bytes(raw)).sum();
+        let mut done = 0;
+        let mut load = |raw: &str| {
+            let data = checkpoint.load(raw)?;
+            done += checkpoint.stored_bytes(raw);
+            progress(Step::Reading { done, total });
+            Ok::<_, ConvertError>(data)
+        };
         let mut weights = HostWeights::new();
         for (name, raws) in &plan.mapping {
             let mut shape = shapes[&raws[0]].clone();
-            let mut data = checkpoint.load(&raws[0])?;
+            let mut data = load(&raws[0])?;
             for raw in &raws[1..] {
                 shape[0] += shapes[raw][0];
-                data.extend(checkpoint.load(raw)?);
+                data.extend(load(raw)?);
             }
             weights.insert(name.clone(), HostTensor::new(shape, data));
         }
         super::position_tables::fold_class_position(&plan, &mut weights);
         super::position_tables::resample_to_stored_size(&plan, &mut weights);
-        let bytes = std::fs::read(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let defaults = layout.card_defaults();
         let card = ModelCard {
-            name: options.name.clone().unwrap_or_else(|| default_name(&file_name, layout)),
+            name: options.name.clone().unwrap_or_else(|| default_name(file_name, layout)),
             family: defaults.family,
             objective: defaults.objective,
-            source: registry::source(layout, &file_name, sha256_hex(&bytes)),
+            source: registry::source(layout, file_name, sha256),
             license: defaults.license,
             training_data: defaults.training_data,
             preprocessing: registry::preprocessing(plan.config.image_size, options.overrides.image_size.is_some()),

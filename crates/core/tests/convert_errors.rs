@@ -10,7 +10,8 @@ fn bad(name: &str) -> std::path::PathBuf {
 }
 
 fn convert_err(path: &std::path::Path, layout: Option<Layout>) -> String {
-    let options = ConvertOptions { layout, overrides: Overrides { heads: Some(2), image_size: None }, name: None };
+    let options =
+        ConvertOptions { layout, overrides: Overrides { heads: Some(2), image_size: None }, name: None, sha256: None };
     match convert(path, &options) {
         Ok(_) => panic!("{} converted, but should have failed", path.display()),
         Err(e) => e.to_string(),

@@ -18,7 +18,7 @@ use vitscope_core::weights::{ModelFile, Precision};
 /// against f32 on `images`, which the calibration never saw.
 fn compare(model: ModelFile, images: &[image::RgbImage]) -> (Fidelity, usize) {
     let device = device();
-    let (bytes, tried) = pollster::block_on(int8::calibrated(&model, &device)).unwrap();
+    let (bytes, tried) = pollster::block_on(int8::calibrated(&model, &device, &mut |_| {})).unwrap();
     let bytes = bytes.unwrap_or_else(|| panic!("no int8 grouping held on the calibration photos: {tried:?}"));
     println!("  chose int8 after {} candidate(s): {:?}", tried.len(), tried.last().map(|t| t.0));
     let a = LoadedModel::new(model, None, &device).unwrap();

@@ -37,8 +37,60 @@ impl Backend {
 pub enum ModelSource {
     /// Fetched by the worker; checked against `sha256` when given, cached under it.
     Url { url: String, sha256: Option<String>, bytes: Option<u64> },
-    /// A file the user dropped.
+    /// A vitscope file's bytes (a converted checkpoint, kept by the page for a restarted worker).
     Bytes(Vec<u8>),
+    /// A file the user dropped or picked. It travels beside the request (the page's transport
+    /// attaches the browser's `File`), so nobody reads it whole: a vitscope file loads, an official
+    /// checkpoint is converted first, reading only the tensors its layout keeps.
+    Dropped { name: String, size: u64 },
+}
+
+/// What a [`Response::Progress`] counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// Bytes of a model file downloaded or read.
+    Loading,
+    /// Bytes of a dropped checkpoint hashed (its sha256 keys the converted copy in the browser).
+    Hashing,
+    /// Bytes of the checkpoint's kept tensors read and converted.
+    Converting,
+    /// int8 groupings measured against f32 on two photos.
+    CheckingInt8,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Loading => "Loading",
+            Self::Hashing => "Hashing",
+            Self::Converting => "Converting",
+            Self::CheckingInt8 => "Checking int8 against f32",
+        }
+    }
+}
+
+/// What the browser's storage did with a converted model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kept {
+    /// Converted now and kept: the same file dropped again loads without converting.
+    Stored,
+    /// Converted earlier (the source's sha256 matched) and loaded from storage.
+    Found,
+    /// The page has no storage here (a sandboxed or partitioned frame, private browsing): why.
+    Unavailable(String),
+}
+
+/// A checkpoint the worker converted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Converted {
+    pub id: String,
+    /// The `.safetensors` `vitscope convert` writes for the same file (int8, measured grouping).
+    pub bytes: Vec<u8>,
+    /// A name for "Save converted file".
+    pub file_name: String,
+    /// The layout it was read as, e.g. `mocov3`.
+    pub layout: String,
+    pub kept: Kept,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,9 +166,12 @@ pub enum Response {
     },
     Progress {
         id: String,
+        stage: Stage,
         loaded: u64,
         total: Option<u64>,
     },
+    /// Before [`Response::ModelLoaded`], for a checkpoint that was converted.
+    Converted(Box<Converted>),
     /// Boxed: a card is large beside every other reply.
     ModelLoaded(Box<ModelInfo>),
     ImageOpened {

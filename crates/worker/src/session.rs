@@ -3,14 +3,25 @@
 //! that image analysed by several models.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use burn::tensor::Device;
 use image::RgbImage;
+use vitscope_convert::checkpoint::is_vitscope_file;
+use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
 use vitscope_core::analysis::AnalysisError;
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
 use vitscope_core::pipeline::LoadedModel;
-use vitscope_core::weights::ModelFile;
-use vitscope_protocol::messages::{ModelAnalysis, ModelInfo, WorkerError};
+use vitscope_core::weights::format::MAX_FILE_BYTES;
+use vitscope_core::weights::{ModelFile, Precision};
+use vitscope_protocol::messages::{ModelAnalysis, ModelInfo, Stage, WorkerError};
+
+/// A dropped file, read: the vitscope file it is or was converted to.
+pub struct Dropped {
+    pub bytes: Vec<u8>,
+    /// The layout it was converted from; `None` for a file that was vitscope's already.
+    pub converted_from: Option<String>,
+}
 
 pub struct Session {
     device: Device,
@@ -44,6 +55,45 @@ impl Session {
         };
         self.models.insert(id.to_string(), model);
         Ok(info)
+    }
+
+    /// A dropped file as a vitscope file: read whole if it is one, else converted exactly as
+    /// `vitscope convert --precision int8` converts it (the grouping measured on this session's
+    /// device). `sha256`, when the caller hashed the file already, spares hashing it again. Nothing
+    /// is loaded yet: [`Session::load`] the bytes.
+    pub async fn read_dropped(
+        &self,
+        id: &str,
+        name: &str,
+        source: Arc<dyn ByteSource>,
+        sha256: Option<String>,
+        progress: &mut dyn FnMut(Stage, u64, Option<u64>),
+    ) -> Result<Dropped, WorkerError> {
+        let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
+        let len = source.len().map_err(|e| refused(format!("the file could not be read: {e}")))?;
+        if is_vitscope_file(&*source) {
+            if len > MAX_FILE_BYTES {
+                return Err(refused(format!("the file is {len} bytes, above the {MAX_FILE_BYTES}-byte limit")));
+            }
+            let mut bytes = vec![0u8; len as usize];
+            source.read_exact_at(&mut bytes, 0).map_err(|e| refused(format!("the file could not be read: {e}")))?;
+            progress(Stage::Loading, len, Some(len));
+            return Ok(Dropped { bytes, converted_from: None });
+        }
+        let options = ConvertOptions { sha256, ..ConvertOptions::default() };
+        let model = convert_source(source, name, &options, &mut |step| match step {
+            Step::Hashing { done, total } => progress(Stage::Hashing, done, Some(total)),
+            Step::Reading { done, total } => progress(Stage::Converting, done, Some(total)),
+        })
+        .map_err(|e| refused(format!("this is neither a vitscope model nor a checkpoint vitscope can convert: {e}")))?;
+        let candidates = vitscope_convert::int8::CANDIDATES.len() as u64;
+        let mut measured = 0;
+        let mut checking = |_| {
+            progress(Stage::CheckingInt8, measured, Some(candidates));
+            measured += 1;
+        };
+        let encoded = encode(&model, Precision::Int8, &self.device, &mut checking).await.map_err(refused)?;
+        Ok(Dropped { bytes: encoded.bytes, converted_from: Some(model.card.source.layout.clone()) })
     }
 
     pub fn has(&self, id: &str) -> bool {

@@ -1,21 +1,34 @@
 //! The worker's browser side: message loop, the backend's device (the page has already chosen it),
-//! model downloads with byte progress, sha256 checks and the Cache API. Built twice, as the CPU worker
-//! (feature `cpu`) and the WebGPU worker (feature `gpu`), so each download carries one backend.
+//! model downloads with byte progress, sha256 checks, dropped files read in slices and converted,
+//! and the Cache API ([`storage`]). Built twice, as the CPU worker (feature `cpu`) and the WebGPU
+//! worker (feature `gpu`), so each download carries one backend.
+
+mod blob;
+mod storage;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use burn::tensor::Device;
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, Response, WorkerError, decode, encode};
+use vitscope_convert::ByteSource;
+use vitscope_convert::checkpoint::{is_vitscope_file, sha256};
+use vitscope_core::weights::ModelFile;
+use vitscope_protocol::messages::{
+    Backend, Converted, Envelope, Kept, ModelSource, Request, Response, Stage, WorkerError, decode, encode,
+};
 
 use super::session::Session;
+
+/// A request, and the `File` the page attached to it (a dropped model travels beside its request).
+type Incoming = (Envelope<Request>, Option<web_sys::File>);
 
 #[cfg(feature = "gpu")]
 const DEVICE_TIMEOUT_MS: u32 = 30_000;
@@ -23,7 +36,7 @@ const DEVICE_TIMEOUT_MS: u32 = 30_000;
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
     session: Option<Session>,
-    queue: VecDeque<Envelope<Request>>,
+    queue: VecDeque<Incoming>,
     busy: bool,
 }
 
@@ -36,11 +49,17 @@ pub fn run() {
     let worker: Shared =
         Rc::new(RefCell::new(Worker { scope: scope.clone(), session: None, queue: VecDeque::new(), busy: false }));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let bytes = Uint8Array::new(&event.data()).to_vec();
+        // `[message, File]` when a file travels with the request, else the message alone.
+        let data = event.data();
+        let (message, file) = match data.dyn_ref::<Array>() {
+            Some(parts) => (parts.get(0), parts.get(1).dyn_into::<web_sys::File>().ok()),
+            None => (data, None),
+        };
+        let bytes = Uint8Array::new(&message).to_vec();
         let w = worker.clone();
         match decode::<Envelope<Request>>(&bytes) {
             Ok(envelope) => {
-                w.borrow_mut().queue.push_back(envelope);
+                w.borrow_mut().queue.push_back((envelope, file));
                 if !w.borrow().busy {
                     w.borrow_mut().busy = true;
                     wasm_bindgen_futures::spawn_local(drain(w));
@@ -63,18 +82,24 @@ fn post(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response) {
 /// Handles queued requests one at a time, so no two runs share the device or the session.
 async fn drain(w: Shared) {
     loop {
-        let Some(Envelope { id, body }) = w.borrow_mut().queue.pop_front() else {
+        let Some((Envelope { id, body }, file)) = w.borrow_mut().queue.pop_front() else {
             w.borrow_mut().busy = false;
             return;
         };
         let scope = w.borrow().scope.clone();
-        let reply = handle(&w, &scope, id, body).await;
+        let reply = handle(&w, &scope, id, body, file).await;
         post(&scope, id, &reply);
     }
 }
 
-async fn handle(w: &Shared, scope: &DedicatedWorkerGlobalScope, id: u32, request: Request) -> Response {
-    match answer(w, scope, id, request).await {
+async fn handle(
+    w: &Shared,
+    scope: &DedicatedWorkerGlobalScope,
+    id: u32,
+    request: Request,
+    file: Option<web_sys::File>,
+) -> Response {
+    match answer(w, scope, id, request, file).await {
         Ok(response) => response,
         Err(error) => Response::Failed(error),
     }
@@ -85,6 +110,7 @@ async fn answer(
     scope: &DedicatedWorkerGlobalScope,
     id: u32,
     request: Request,
+    file: Option<web_sys::File>,
 ) -> Result<Response, WorkerError> {
     Ok(match request {
         Request::Start { backend } => {
@@ -98,6 +124,16 @@ async fn answer(
                 ModelSource::Url { url, sha256, bytes } => download(scope, id, &model, &url, sha256.as_deref(), bytes)
                     .await
                     .map_err(|reason| WorkerError::Model { id: model.clone(), reason })?,
+                ModelSource::Dropped { name, .. } => {
+                    let refused = |reason: String| WorkerError::Model { id: model.clone(), reason };
+                    let file = file.ok_or_else(|| refused("the dropped file did not reach the worker".into()))?;
+                    let source: Arc<dyn ByteSource> = Arc::new(blob::BlobSource::new(file).map_err(refused)?);
+                    // Taken out while it runs, as for Analyze: the int8 check awaits the device.
+                    let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
+                    let bytes = dropped(scope, id, &model, &name, source, &session).await;
+                    w.borrow_mut().session = Some(session);
+                    bytes?
+                }
             };
             let mut state = w.borrow_mut();
             let session = state.session.as_mut().ok_or(WorkerError::NotStarted)?;
@@ -159,29 +195,51 @@ async fn start_webgpu() -> Result<Device, String> {
     Ok(device)
 }
 
-fn cache_url(sha256: &str) -> String {
-    format!("./vitscope-model-cache/{sha256}")
-}
-
-async fn caches(scope: &DedicatedWorkerGlobalScope) -> Option<web_sys::Cache> {
-    // Throws in opaque origins and some cross-origin frames: then there is simply no cache.
-    let storage = scope.caches().ok()?;
-    JsFuture::from(storage.open("vitscope-models-v1")).await.ok()?.dyn_into().ok()
-}
-
-async fn cached(scope: &DedicatedWorkerGlobalScope, sha256: &str) -> Option<Vec<u8>> {
-    let cache = caches(scope).await?;
-    let hit = JsFuture::from(cache.match_with_str(&cache_url(sha256))).await.ok()?;
-    let response: web_sys::Response = hit.dyn_into().ok()?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    (hex::encode(Sha256::digest(&bytes)) == sha256).then_some(bytes)
-}
-
-async fn store(scope: &DedicatedWorkerGlobalScope, sha256: &str, bytes: &[u8]) {
-    let Some(cache) = caches(scope).await else { return };
-    let Ok(response) = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes.to_vec())) else { return };
-    let _ = JsFuture::from(cache.put_with_str(&cache_url(sha256), &response)).await;
+/// A dropped file's vitscope bytes: the file itself if it is one; else its conversion, found in the
+/// browser's storage by the file's sha256 or made now (and kept), announced with
+/// [`Response::Converted`] so the page can offer to save it.
+async fn dropped(
+    scope: &DedicatedWorkerGlobalScope,
+    request: u32,
+    model: &str,
+    name: &str,
+    source: Arc<dyn ByteSource>,
+    session: &Session,
+) -> Result<Vec<u8>, WorkerError> {
+    let refused = |reason: String| WorkerError::Model { id: model.to_string(), reason };
+    let mut progress = |stage: Stage, loaded: u64, total: Option<u64>| {
+        post(scope, request, &Response::Progress { id: model.into(), stage, loaded, total });
+    };
+    if is_vitscope_file(&*source) {
+        return Ok(session.read_dropped(model, name, source, None, &mut progress).await?.bytes);
+    }
+    let source_sha256 = sha256(&*source, &mut |done, total| progress(Stage::Hashing, done, Some(total)))
+        .map_err(|e| refused(e.to_string()))?;
+    let (bytes, kept) = match storage::converted(scope, &source_sha256).await {
+        Some(bytes) => (bytes, Kept::Found),
+        None => {
+            let converted =
+                session.read_dropped(model, name, source, Some(source_sha256.clone()), &mut progress).await?;
+            let kept = match storage::keep_converted(scope, &source_sha256, &converted.bytes).await {
+                Ok(()) => Kept::Stored,
+                Err(why) => Kept::Unavailable(why),
+            };
+            (converted.bytes, kept)
+        }
+    };
+    let card = ModelFile::read_header(&bytes).map_err(|e| refused(e.to_string()))?.1;
+    post(
+        scope,
+        request,
+        &Response::Converted(Box::new(Converted {
+            id: model.into(),
+            bytes: bytes.clone(),
+            file_name: format!("{}-vitscope.safetensors", card.name),
+            layout: card.source.layout,
+            kept,
+        })),
+    );
+    Ok(bytes)
 }
 
 /// Streams a model with byte progress, checks its sha256 and keeps it in the cache under it.
@@ -194,13 +252,10 @@ async fn download(
     expected: Option<u64>,
 ) -> Result<Vec<u8>, String> {
     if let Some(sha) = sha256
-        && let Some(bytes) = cached(scope, sha).await
+        && let Some(bytes) = storage::cached(scope, sha).await
     {
-        post(
-            scope,
-            request,
-            &Response::Progress { id: model.into(), loaded: bytes.len() as u64, total: Some(bytes.len() as u64) },
-        );
+        let (loaded, total) = (bytes.len() as u64, Some(bytes.len() as u64));
+        post(scope, request, &Response::Progress { id: model.into(), stage: Stage::Loading, loaded, total });
         return Ok(bytes);
     }
     let failed = |e: JsValue| format!("{url}: the download failed ({})", describe(&e));
@@ -221,7 +276,8 @@ async fn download(
             break;
         }
         bytes.extend(Uint8Array::new(&get(&chunk, "value")).to_vec());
-        post(scope, request, &Response::Progress { id: model.into(), loaded: bytes.len() as u64, total });
+        let loaded = bytes.len() as u64;
+        post(scope, request, &Response::Progress { id: model.into(), stage: Stage::Loading, loaded, total });
     }
     if let Some(sha) = sha256 {
         let actual = hex::encode(Sha256::digest(&bytes));
@@ -230,11 +286,11 @@ async fn download(
                 "{url}: the file's sha256 is {actual}, not the {sha} the manifest lists (a broken or changed download)"
             ));
         }
-        store(scope, sha, &bytes).await;
+        storage::store(scope, sha, &bytes).await;
     }
     Ok(bytes)
 }
 
-fn describe(e: &JsValue) -> String {
+pub(crate) fn describe(e: &JsValue) -> String {
     e.as_string().or_else(|| get(e, "message").as_string()).unwrap_or_else(|| format!("{e:?}"))
 }

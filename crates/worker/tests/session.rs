@@ -185,3 +185,60 @@ fn attention_entirely_on_cls_gives_uniform_patch_statistics_not_nan() {
     assert!(n[0].is_finite() && n[0].abs() < 1e-3, "{n:?}");
     let _ = (ctx, LayerMetrics::default());
 }
+
+/// A dropped checkpoint becomes, byte for byte, the file `vitscope convert` writes; a vitscope file
+/// passes as it is; a cut checkpoint is refused with its reason; progress counts real bytes.
+#[test]
+fn a_dropped_checkpoint_converts_to_the_clis_file() {
+    use std::sync::Arc;
+    use vitscope_convert::{ByteSource, ConvertOptions, convert, encode};
+    use vitscope_protocol::messages::Stage;
+
+    let path = common::checkpoint_path("simmim");
+    let name = path.file_name().unwrap().to_str().unwrap().to_string();
+    let checkpoint = std::fs::read(&path).unwrap();
+    let session = Session::new(device());
+    let read = |bytes: Vec<u8>, sha256: Option<String>| {
+        let mut stages: Vec<(Stage, u64, Option<u64>)> = Vec::new();
+        let source: Arc<dyn ByteSource> = Arc::new(bytes);
+        let result = pollster::block_on(
+            session.read_dropped("file:x", &name, source, sha256, &mut |s, d, t| stages.push((s, d, t))),
+        );
+        (result, stages)
+    };
+
+    let cli = convert(&path, &ConvertOptions::default()).unwrap();
+    let cli = pollster::block_on(encode(&cli, Precision::Int8, &device(), &mut |_| {})).unwrap().bytes;
+    let (dropped, stages) = read(checkpoint.clone(), None);
+    let dropped = dropped.unwrap();
+    assert_eq!(dropped.converted_from.as_deref(), Some("simmim"));
+    assert!(dropped.bytes == cli, "the page's conversion differs from the CLI's");
+    let last = |stage| stages.iter().rfind(|s| s.0 == stage).copied();
+    let len = checkpoint.len() as u64;
+    assert_eq!(last(Stage::Hashing), Some((Stage::Hashing, len, Some(len))));
+    let (_, read_bytes, total) = last(Stage::Converting).unwrap();
+    assert!(read_bytes == total.unwrap() && read_bytes > 0 && read_bytes < len, "{read_bytes} of {total:?}");
+    assert!(last(Stage::CheckingInt8).is_some());
+
+    // Hashed already (the page looks for an earlier conversion first): not hashed again, same file.
+    let sha = vitscope_convert::checkpoint::sha256(&checkpoint, &mut |_, _| {}).unwrap();
+    let (again, stages) = read(checkpoint.clone(), Some(sha));
+    assert!(again.unwrap().bytes == cli);
+    assert!(stages.iter().all(|s| s.0 != Stage::Hashing));
+
+    let (vitscope, _) = read(cli.clone(), None);
+    let vitscope = vitscope.unwrap();
+    assert!(vitscope.converted_from.is_none() && vitscope.bytes == cli);
+
+    let (cut, _) = read(checkpoint[..checkpoint.len() / 2].to_vec(), None);
+    match cut {
+        Err(WorkerError::Model { id, reason }) => {
+            assert_eq!(id, "file:x");
+            assert!(
+                reason.starts_with("this is neither a vitscope model nor a checkpoint vitscope can convert"),
+                "{reason}"
+            );
+        }
+        other => panic!("a cut checkpoint was accepted: {:?}", other.map(|d| d.bytes.len())),
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{ModelSource, Request, Response, WorkerError};
+use vitscope_protocol::messages::{Converted, Kept, ModelSource, Request, Response, Stage, WorkerError};
 
 use super::*;
 use crate::store::reducer::reduce;
@@ -22,10 +22,13 @@ fn a_query_change_changes_only_the_query() {
 #[test]
 fn a_broken_model_file_leaves_the_pair_with_its_reason() {
     let (mut state, _) = ready();
-    let out = reduce(&mut state, Action::ModelFileRead(Ok(("cut.safetensors".into(), Rc::new(vec![0; 4])))));
+    let out = reduce(&mut state, Action::ModelFileDropped { name: "cut.safetensors".into(), size: 4 });
     assert_eq!(state.view.models, ["file:cut.safetensors", "cl"]);
-    assert_eq!(state.status, "Checking cut.safetensors…");
-    let load = id_of(&out, |r| matches!(r, Request::LoadModel { source: ModelSource::Bytes(b), .. } if b.len() == 4));
+    assert_eq!(state.status, "Reading cut.safetensors…");
+    let load = id_of(
+        &out,
+        |r| matches!(r, Request::LoadModel { source: ModelSource::Dropped { name, size: 4 }, .. } if name == "cut.safetensors"),
+    );
     let reason = "this is not a usable vitscope model: the header is cut short".to_string();
     reply(&mut state, load, Response::Failed(WorkerError::Model { id: "file:cut.safetensors".into(), reason }));
     assert_eq!(state.view.models, ["cl"]);
@@ -33,6 +36,74 @@ fn a_broken_model_file_leaves_the_pair_with_its_reason() {
         state.error.as_deref(),
         Some("file:cut.safetensors: this is not a usable vitscope model: the header is cut short")
     );
+}
+
+fn converted(kept: Kept) -> Response {
+    Response::Converted(Box::new(Converted {
+        id: "file:vit-b-300ep.pth.tar".into(),
+        bytes: vec![7; 10],
+        file_name: "vit-b-300ep-vitscope.safetensors".into(),
+        layout: "mocov3".into(),
+        kept,
+    }))
+}
+
+#[test]
+fn a_converted_checkpoint_shows_progress_is_kept_for_a_restart_and_can_be_saved() {
+    let (mut state, _) = ready();
+    let id = "file:vit-b-300ep.pth.tar".to_string();
+    let out = reduce(&mut state, Action::ModelFileDropped { name: "vit-b-300ep.pth.tar".into(), size: 1 << 30 });
+    let load = id_of(&out, |r| matches!(r, Request::LoadModel { source: ModelSource::Dropped { .. }, .. }));
+    let progress = Response::Progress { id: id.clone(), stage: Stage::Hashing, loaded: 8 << 20, total: Some(1 << 30) };
+    reply(&mut state, load, progress);
+    let shown = state.progress.clone().unwrap();
+    assert_eq!((shown.stage, shown.loaded, shown.total), (Stage::Hashing, 8 << 20, Some(1 << 30)));
+    reply(&mut state, load, converted(Kept::Unavailable("the browser gives this page no storage".into())));
+    assert!(
+        state.notices.last().unwrap().contains("but the browser gives this page no storage"),
+        "{:?}",
+        state.notices
+    );
+    reply(&mut state, load, Response::ModelLoaded(Box::new(info(&id, Family::Contrastive))));
+    assert!(state.loaded.contains_key(&id) && state.progress.is_none());
+    let save = reduce(&mut state, Action::SaveConverted(id.clone()));
+    assert_eq!(
+        save,
+        [Command::Save { file_name: "vit-b-300ep-vitscope.safetensors".into(), bytes: Rc::new(vec![7; 10]) }]
+    );
+    // A restarted worker gets the converted bytes, not the checkpoint again.
+    let generation = state.generation;
+    let out = reduce(&mut state, Action::WorkerCrashed { generation, message: "oom".into() });
+    let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
+    let backend = state.link.backend().unwrap();
+    let out = reply(&mut state, start, Response::Started { backend });
+    let reload = sent(&out).into_iter().find_map(|(_, r)| match r {
+        Request::LoadModel { id: m, source } if m == id => Some(source),
+        _ => None,
+    });
+    assert_eq!(reload, Some(ModelSource::Bytes(vec![7; 10])));
+}
+
+#[test]
+fn cancel_during_a_conversion_forgets_the_file_and_keeps_the_other_model() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::ModelFileDropped { name: "big.pth".into(), size: 1 << 30 });
+    let load = id_of(&out, |r| matches!(r, Request::LoadModel { source: ModelSource::Dropped { .. }, .. }));
+    reply(
+        &mut state,
+        load,
+        Response::Progress { id: "file:big.pth".into(), stage: Stage::Converting, loaded: 1, total: Some(2) },
+    );
+    let out = reduce(&mut state, Action::Cancel);
+    assert_eq!(state.status, "Cancelled reading big.pth; nothing was kept.");
+    assert_eq!(state.view.models, ["cl"]);
+    let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
+    let backend = state.link.backend().unwrap();
+    let out = reply(&mut state, start, Response::Started { backend });
+    assert!(
+        !sent(&out).iter().any(|(_, r)| matches!(r, Request::LoadModel { source: ModelSource::Dropped { .. }, .. }))
+    );
+    assert!(state.converted.is_empty());
 }
 
 #[test]

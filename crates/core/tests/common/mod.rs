@@ -41,7 +41,7 @@ pub fn convert_fixture(layout: &str) -> ModelFile {
     let options = ConvertOptions {
         layout: None,
         overrides: Overrides { heads: Some(meta(layout).heads), image_size: None },
-        name: None,
+        ..ConvertOptions::default()
     };
     let model = convert(&checkpoint_path(layout), &options).unwrap_or_else(|e| panic!("{layout}: {e}"));
     assert_eq!(model.card.source.layout, Layout::parse(layout).unwrap().unwrap().name());
@@ -70,7 +70,7 @@ pub fn real_models() -> Option<PathBuf> {
 
 /// A checkpoint converted as `vitscope convert FILE` would: layout detected, nothing overridden.
 pub fn convert_auto(path: &Path) -> ModelFile {
-    let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None };
+    let options = ConvertOptions { layout: None, overrides: Overrides::default(), name: None, sha256: None };
     convert(path, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
