@@ -89,38 +89,71 @@ impl Fidelity {
     }
 }
 
+/// What a model draws for some images, read back to the host: the f32 side of a comparison, computed
+/// once however many candidates are measured against it.
+pub struct Drawn {
+    width: usize,
+    grid: usize,
+    final_tokens: Vec<f32>,
+    attention: Vec<Vec<f32>>,
+    metrics: LayerMetrics,
+}
+
+impl Drawn {
+    pub async fn of(model: &LoadedModel, images: &[RgbImage]) -> Result<Self, String> {
+        let prepared: Vec<_> = images.iter().map(|i| model.prepare(i)).collect();
+        let refs: Vec<_> = prepared.iter().collect();
+        let out = model.forward(&refs, Capture::all());
+        let mut attention = Vec::with_capacity(out.blocks.len());
+        for block in &out.blocks {
+            attention.push(read(block.attention.clone().ok_or("no attention")?).await?);
+        }
+        let metrics = layer_metrics(&model.metrics, &out).await.map_err(|e| e.to_string())?;
+        Ok(Self {
+            width: model.file.config.width,
+            grid: model.vit.grid(),
+            final_tokens: read(out.final_tokens.ok_or("no final tokens")?).await?,
+            attention,
+            metrics: LayerMetrics::mean_of(&metrics),
+        })
+    }
+
+    /// `self` (f32) against `other` (a candidate) on the same images: everything the page draws.
+    pub fn against(&self, other: &Drawn) -> Fidelity {
+        let c = self.width;
+        let token_cosine = self
+            .final_tokens
+            .chunks(c)
+            .zip(other.final_tokens.chunks(c))
+            .map(|(x, y)| cosine(x, y))
+            .fold(1.0, f64::min);
+        let attention =
+            self.attention.iter().zip(&other.attention).map(|(x, y)| max_abs_diff(x, y)).fold(0.0, f32::max);
+        let (ma, mb) = (&self.metrics, &other.metrics);
+        let da = LayerMetrics::layer_means(&ma.attention_distance);
+        let db = LayerMetrics::layer_means(&mb.attention_distance);
+        Fidelity {
+            token_cosine,
+            attention,
+            distance_rel: da.iter().zip(&db).map(|(x, y)| (x - y).abs() / x.abs().max(1e-6)).fold(0.0, f32::max),
+            nmi: max_abs_diff(&LayerMetrics::layer_means(&ma.nmi), &LayerMetrics::layer_means(&mb.nmi)),
+            dla: max_abs_diff(&ma.delta_log_amplitude.concat(), &mb.delta_log_amplitude.concat()),
+            dla_headline: max_abs_diff(
+                &ma.delta_log_amplitude_headline(self.grid),
+                &mb.delta_log_amplitude_headline(self.grid),
+            ),
+            token_sim: max_abs_diff(&ma.token_similarity, &mb.token_similarity),
+        }
+    }
+}
+
 /// Runs `reference` (f32) and `candidate` on `images` and compares everything the page draws.
 pub async fn measure(
     reference: &LoadedModel,
     candidate: &LoadedModel,
     images: &[RgbImage],
 ) -> Result<Fidelity, String> {
-    let prepared: Vec<_> = images.iter().map(|i| reference.prepare(i)).collect();
-    let refs: Vec<_> = prepared.iter().collect();
-    let (oa, ob) = (reference.forward(&refs, Capture::all()), candidate.forward(&refs, Capture::all()));
-    let c = reference.file.config.width;
-    let fa = read(oa.final_tokens.clone().ok_or("no final tokens")?).await?;
-    let fb = read(ob.final_tokens.clone().ok_or("no final tokens")?).await?;
-    let token_cosine = fa.chunks(c).zip(fb.chunks(c)).map(|(x, y)| cosine(x, y)).fold(1.0, f64::min);
-    let mut attention = 0f32;
-    for (x, y) in oa.blocks.iter().zip(&ob.blocks) {
-        let (x, y) = (x.attention.clone().ok_or("no attention")?, y.attention.clone().ok_or("no attention")?);
-        attention = attention.max(max_abs_diff(&read(x).await?, &read(y).await?));
-    }
-    let ma = LayerMetrics::mean_of(&layer_metrics(&reference.metrics, &oa).await.map_err(|e| e.to_string())?);
-    let mb = LayerMetrics::mean_of(&layer_metrics(&candidate.metrics, &ob).await.map_err(|e| e.to_string())?);
-    let da = LayerMetrics::layer_means(&ma.attention_distance);
-    let db = LayerMetrics::layer_means(&mb.attention_distance);
-    let grid = reference.vit.grid();
-    Ok(Fidelity {
-        token_cosine,
-        attention,
-        distance_rel: da.iter().zip(&db).map(|(x, y)| (x - y).abs() / x.abs().max(1e-6)).fold(0.0, f32::max),
-        nmi: max_abs_diff(&LayerMetrics::layer_means(&ma.nmi), &LayerMetrics::layer_means(&mb.nmi)),
-        dla: max_abs_diff(&ma.delta_log_amplitude.concat(), &mb.delta_log_amplitude.concat()),
-        dla_headline: max_abs_diff(&ma.delta_log_amplitude_headline(grid), &mb.delta_log_amplitude_headline(grid)),
-        token_sim: max_abs_diff(&ma.token_similarity, &mb.token_similarity),
-    })
+    Ok(Drawn::of(reference, images).await?.against(&Drawn::of(candidate, images).await?))
 }
 
 /// A model's file as `vitscope convert` writes it.
@@ -164,14 +197,22 @@ pub async fn calibrated(
 ) -> Result<(Option<Vec<u8>>, Vec<(Grouping, Fidelity)>), String> {
     let images: Vec<RgbImage> =
         CALIBRATION.iter().map(|b| decode(b).map_err(|e| e.to_string())).collect::<Result<_, _>>()?;
-    let reference = LoadedModel::new(model.clone(), None, device).map_err(|e| e.to_string())?;
+    // The f32 model is run once and dropped before any candidate loads: a ViT-B is then on the
+    // device once at a time, which keeps the page's conversion of one under 1.5 GB.
+    let reference = {
+        let loaded = LoadedModel::of(model, None, device).map_err(|e| e.to_string())?;
+        Drawn::of(&loaded, &images).await?
+    };
     let mut tried = Vec::new();
     for grouping in CANDIDATES {
         checking(grouping);
         let bytes = model.to_bytes_grouped(Precision::Int8, grouping).map_err(|e| e.to_string())?;
-        let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
-        let candidate = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;
-        let fidelity = measure(&reference, &candidate, &images).await?;
+        let candidate = {
+            let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            let loaded = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;
+            Drawn::of(&loaded, &images).await?
+        };
+        let fidelity = reference.against(&candidate);
         tried.push((grouping, fidelity));
         if Bounds::STORED.violation(&fidelity).is_none() {
             return Ok((Some(bytes), tried));

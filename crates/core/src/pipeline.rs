@@ -8,11 +8,13 @@ use web_time::Instant;
 
 use crate::analysis::{self, AnalysisError, LayerMetrics, MetricContext, Snapshot};
 use crate::image::{Prepared, prepare};
-use crate::model::{Capture, ModelError, Vit, VitOutput};
+use crate::model::{Capture, HostWeights, ModelError, Vit, VitOutput};
 use crate::weights::ModelFile;
 
 /// A model bound to a device and an input resolution, with its metric constants.
 pub struct LoadedModel {
+    /// The file's config, card and precision. Its host weights are left behind once the model is on
+    /// the device: a ViT-B would otherwise be held twice.
     pub file: ModelFile,
     pub vit: Vit,
     pub metrics: MetricContext,
@@ -23,10 +25,21 @@ impl LoadedModel {
     /// `image_size` runs the model above (or below) its trained resolution; `None` runs it at its
     /// card's crop (the stored size, except for models stored above 224 px, which run at 224).
     pub fn new(file: ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
+        Self::of(&file, image_size, device)
+    }
+
+    /// As [`Self::new`], leaving `file` with its owner.
+    pub fn of(file: &ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
         let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
         let vit = Vit::new(&file.config, &file.weights, Some(size), device)?;
         let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
-        Ok(Self { file, vit, metrics, device: device.clone() })
+        let header = ModelFile {
+            config: file.config.clone(),
+            card: file.card.clone(),
+            weights: HostWeights::new(),
+            precision: file.precision,
+        };
+        Ok(Self { file: header, vit, metrics, device: device.clone() })
     }
 
     pub fn image_size(&self) -> u32 {
