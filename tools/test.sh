@@ -27,6 +27,8 @@ took "setup"
 # Every crate's tests natively: the core against timm and numpy, conversion, weights, images, the
 # CLI (default features: CPU), the worker's session, the page's store; the core on wgpu.
 cargo test --locked --workspace 2>&1 | tee "$log"
+# The fork of pytorch-reader the page converts with (vendor/pytorch-reader/FORK.md): upstream's tests.
+(cd vendor/pytorch-reader && cargo test --locked --target-dir ../../target/vendor) 2>&1 | tee -a "$log"
 took "cargo test --workspace (build and run)"
 
 # The training code (tools/train): CPU tests on a tiny subset of ../shared/data. They also convert

@@ -21,7 +21,7 @@ impl State {
             }
             Response::Progress { id: model, stage, loaded, total } => {
                 if self.loading.contains_key(&id) {
-                    self.progress = Some(Progress { model, stage, loaded, total });
+                    self.progress = Some(Progress { model: self.model_label(&model), stage, loaded, total });
                 }
             }
             Response::Converted(converted) => {
@@ -113,6 +113,16 @@ impl State {
                 }
                 self.fail(error.to_string());
             }
+        }
+    }
+
+    /// What the page calls a model before it has loaded: its listed name, or its file's.
+    fn model_label(&self, id: &str) -> String {
+        match (self.manifest.iter().find(|m| m.id == id), self.extra_models.get(id).map(|s| &**s)) {
+            (Some(entry), _) => entry.name.clone(),
+            (None, Some(ModelSource::Dropped { name, .. })) => name.clone(),
+            (None, Some(ModelSource::Url { url, .. })) => url.rsplit('/').next().unwrap_or(url).to_string(),
+            _ => id.to_string(),
         }
     }
 

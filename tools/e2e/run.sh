@@ -17,4 +17,18 @@ models=$(node -e '
   const m = require("./www/models/manifest.json");
   console.log(m.default_pair.map((id) => "www/models/" + m.models.find((x) => x.id === id).file).join(","));')
 target/debug/vitscope analyze --models "$models" --images "$ref/images" --out "$ref/report.json"
+# Full-size ViT-B/16 checkpoints in the official MoCo v3 and SimMIM layouts (random weights, ~1 GB
+# each, never committed) and what the CLI makes of them, for convert.test.mjs.
+vitb=target/vit-b
+if [ -x .venv/bin/python ]; then
+  (cd tools/fixtures && ../../.venv/bin/python make_vit_b.py --out "../../$vitb")
+  for layout in mocov3 simmim; do
+    checkpoint=$(ls "$vitb/$layout/"*.pth*)
+    target/debug/vitscope convert "$checkpoint" --out "$vitb/$layout/cli.safetensors"
+    target/debug/vitscope analyze --models "$vitb/$layout/cli.safetensors" --images "$ref/images" \
+      --out "$vitb/$layout/report.json"
+  done
+else
+  echo "note: no .venv (tools/test.sh makes it): the ViT-B conversion tests will be skipped" >&2
+fi
 node --test --test-concurrency=1 tools/e2e/

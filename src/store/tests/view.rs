@@ -57,6 +57,7 @@ fn a_converted_checkpoint_shows_progress_is_kept_for_a_restart_and_can_be_saved(
     let progress = Response::Progress { id: id.clone(), stage: Stage::Hashing, loaded: 8 << 20, total: Some(1 << 30) };
     reply(&mut state, load, progress);
     let shown = state.progress.clone().unwrap();
+    assert_eq!(shown.model, "vit-b-300ep.pth.tar");
     assert_eq!((shown.stage, shown.loaded, shown.total), (Stage::Hashing, 8 << 20, Some(1 << 30)));
     reply(&mut state, load, converted(Kept::Unavailable("the browser gives this page no storage".into())));
     assert!(
