@@ -82,7 +82,7 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
         html! {
             <span class="converted">
                 { format!(" Converted in this page from a {} checkpoint ({kept}). ", c.layout) }
-                <button class="save-converted" {onclick}>{ format!("Save converted file ({:.1} MB)", c.bytes.len() as f64 / 1e6) }</button>
+                <button class="save-converted" {onclick}>{ format!("Save converted file ({:.1} MB)", c.size as f64 / 1e6) }</button>
             </span>
         }
     });

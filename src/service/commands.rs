@@ -47,8 +47,8 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
                 dispatch.emit(Action::ShowError(e));
             }
         }
-        Command::Save { file_name, bytes } => {
-            if let Err(e) = export::download(&file_name, &bytes, "application/octet-stream") {
+        Command::Save { file_name } => {
+            if let Err(e) = super::files::save(&file_name) {
                 dispatch.emit(Action::ShowError(format!("{file_name} could not be saved: {e}")));
             }
         }

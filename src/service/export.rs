@@ -12,7 +12,7 @@ use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
 use crate::store::{ExportKind, State};
 
-fn download_url(name: &str, url: &str) -> Result<(), String> {
+pub fn download_url(name: &str, url: &str) -> Result<(), String> {
     let a: web_sys::HtmlAnchorElement = create("a")?;
     a.set_href(url);
     a.set_download(name);
@@ -20,7 +20,7 @@ fn download_url(name: &str, url: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);

@@ -24,6 +24,24 @@ pub fn dropped(name: &str) -> Option<web_sys::File> {
     DROPPED.with(|d| d.borrow().get(name).cloned())
 }
 
+/// Keeps a converted model's file (a `Blob` from the worker) as if it had been dropped under `name`.
+pub fn keep(name: &str, blob: &web_sys::Blob) {
+    let parts = js_sys::Array::of1(blob);
+    if let Ok(file) = web_sys::File::new_with_blob_sequence(&parts, name) {
+        DROPPED.with(|d| d.borrow_mut().insert(name.to_string(), file));
+    }
+}
+
+/// Offers the file kept under `name` as a download (a link to the browser's copy, never read here).
+pub fn save(name: &str) -> Result<(), String> {
+    let file = dropped(name).ok_or("the converted file is no longer in this page")?;
+    let url = web_sys::Url::create_object_url_with_blob(&file).map_err(|e| format!("{e:?}"))?;
+    let result = super::export::download_url(name, &url);
+    // The click has started the download; the link's address can go.
+    let _ = web_sys::Url::revoke_object_url(&url);
+    result
+}
+
 pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
     let name = file.name();
     let lower = name.to_lowercase();

@@ -52,8 +52,18 @@ impl Connection {
         let outbox = Rc::new(RefCell::new(Outbox::default()));
         let (waiting, target, replies) = (outbox.clone(), worker.clone(), dispatch.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let bytes = Uint8Array::new(&event.data()).to_vec();
-            match decode::<Envelope<Response>>(&bytes) {
+            // `[message, Blob]` when a converted file travels with the reply, else the message alone.
+            let data = event.data();
+            let (message, blob) = match data.dyn_ref::<js_sys::Array>() {
+                Some(parts) => (parts.get(0), parts.get(1).dyn_into::<web_sys::Blob>().ok()),
+                None => (data, None),
+            };
+            let bytes = Uint8Array::new(&message).to_vec();
+            let envelope = decode::<Envelope<Response>>(&bytes);
+            if let (Ok(Envelope { body: Response::Converted(c), .. }), Some(blob)) = (&envelope, blob) {
+                super::files::keep(&c.file_name, &blob);
+            }
+            match envelope {
                 Ok(Envelope { body: Response::Listening, .. }) => {
                     let mut outbox = waiting.borrow_mut();
                     outbox.listening = true;

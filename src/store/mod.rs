@@ -130,10 +130,9 @@ pub enum Command {
     /// To the current worker (queued there until it listens).
     Send(Envelope<Request>),
     Export(ExportKind),
-    /// Offers a converted model's file for download.
+    /// Offers a converted model's file (kept by the shell under this name) for download.
     Save {
         file_name: String,
-        bytes: Rc<Vec<u8>>,
     },
 }
 
@@ -156,10 +155,10 @@ pub struct State {
     pub manifest: Rc<Vec<ManifestEntry>>,
     pub gallery: Rc<Vec<GalleryItem>>,
     pub loaded: BTreeMap<String, Rc<ModelInfo>>,
-    /// Dropped model files and `?model=` downloads, kept to reload them into a restarted worker (a
-    /// converted checkpoint as its converted bytes).
+    /// Dropped model files and `?model=` downloads, kept to reload them into a restarted worker.
     extra_models: BTreeMap<String, Rc<ModelSource>>,
-    /// Checkpoints converted in this page, by model id, for "Save converted file".
+    /// Checkpoints converted in this page, by model id: for "Save converted file", and what a
+    /// restarted worker loads instead of converting again.
     pub converted: BTreeMap<String, Rc<Converted>>,
     /// LoadModel request id → model id.
     loading: BTreeMap<u32, String>,

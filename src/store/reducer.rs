@@ -69,7 +69,7 @@ impl State {
             }
             Action::SaveConverted(id) => {
                 if let Some(c) = self.converted.get(&id) {
-                    out.push(Command::Save { file_name: c.file_name.clone(), bytes: Rc::new(c.bytes.clone()) });
+                    out.push(Command::Save { file_name: c.file_name.clone() });
                 }
             }
             Action::ManifestLoaded(Ok(manifest)) => self.manifest_loaded(manifest, out),
@@ -109,7 +109,7 @@ impl State {
             Action::Cancel => {
                 self.status = "Cancelled. Choose an image or change a setting to run again.".into();
                 // A file still being read or converted is dropped, not read again by the next worker.
-                for id in self.loading.values() {
+                for id in self.loading.values().filter(|id| !self.converted.contains_key(*id)) {
                     if let Some(ModelSource::Dropped { name, .. }) = self.extra_models.get(id).map(|s| &**s) {
                         self.status = format!("Cancelled reading {name}; nothing was kept.");
                         self.extra_models.remove(id);
@@ -219,6 +219,9 @@ impl State {
             }
             let source = if let Some(entry) = self.manifest.iter().find(|m| m.id == id) {
                 ModelSource::Url { url: entry.address(), sha256: Some(entry.sha256.clone()), bytes: Some(entry.bytes) }
+            } else if let Some(converted) = self.converted.get(&id) {
+                // The shell keeps the converted file: a restarted worker loads it as a dropped file.
+                ModelSource::Dropped { name: converted.file_name.clone(), size: converted.size }
             } else if let Some(source) = self.extra_models.get(&id) {
                 (**source).clone()
             } else {

@@ -43,8 +43,7 @@ impl State {
                         converted.layout
                     ),
                 });
-                // A restarted worker loads the converted file instead of converting again.
-                self.extra_models.insert(converted.id.clone(), Rc::new(ModelSource::Bytes(converted.bytes.clone())));
+                // Kept once: a restarted worker is sent these bytes (load_pair) instead of the checkpoint.
                 self.converted.insert(converted.id.clone(), Rc::from(converted));
             }
             Response::ModelLoaded(info) => {

@@ -359,7 +359,9 @@ fn default_heads(layout: Layout, width: usize) -> Result<usize, String> {
         (_, 384) => Ok(6),
         (_, 768) => Ok(12),
         (_, 1024) | (_, 1280) => Ok(16),
-        _ => Err(format!("cannot infer the number of heads for width {width} (published models have widths 192, 384, 768, 1024 and 1280): convert it with the CLI's --heads")),
+        _ => Err(format!(
+            "cannot infer the number of heads for width {width} (published models have widths 192, 384, 768, 1024 and 1280): convert it with the CLI's --heads"
+        )),
     }
 }
 
@@ -465,7 +467,10 @@ mod tests {
         assert_eq!(err, "--image-size 36 is not a positive multiple of the patch size 8");
         // Twelve heads are MoCo's ViT-S default.
         let err = plan_err(&shapes, Overrides { heads: None, image_size: None });
-        assert_eq!(err, "cannot infer the number of heads for width 64 (published models have widths 192, 384, 768, 1024 and 1280): convert it with the CLI's --heads");
+        assert_eq!(
+            err,
+            "cannot infer the number of heads for width 64 (published models have widths 192, 384, 768, 1024 and 1280): convert it with the CLI's --heads"
+        );
     }
 
     fn plan_err(shapes: &BTreeMap<String, Vec<usize>>, overrides: Overrides) -> String {

@@ -24,22 +24,29 @@ pub struct LoadedModel {
 impl LoadedModel {
     /// `image_size` runs the model above (or below) its trained resolution; `None` runs it at its
     /// card's crop (the stored size, except for models stored above 224 px, which run at 224).
-    pub fn new(file: ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
-        Self::of(&file, image_size, device)
+    pub fn new(mut file: ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
+        let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
+        let weights = std::mem::take(&mut file.weights);
+        let vit = Vit::from_weights(&file.config, weights, Some(size), device)?;
+        Ok(Self::around(file, vit, device))
     }
 
-    /// As [`Self::new`], leaving `file` with its owner.
+    /// As [`Self::new`], leaving `file` with its owner (its weights copied).
     pub fn of(file: &ModelFile, image_size: Option<usize>, device: &Device) -> Result<Self, ModelError> {
         let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
         let vit = Vit::new(&file.config, &file.weights, Some(size), device)?;
-        let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
         let header = ModelFile {
             config: file.config.clone(),
             card: file.card.clone(),
             weights: HostWeights::new(),
             precision: file.precision,
         };
-        Ok(Self { file: header, vit, metrics, device: device.clone() })
+        Ok(Self::around(header, vit, device))
+    }
+
+    fn around(file: ModelFile, vit: Vit, device: &Device) -> Self {
+        let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
+        Self { file, vit, metrics, device: device.clone() }
     }
 
     pub fn image_size(&self) -> u32 {

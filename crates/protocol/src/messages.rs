@@ -80,14 +80,17 @@ pub enum Kept {
     Unavailable(String),
 }
 
-/// A checkpoint the worker converted.
+/// A checkpoint the worker converted. The converted file (the `.safetensors` `vitscope convert`
+/// writes for the same checkpoint) travels beside this reply as a browser `Blob`, never through the
+/// page's wasm: the page's transport keeps it under `file_name`, to save it and to hand it to a
+/// restarted worker as a dropped file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Converted {
     pub id: String,
-    /// The `.safetensors` `vitscope convert` writes for the same file (int8, measured grouping).
-    pub bytes: Vec<u8>,
-    /// A name for "Save converted file".
+    /// Its name, for "Save converted file" and as the dropped file a restarted worker is given.
     pub file_name: String,
+    /// Its size in bytes.
+    pub size: u64,
     /// The layout it was read as, e.g. `mocov3`.
     pub layout: String,
     pub kept: Kept,

@@ -74,9 +74,17 @@ pub fn run() {
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response) {
+    post_with(scope, id, body, None);
+}
+
+/// `[message, Blob]` when a file travels beside the reply (a `Blob` is passed by reference).
+fn post_with(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response, blob: Option<&web_sys::Blob>) {
     let bytes = Uint8Array::from(encode(&Envelope { id, body: body.clone() }).as_slice());
     let transfer = js_sys::Array::of1(&bytes.buffer());
-    let _ = scope.post_message_with_transfer(&bytes, &transfer);
+    let _ = match blob {
+        Some(blob) => scope.post_message_with_transfer(&Array::of2(&bytes, blob), &transfer),
+        None => scope.post_message_with_transfer(&bytes, &transfer),
+    };
 }
 
 /// Handles queued requests one at a time, so no two runs share the device or the session.
@@ -215,30 +223,30 @@ async fn dropped(
     }
     let source_sha256 = sha256(&*source, &mut |done, total| progress(Stage::Hashing, done, Some(total)))
         .map_err(|e| refused(e.to_string()))?;
-    let (bytes, kept) = match storage::converted(scope, &source_sha256).await {
-        Some(bytes) => (bytes, Kept::Found),
+    let (bytes, blob, kept) = match storage::converted(scope, &source_sha256).await {
+        Some((bytes, blob)) => (bytes, blob, Kept::Found),
         None => {
             let converted =
                 session.read_dropped(model, name, source, Some(source_sha256.clone()), &mut progress).await?;
-            let kept = match storage::keep_converted(scope, &source_sha256, &converted.bytes).await {
+            // One browser copy serves the cache and the page (which keeps it to save, and to hand a
+            // restarted worker): the page's wasm never holds the file.
+            let blob = storage::blob(&converted.bytes).map_err(refused)?;
+            let kept = match storage::keep_converted(scope, &source_sha256, &blob).await {
                 Ok(()) => Kept::Stored,
                 Err(why) => Kept::Unavailable(why),
             };
-            (converted.bytes, kept)
+            (converted.bytes, blob, kept)
         }
     };
     let card = ModelFile::read_header(&bytes).map_err(|e| refused(e.to_string()))?.1;
-    post(
-        scope,
-        request,
-        &Response::Converted(Box::new(Converted {
-            id: model.into(),
-            bytes: bytes.clone(),
-            file_name: format!("{}-vitscope.safetensors", card.name),
-            layout: card.source.layout,
-            kept,
-        })),
-    );
+    let converted = Converted {
+        id: model.into(),
+        file_name: format!("{}-vitscope.safetensors", card.name),
+        size: bytes.len() as u64,
+        layout: card.source.layout,
+        kept,
+    };
+    post_with(scope, request, &Response::Converted(Box::new(converted)), Some(&blob));
     Ok(bytes)
 }
 

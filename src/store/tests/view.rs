@@ -41,8 +41,8 @@ fn a_broken_model_file_leaves_the_pair_with_its_reason() {
 fn converted(kept: Kept) -> Response {
     Response::Converted(Box::new(Converted {
         id: "file:vit-b-300ep.pth.tar".into(),
-        bytes: vec![7; 10],
         file_name: "vit-b-300ep-vitscope.safetensors".into(),
+        size: 97_000_000,
         layout: "mocov3".into(),
         kept,
     }))
@@ -68,11 +68,8 @@ fn a_converted_checkpoint_shows_progress_is_kept_for_a_restart_and_can_be_saved(
     reply(&mut state, load, Response::ModelLoaded(Box::new(info(&id, Family::Contrastive))));
     assert!(state.loaded.contains_key(&id) && state.progress.is_none());
     let save = reduce(&mut state, Action::SaveConverted(id.clone()));
-    assert_eq!(
-        save,
-        [Command::Save { file_name: "vit-b-300ep-vitscope.safetensors".into(), bytes: Rc::new(vec![7; 10]) }]
-    );
-    // A restarted worker gets the converted bytes, not the checkpoint again.
+    assert_eq!(save, [Command::Save { file_name: "vit-b-300ep-vitscope.safetensors".into() }]);
+    // A restarted worker gets the converted file, not the checkpoint again.
     let generation = state.generation;
     let out = reduce(&mut state, Action::WorkerCrashed { generation, message: "oom".into() });
     let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
@@ -82,7 +79,8 @@ fn a_converted_checkpoint_shows_progress_is_kept_for_a_restart_and_can_be_saved(
         Request::LoadModel { id: m, source } if m == id => Some(source),
         _ => None,
     });
-    assert_eq!(reload, Some(ModelSource::Bytes(vec![7; 10])));
+    let converted = ModelSource::Dropped { name: "vit-b-300ep-vitscope.safetensors".into(), size: 97_000_000 };
+    assert_eq!(reload, Some(converted));
 }
 
 #[test]

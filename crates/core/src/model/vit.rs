@@ -6,6 +6,9 @@
 //! dequantized as f32 [`HostTensor`]s and are uploaded (or, for the browser's CPU kernels, packed)
 //! once; the forward pass returns what the analyses need instead of logits.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+
 use burn::Tensor;
 use burn::tensor::module::layer_norm;
 use burn::tensor::{Device, TensorData};
@@ -66,15 +69,27 @@ impl VitOutput {
     }
 }
 
+/// The host weights a model is built from: borrowed (each tensor copied to the device) or owned
+/// (each tensor freed as soon as it is on the device, so a ViT-B is never held twice).
+enum Weights<'a> {
+    Borrowed(&'a HostWeights),
+    Owned(RefCell<HostWeights>),
+}
+
 /// Reads named tensors out of the host weights, checking each shape.
 struct Loader<'a> {
-    weights: &'a HostWeights,
+    weights: Weights<'a>,
     device: &'a Device,
 }
 
 impl Loader<'_> {
-    fn host(&self, name: &str, shape: &[usize]) -> Result<&HostTensor, ModelError> {
-        let t = self.weights.get(name).ok_or_else(|| ModelError::Missing(name.into()))?;
+    /// Each tensor is read once.
+    fn host(&self, name: &str, shape: &[usize]) -> Result<Cow<'_, HostTensor>, ModelError> {
+        let t = match &self.weights {
+            Weights::Borrowed(w) => w.get(name).map(Cow::Borrowed),
+            Weights::Owned(w) => w.borrow_mut().remove(name).map(Cow::Owned),
+        };
+        let t = t.ok_or_else(|| ModelError::Missing(name.into()))?;
         if t.shape != shape {
             return Err(ModelError::Shape { name: name.into(), expected: shape.to_vec(), found: t.shape.clone() });
         }
@@ -86,13 +101,13 @@ impl Loader<'_> {
     }
 
     fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>, ModelError> {
-        Ok(self.upload(self.host(name, &shape)?.data.clone(), shape))
+        Ok(self.upload(self.host(name, &shape)?.into_owned().data, shape))
     }
 
     /// A PyTorch `nn.Linear` (weight `[out, in]`).
     fn linear(&self, module: &Path, d_in: usize, d_out: usize) -> Result<Linear, ModelError> {
         let weight = self.host(&module.key(names::WEIGHT), &[d_out, d_in])?;
-        let bias = self.host(&module.key(names::BIAS), &[d_out])?.data.clone();
+        let bias = self.host(&module.key(names::BIAS), &[d_out])?.into_owned().data;
         Ok(Linear::new(&weight.data, d_in, d_out, Some(bias), self.device))
     }
 
@@ -103,12 +118,12 @@ impl Loader<'_> {
         let c = config.width;
         let scale = (config.head_dim() as f64).powf(-0.5) as f32;
         let qkv = attn.pp(names::QKV);
-        let mut weight = self.host(&qkv.key(names::WEIGHT), &[3 * c, c])?.data.clone();
+        let mut weight = self.host(&qkv.key(names::WEIGHT), &[3 * c, c])?.into_owned().data;
         weight[..c * c].iter_mut().for_each(|w| *w *= scale);
         let mut bias = match config.qkv_bias {
-            QkvBias::Full => Some(self.host(&qkv.key(names::BIAS), &[3 * c])?.data.clone()),
+            QkvBias::Full => Some(self.host(&qkv.key(names::BIAS), &[3 * c])?.into_owned().data),
             QkvBias::QueryValue => {
-                let mut bias = self.host(&attn.key(names::QUERY_BIAS), &[c])?.data.clone();
+                let mut bias = self.host(&attn.key(names::QUERY_BIAS), &[c])?.into_owned().data;
                 bias.extend(std::iter::repeat_n(0.0, c));
                 bias.extend_from_slice(&self.host(&attn.key(names::VALUE_BIAS), &[c])?.data);
                 Some(bias)
@@ -218,10 +233,29 @@ pub struct Vit {
 }
 
 impl Vit {
-    /// Builds the model for `image_size` pixels (the config's own when `None`).
+    /// Builds the model for `image_size` pixels (the config's own when `None`), copying the weights.
     pub fn new(
         config: &VitConfig,
         weights: &HostWeights,
+        image_size: Option<usize>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        Self::build(config, Weights::Borrowed(weights), image_size, device)
+    }
+
+    /// As [`Self::new`], consuming the weights: each is freed once it is on the device.
+    pub fn from_weights(
+        config: &VitConfig,
+        weights: HostWeights,
+        image_size: Option<usize>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        Self::build(config, Weights::Owned(RefCell::new(weights)), image_size, device)
+    }
+
+    fn build(
+        config: &VitConfig,
+        weights: Weights<'_>,
         image_size: Option<usize>,
         device: &Device,
     ) -> Result<Self, ModelError> {
@@ -247,7 +281,7 @@ impl Vit {
         let root = Path::root();
         let patch = root.pp(names::PATCH_PROJECTION);
         let conv = load.host(&patch.key(names::WEIGHT), &[c, config.in_channels, p, p])?;
-        let bias = load.host(&patch.key(names::BIAS), &[c])?.data.clone();
+        let bias = load.host(&patch.key(names::BIAS), &[c])?.into_owned().data;
         let patch_embed = Linear::new(&conv.data, config.in_channels * p * p, c, Some(bias), device);
         let cls_token =
             if config.cls_token { Some(load.tensor(&root.key(names::CLS_TOKEN), [1, 1, c])?) } else { None };

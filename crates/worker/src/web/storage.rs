@@ -53,17 +53,35 @@ pub async fn store(scope: &DedicatedWorkerGlobalScope, sha256: &str, bytes: &[u8
     let _ = write(scope, &download_key(sha256), bytes).await;
 }
 
-/// The conversion of the checkpoint whose sha256 is `source_sha256`, if one was kept (the session
-/// validates it when it loads).
-pub async fn converted(scope: &DedicatedWorkerGlobalScope, source_sha256: &str) -> Option<Vec<u8>> {
-    read(scope, &converted_key(source_sha256)).await
+/// The conversion of the checkpoint whose sha256 is `source_sha256`, if one was kept: its bytes (the
+/// session validates them when it loads) and the browser's copy.
+pub async fn converted(scope: &DedicatedWorkerGlobalScope, source_sha256: &str) -> Option<(Vec<u8>, web_sys::Blob)> {
+    let cache = open(scope).await.ok()?;
+    let hit = JsFuture::from(cache.match_with_str(&converted_key(source_sha256))).await.ok()?;
+    let response: web_sys::Response = hit.dyn_into().ok()?;
+    let blob: web_sys::Blob = JsFuture::from(response.blob().ok()?).await.ok()?.dyn_into().ok()?;
+    let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
+    Some((Uint8Array::new(&buffer).to_vec(), blob))
+}
+
+/// The browser's copy of a file.
+pub fn blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
+    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))
 }
 
 /// Keeps a conversion; `Err` says why the browser would not.
 pub async fn keep_converted(
     scope: &DedicatedWorkerGlobalScope,
     source_sha256: &str,
-    bytes: &[u8],
+    blob: &web_sys::Blob,
 ) -> Result<(), String> {
-    write(scope, &converted_key(source_sha256), bytes).await
+    let cache = open(scope).await?;
+    let response = web_sys::Response::new_with_opt_blob(Some(blob))
+        .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))?;
+    JsFuture::from(cache.put_with_str(&converted_key(source_sha256), &response))
+        .await
+        .map_err(|e| format!("the browser's storage refused the file ({})", super::describe(&e)))?;
+    Ok(())
 }
