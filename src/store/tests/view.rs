@@ -1,7 +1,5 @@
 //! The user's actions and the lists: settings, models, filters, the gallery, the hash.
 
-use std::rc::Rc;
-
 use vitscope_protocol::messages::{Converted, Kept, ModelSource, Request, Response, Stage, WorkerError};
 
 use super::*;
