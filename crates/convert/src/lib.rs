@@ -23,7 +23,10 @@ pub fn convert(
 ) -> Result<vitscope_core::weights::ModelFile, ConvertError> {
     let file = std::fs::File::open(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    convert_source(std::sync::Arc::new(file), &file_name, options, &mut |_| {})
+    convert_source(std::sync::Arc::new(file), &file_name, options, &mut |_| {}).map_err(|e| match e {
+        ConvertError::Read(m) => ConvertError::Read(format!("{}: {m}", path.display())),
+        other => other,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -90,3 +90,34 @@ fn missing_heads_for_unusual_width_asks_for_flag() {
     let e = convert(&checkpoint_path("mae"), &options).unwrap_err().to_string();
     assert_mentions(&e, &["heads", "--heads"]);
 }
+
+/// The page converts from a `Blob`, the CLI from a path: through a byte source every layout gives the
+/// same model, the card naming the same file and sha256, and the progress counts the bytes read; a
+/// source cut short is refused, never half-read.
+#[test]
+fn every_layout_reads_the_same_through_a_byte_source() {
+    use std::sync::Arc;
+    use vitscope_convert::{ByteSource, Step, convert_source};
+    for layout in ["mocov3", "simmim", "mae", "dino", "dino-full", "beit", "timm"] {
+        let path = checkpoint_path(layout);
+        let options = ConvertOptions {
+            overrides: Overrides { heads: Some(meta(layout).heads), image_size: None },
+            ..ConvertOptions::default()
+        };
+        let from_path = convert(&path, &options).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let mut steps = Vec::new();
+        let source: Arc<dyn ByteSource> = Arc::new(bytes.clone());
+        let from_source = convert_source(source, name, &options, &mut |s| steps.push(s)).unwrap();
+        assert_eq!(from_source.card, from_path.card, "{layout}");
+        assert!(from_source.weights == from_path.weights, "{layout}: the weights differ");
+        let len = bytes.len() as u64;
+        assert!(steps.contains(&Step::Hashing { done: len, total: len }), "{layout}: {steps:?}");
+        let Some(Step::Reading { done, total }) = steps.last().copied() else { panic!("{layout}: {steps:?}") };
+        assert!(done == total && total > 0 && total <= len, "{layout}: read {done} of {total}");
+
+        let cut: Arc<dyn ByteSource> = Arc::new(bytes[..bytes.len() * 2 / 3].to_vec());
+        assert!(convert_source(cut, name, &options, &mut |_| {}).is_err(), "{layout}: a cut file converted");
+    }
+}
