@@ -12,7 +12,7 @@ use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
 use crate::store::{ExportKind, State};
 
-pub fn download_url(name: &str, url: &str) -> Result<(), String> {
+fn download_url(name: &str, url: &str) -> Result<(), String> {
     let a: web_sys::HtmlAnchorElement = create("a")?;
     a.set_href(url);
     a.set_download(name);
@@ -25,8 +25,14 @@ fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    download_blob(name, &blob)
+}
+
+/// Offers the browser's copy of a file as a download, without reading it.
+pub fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(|e| format!("{e:?}"))?;
     let result = download_url(name, &url);
+    // The click has started the download; the link's address can go.
     let _ = web_sys::Url::revoke_object_url(&url);
     result
 }

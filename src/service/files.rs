@@ -32,14 +32,10 @@ pub fn keep(name: &str, blob: &web_sys::Blob) {
     }
 }
 
-/// Offers the file kept under `name` as a download (a link to the browser's copy, never read here).
+/// Offers the file kept under `name` as a download (the browser's copy, never read here).
 pub fn save(name: &str) -> Result<(), String> {
     let file = dropped(name).ok_or("the converted file is no longer in this page")?;
-    let url = web_sys::Url::create_object_url_with_blob(&file).map_err(|e| format!("{e:?}"))?;
-    let result = super::export::download_url(name, &url);
-    // The click has started the download; the link's address can go.
-    let _ = web_sys::Url::revoke_object_url(&url);
-    result
+    super::export::download_blob(name, &file)
 }
 
 pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {

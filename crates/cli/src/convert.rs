@@ -71,7 +71,7 @@ fn encode(model: &ModelFile, precision: Precision) -> Result<(Vec<u8>, Precision
         return Ok((model.to_bytes(precision).map_err(|e| e.to_string())?, precision));
     }
     let device = crate::device(Backend::Cpu).or_else(|_| crate::device(Backend::Wgpu))?;
-    let encoded = pollster::block_on(int8::encode(model, precision, &device, &mut |_| {}))?;
+    let encoded = pollster::block_on(int8::encode(model, &device, &mut |_| {}))?;
     for (grouping, fidelity) in &encoded.tried {
         let verdict = int8::Bounds::STORED.violation(fidelity).unwrap_or_else(|| "within the bounds".into());
         eprintln!("int8, {grouping}: {verdict}");

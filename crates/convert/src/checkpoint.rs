@@ -98,22 +98,26 @@ pub fn sha256(source: &dyn ByteSource, progress: &mut dyn FnMut(u64, u64)) -> Re
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// A safetensors file's JSON header (after its 8-byte length), bounds-checked before it is read.
+fn safetensors_header(source: &dyn ByteSource, len: u64) -> Result<Vec<u8>, ConvertError> {
+    let mut n = [0u8; 8];
+    source.read_exact_at(&mut n, 0).map_err(read_error)?;
+    let header_len = u64::from_le_bytes(n);
+    if header_len > MAX_SAFETENSORS_HEADER || 8 + header_len > len {
+        return Err(ConvertError::Read(format!(
+            "invalid safetensors file: its header claims {header_len} bytes of a {len}-byte file"
+        )));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    source.read_exact_at(&mut header, 8).map_err(read_error)?;
+    Ok(header)
+}
+
 /// Whether the source is already a vitscope weight file: a safetensors header whose metadata names
 /// vitscope's format. Reads the header only.
 pub fn is_vitscope_file(source: &dyn ByteSource) -> bool {
-    let mut n = [0u8; 8];
     let len = source.len().unwrap_or(0);
-    if len < 8 || source.read_exact_at(&mut n, 0).is_err() {
-        return false;
-    }
-    let header_len = u64::from_le_bytes(n);
-    if header_len > vitscope_core::weights::format::MAX_HEADER_BYTES || 8 + header_len > len {
-        return false;
-    }
-    let mut header = vec![0u8; header_len as usize];
-    if source.read_exact_at(&mut header, 8).is_err() {
-        return false;
-    }
+    let Ok(header) = safetensors_header(source, len) else { return false };
     let Ok(json) = serde_json::from_slice::<serde_json::Value>(&header) else { return false };
     json["__metadata__"]["format"] == vitscope_core::weights::format::FORMAT
 }
@@ -140,14 +144,8 @@ impl Checkpoint {
 
     fn open_safetensors(source: Arc<dyn ByteSource>, len: u64) -> Result<Self, ConvertError> {
         let invalid = |why: String| ConvertError::Read(format!("invalid safetensors file: {why}"));
-        let mut n = [0u8; 8];
-        source.read_exact_at(&mut n, 0).map_err(read_error)?;
-        let header_len = u64::from_le_bytes(n);
-        if header_len > MAX_SAFETENSORS_HEADER || 8 + header_len > len {
-            return Err(invalid(format!("its header claims {header_len} bytes of a {len}-byte file")));
-        }
-        let mut header = vec![0u8; header_len as usize];
-        source.read_exact_at(&mut header, 8).map_err(read_error)?;
+        let header = safetensors_header(&*source, len)?;
+        let header_len = header.len() as u64;
         // Deserialising checks that the tensors tile the data section in order, each its exact size.
         let metadata: Metadata = serde_json::from_slice(&header).map_err(|e| invalid(e.to_string()))?;
         let start = 8 + header_len;

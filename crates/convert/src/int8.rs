@@ -165,21 +165,16 @@ pub struct Encoded {
     pub tried: Vec<(Grouping, Fidelity)>,
 }
 
-/// The file's bytes at `precision`. int8 is grouped as finely as the model needs, measured against
-/// f32 on two photos on `device` (`checking` hears each grouping before it is measured); when no
-/// grouping holds the bounds the matrices go to f16 instead.
+/// The file's int8 bytes, grouped as finely as the model needs, measured against f32 on two photos
+/// on `device` (`checking` hears each grouping before it is measured); when no grouping holds the
+/// bounds the matrices go to f16 instead. (f16 and f32 files need no measuring: `to_bytes`.)
 pub async fn encode(
     model: &ModelFile,
-    precision: Precision,
     device: &burn::tensor::Device,
     checking: &mut dyn FnMut(Grouping),
 ) -> Result<Encoded, String> {
-    if precision != Precision::Int8 {
-        let bytes = model.to_bytes(precision).map_err(|e| e.to_string())?;
-        return Ok(Encoded { bytes, precision, tried: Vec::new() });
-    }
     match calibrated(model, device, checking).await? {
-        (Some(bytes), tried) => Ok(Encoded { bytes, precision, tried }),
+        (Some(bytes), tried) => Ok(Encoded { bytes, precision: Precision::Int8, tried }),
         (None, tried) => {
             let bytes = model.to_bytes(Precision::F16).map_err(|e| e.to_string())?;
             Ok(Encoded { bytes, precision: Precision::F16, tried })

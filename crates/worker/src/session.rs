@@ -12,8 +12,8 @@ use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode}
 use vitscope_core::analysis::AnalysisError;
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
 use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
-use vitscope_core::weights::{ModelFile, Precision};
 use vitscope_protocol::messages::{ModelAnalysis, ModelInfo, Stage, WorkerError};
 
 /// A dropped file, read: the vitscope file it is or was converted to.
@@ -57,10 +57,9 @@ impl Session {
         Ok(info)
     }
 
-    /// A dropped file as a vitscope file: read whole if it is one, else converted exactly as
-    /// `vitscope convert --precision int8` converts it (the grouping measured on this session's
-    /// device). `sha256`, when the caller hashed the file already, spares hashing it again. Nothing
-    /// is loaded yet: [`Session::load`] the bytes.
+    /// A dropped file as a vitscope file: read whole if it is one ([`Session::read_vitscope_file`]),
+    /// else converted ([`Session::convert_dropped`]). Nothing is loaded yet: [`Session::load`] the
+    /// bytes.
     pub async fn read_dropped(
         &self,
         id: &str,
@@ -69,17 +68,43 @@ impl Session {
         sha256: Option<String>,
         progress: &mut dyn FnMut(Stage, u64, Option<u64>),
     ) -> Result<Dropped, WorkerError> {
-        let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
-        let len = source.len().map_err(|e| refused(format!("the file could not be read: {e}")))?;
         if is_vitscope_file(&*source) {
-            if len > MAX_FILE_BYTES {
-                return Err(refused(format!("the file is {len} bytes, above the {MAX_FILE_BYTES}-byte limit")));
-            }
-            let mut bytes = vec![0u8; len as usize];
-            source.read_exact_at(&mut bytes, 0).map_err(|e| refused(format!("the file could not be read: {e}")))?;
-            progress(Stage::Loading, len, Some(len));
+            let bytes = Self::read_vitscope_file(id, &*source, progress)?;
             return Ok(Dropped { bytes, converted_from: None });
         }
+        self.convert_dropped(id, name, source, sha256, progress).await
+    }
+
+    /// A dropped vitscope file's bytes (the loader checks them).
+    pub fn read_vitscope_file(
+        id: &str,
+        source: &dyn ByteSource,
+        progress: &mut dyn FnMut(Stage, u64, Option<u64>),
+    ) -> Result<Vec<u8>, WorkerError> {
+        let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
+        let unreadable = |e: std::io::Error| refused(format!("the file could not be read: {e}"));
+        let len = source.len().map_err(unreadable)?;
+        if len > MAX_FILE_BYTES {
+            return Err(refused(format!("the file is {len} bytes, above the {MAX_FILE_BYTES}-byte limit")));
+        }
+        let mut bytes = vec![0u8; len as usize];
+        source.read_exact_at(&mut bytes, 0).map_err(unreadable)?;
+        progress(Stage::Loading, len, Some(len));
+        Ok(bytes)
+    }
+
+    /// A dropped checkpoint converted exactly as `vitscope convert --precision int8` converts it (the
+    /// grouping measured on this session's device). `sha256`, when the caller hashed the file
+    /// already, spares hashing it again.
+    pub async fn convert_dropped(
+        &self,
+        id: &str,
+        name: &str,
+        source: Arc<dyn ByteSource>,
+        sha256: Option<String>,
+        progress: &mut dyn FnMut(Stage, u64, Option<u64>),
+    ) -> Result<Dropped, WorkerError> {
+        let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
         let options = ConvertOptions { sha256, ..ConvertOptions::default() };
         let model = convert_source(source, name, &options, &mut |step| match step {
             Step::Hashing { done, total } => progress(Stage::Hashing, done, Some(total)),
@@ -92,7 +117,7 @@ impl Session {
             progress(Stage::CheckingInt8, measured, Some(candidates));
             measured += 1;
         };
-        let encoded = encode(&model, Precision::Int8, &self.device, &mut checking).await.map_err(refused)?;
+        let encoded = encode(&model, &self.device, &mut checking).await.map_err(refused)?;
         Ok(Dropped { bytes: encoded.bytes, converted_from: Some(model.card.source.layout.clone()) })
     }
 

@@ -219,7 +219,7 @@ async fn dropped(
         post(scope, request, &Response::Progress { id: model.into(), stage, loaded, total });
     };
     if is_vitscope_file(&*source) {
-        return Ok(session.read_dropped(model, name, source, None, &mut progress).await?.bytes);
+        return Session::read_vitscope_file(model, &*source, &mut progress);
     }
     let source_sha256 = sha256(&*source, &mut |done, total| progress(Stage::Hashing, done, Some(total)))
         .map_err(|e| refused(e.to_string()))?;
@@ -227,7 +227,7 @@ async fn dropped(
         Some((bytes, blob)) => (bytes, blob, Kept::Found),
         None => {
             let converted =
-                session.read_dropped(model, name, source, Some(source_sha256.clone()), &mut progress).await?;
+                session.convert_dropped(model, name, source, Some(source_sha256.clone()), &mut progress).await?;
             // One browser copy serves the cache and the page (which keeps it to save, and to hand a
             // restarted worker): the page's wasm never holds the file.
             let blob = storage::blob(&converted.bytes).map_err(refused)?;

@@ -208,7 +208,7 @@ fn a_dropped_checkpoint_converts_to_the_clis_file() {
     };
 
     let cli = convert(&path, &ConvertOptions::default()).unwrap();
-    let cli = pollster::block_on(encode(&cli, Precision::Int8, &device(), &mut |_| {})).unwrap().bytes;
+    let cli = pollster::block_on(encode(&cli, &device(), &mut |_| {})).unwrap().bytes;
     let (dropped, stages) = read(checkpoint.clone(), None);
     let dropped = dropped.unwrap();
     assert_eq!(dropped.converted_from.as_deref(), Some("simmim"));

@@ -25,50 +25,51 @@ async fn open(scope: &DedicatedWorkerGlobalScope) -> Result<web_sys::Cache, Stri
     cache.dyn_into().map_err(|_| "the browser's storage answered oddly".into())
 }
 
-async fn read(scope: &DedicatedWorkerGlobalScope, key: &str) -> Option<Vec<u8>> {
+async fn matched(scope: &DedicatedWorkerGlobalScope, key: &str) -> Option<web_sys::Response> {
     let cache = open(scope).await.ok()?;
-    let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
-    let response: web_sys::Response = hit.dyn_into().ok()?;
-    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
-    Some(Uint8Array::new(&buffer).to_vec())
+    JsFuture::from(cache.match_with_str(key)).await.ok()?.dyn_into().ok()
 }
 
-async fn write(scope: &DedicatedWorkerGlobalScope, key: &str, bytes: &[u8]) -> Result<(), String> {
+async fn put(scope: &DedicatedWorkerGlobalScope, key: &str, response: &web_sys::Response) -> Result<(), String> {
     let cache = open(scope).await?;
-    let response = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes.to_vec()))
-        .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))?;
-    JsFuture::from(cache.put_with_str(key, &response))
+    JsFuture::from(cache.put_with_str(key, response))
         .await
         .map_err(|e| format!("the browser's storage refused the file ({})", super::describe(&e)))?;
     Ok(())
 }
 
+async fn bytes_of(array_buffer: js_sys::Promise) -> Option<Vec<u8>> {
+    let buffer = JsFuture::from(array_buffer).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The browser's copy of `bytes`, made without an intermediate copy.
+pub fn blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
+    // SAFETY: the view is read by the Blob constructor, which copies it, before anything here can
+    // allocate (and so move wasm memory).
+    let view = unsafe { Uint8Array::view(bytes) };
+    web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&view))
+        .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))
+}
+
 /// A download kept earlier, if its bytes still hash to `sha256`.
 pub async fn cached(scope: &DedicatedWorkerGlobalScope, sha256: &str) -> Option<Vec<u8>> {
-    let bytes = read(scope, &download_key(sha256)).await?;
+    let bytes = bytes_of(matched(scope, &download_key(sha256)).await?.array_buffer().ok()?).await?;
     (hex::encode(Sha256::digest(&bytes)) == sha256).then_some(bytes)
 }
 
 pub async fn store(scope: &DedicatedWorkerGlobalScope, sha256: &str, bytes: &[u8]) {
-    let _ = write(scope, &download_key(sha256), bytes).await;
+    let Ok(blob) = blob(bytes) else { return };
+    let Ok(response) = web_sys::Response::new_with_opt_blob(Some(&blob)) else { return };
+    let _ = put(scope, &download_key(sha256), &response).await;
 }
 
 /// The conversion of the checkpoint whose sha256 is `source_sha256`, if one was kept: its bytes (the
 /// session validates them when it loads) and the browser's copy.
 pub async fn converted(scope: &DedicatedWorkerGlobalScope, source_sha256: &str) -> Option<(Vec<u8>, web_sys::Blob)> {
-    let cache = open(scope).await.ok()?;
-    let hit = JsFuture::from(cache.match_with_str(&converted_key(source_sha256))).await.ok()?;
-    let response: web_sys::Response = hit.dyn_into().ok()?;
+    let response = matched(scope, &converted_key(source_sha256)).await?;
     let blob: web_sys::Blob = JsFuture::from(response.blob().ok()?).await.ok()?.dyn_into().ok()?;
-    let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
-    Some((Uint8Array::new(&buffer).to_vec(), blob))
-}
-
-/// The browser's copy of a file.
-pub fn blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
-    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
-    web_sys::Blob::new_with_u8_array_sequence(&parts)
-        .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))
+    Some((bytes_of(blob.array_buffer()).await?, blob))
 }
 
 /// Keeps a conversion; `Err` says why the browser would not.
@@ -77,11 +78,7 @@ pub async fn keep_converted(
     source_sha256: &str,
     blob: &web_sys::Blob,
 ) -> Result<(), String> {
-    let cache = open(scope).await?;
     let response = web_sys::Response::new_with_opt_blob(Some(blob))
         .map_err(|e| format!("the browser could not hold the file ({})", super::describe(&e)))?;
-    JsFuture::from(cache.put_with_str(&converted_key(source_sha256), &response))
-        .await
-        .map_err(|e| format!("the browser's storage refused the file ({})", super::describe(&e)))?;
-    Ok(())
+    put(scope, &converted_key(source_sha256), &response).await
 }
