@@ -109,7 +109,7 @@ pub fn App() -> Html {
                     progress={s.progress.clone()} busy={s.busy()} />
                 <Notices error={s.error.clone().map(AttrValue::from)} notices={s.notices.clone()} />
                 if !embed {
-                    <Inputs models={s.view.models.clone()} manifest={s.manifest.clone()} loaded={s.loaded.clone()}
+                    <Inputs models={s.view.models.clone()} choices={Rc::new(s.choices())}
                         gallery={s.gallery.clone()} image={s.view.image.clone()} />
                     <Tabs view={s.view.view} />
                 }

@@ -78,6 +78,9 @@ fn ExportButtons(props: &ExportProps) -> Html {
                     if props.own_image {
                         <p class="caption">{ "Your own image is not part of the link (it never leaves this page): the embed shows the first gallery photo." }</p>
                     }
+                    if props.view.has_own_models() {
+                        <p class="caption">{ "Models from your own files are not part of the link either: host the converted files and list them with ?manifest= (see the README) to embed them." }</p>
+                    }
                 </div>
             }
         </section>

@@ -48,7 +48,7 @@ pub fn Header(props: &HeaderProps) -> Html {
         <header class="top">
             if !props.embed {
                 <h1>{ "vitscope" }</h1>
-                <p class="tagline">{ "What do self-supervised Vision Transformers learn? A contrastive (CL) and a masked-image-modelling (MIM) ViT, side by side on your image, with the analyses of Park et al. (ICLR 2023). Your image never leaves this page." }</p>
+                <p class="tagline">{ "What do self-supervised Vision Transformers learn? A contrastive (CL) and a masked-image-modelling (MIM) ViT side by side on your image (add the hybrid, a DINOv2 or your own checkpoint: up to four), with the analyses of Park et al. (ICLR 2023). Your image never leaves this page." }</p>
             }
             <div class="statusbar">
                 <p id="status" class="status" role="status" aria-live="polite">{ props.status.clone() }</p>

@@ -1,47 +1,90 @@
-//! Choosing models and images: model menus, a keyboard-reachable file picker (images and model
-//! files), and the gallery. Drop and paste work anywhere (the root listens for them).
+//! Choosing models and images: a menu per model shown (one to four) with its remove button, a menu
+//! that adds one, a keyboard-reachable file picker (images and model files), and the gallery. Drop
+//! and paste work anywhere (the root listens for them).
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use vitscope_protocol::messages::ModelInfo;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::service::files::read_file;
 use crate::store::handle::use_dispatch;
-use crate::store::{Action, GalleryItem, ManifestEntry};
+use crate::store::{Action, GalleryItem, MAX_MODELS};
 
 #[derive(Properties, PartialEq)]
 pub struct InputsProps {
+    /// The models shown, in order.
     pub models: Vec<String>,
-    pub manifest: Rc<Vec<ManifestEntry>>,
-    pub loaded: BTreeMap<String, Rc<ModelInfo>>,
+    /// Every model a menu offers, as (id, label).
+    pub choices: Rc<Vec<(String, String)>>,
     pub gallery: Rc<Vec<GalleryItem>>,
     /// The gallery photo in use, if any.
     pub image: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
-struct MenuProps {
+struct SlotProps {
     slot: usize,
     current: String,
-    options: Rc<Vec<(String, String)>>,
+    choices: Rc<Vec<(String, String)>>,
+    removable: bool,
 }
 
+/// One shown model: its menu, and a button that stops showing it.
 #[function_component]
-fn ModelMenu(props: &MenuProps) -> Html {
+fn ModelSlot(props: &SlotProps) -> Html {
     let dispatch = use_dispatch();
     let slot = props.slot;
-    let onchange = Callback::from(move |e: Event| {
-        let id = e.target_unchecked_into::<HtmlSelectElement>().value();
-        dispatch.emit(Action::ChooseModel { slot, id });
+    let onchange = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |e: Event| {
+            let id = e.target_unchecked_into::<HtmlSelectElement>().value();
+            dispatch.emit(Action::ChooseModel { slot, id });
+        })
+    };
+    let label = format!("Model {}", slot + 1);
+    let name = props.choices.iter().find(|(id, _)| *id == props.current).map_or("", |(_, text)| text.as_str());
+    let remove = props.removable.then(|| {
+        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(Action::RemoveModel(slot)));
+        html! { <button class="remove-model" title="Stop showing this model" aria-label={format!("Remove {label}: {name}")} {onclick}>{ "×" }</button> }
     });
-    let label = if slot == 0 { "Left model" } else { "Right model" };
     html! {
-        <label class="model-menu">{ label }
-            <select {onchange} aria-label={label}>
-                { for props.options.iter().map(|(id, text)| html! { <option value={id.clone()} selected={*id == props.current}>{ text }</option> }) }
+        <div class="model-slot" data-slot={slot.to_string()}>
+            <label class="model-menu">{ label.clone() }
+                <select {onchange} aria-label={label}>
+                    { for props.choices.iter().map(|(id, text)| html! { <option value={id.clone()} selected={*id == props.current}>{ text }</option> }) }
+                </select>
+            </label>
+            { remove }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AddProps {
+    shown: usize,
+    choices: Rc<Vec<(String, String)>>,
+}
+
+/// A menu of the models not shown; choosing one adds it.
+#[function_component]
+fn AddModel(props: &AddProps) -> Html {
+    let dispatch = use_dispatch();
+    let slot = props.shown;
+    let onchange = Callback::from(move |e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        let id = select.value();
+        // Back to the prompt: the menu adds, it does not show a choice.
+        select.set_value("");
+        if !id.is_empty() {
+            dispatch.emit(Action::ChooseModel { slot, id });
+        }
+    });
+    html! {
+        <label class="model-menu add-model">{ format!("Add a model (up to {MAX_MODELS})") }
+            <select {onchange} aria-label="Add a model">
+                <option value="" selected=true>{ "Compare with…" }</option>
+                { for props.choices.iter().map(|(id, text)| html! { <option value={id.clone()}>{ text }</option> }) }
             </select>
         </label>
     }
@@ -50,15 +93,14 @@ fn ModelMenu(props: &MenuProps) -> Html {
 #[function_component]
 pub fn Inputs(props: &InputsProps) -> Html {
     let dispatch = use_dispatch();
-    let mut options: Vec<(String, String)> =
-        props.manifest.iter().map(|m| (m.id.clone(), format!("{} ({})", m.name, m.family.label()))).collect();
-    for (id, info) in &props.loaded {
-        if !options.iter().any(|(o, _)| o == id) {
-            options.push((id.clone(), format!("{} ({}, your file)", info.name(), info.family().label())));
-        }
-    }
-    let options = Rc::new(options);
-    let current = |slot: usize| props.models.get(slot).cloned().unwrap_or_default();
+    let shown = props.models.len();
+    let slots = props.models.iter().enumerate().map(|(slot, id)| {
+        html! { <ModelSlot {slot} current={id.clone()} choices={props.choices.clone()} removable={shown > 1} /> }
+    });
+    let others: Vec<(String, String)> =
+        props.choices.iter().filter(|(id, _)| !props.models.contains(id)).cloned().collect();
+    let add =
+        (shown < MAX_MODELS && !others.is_empty()).then(|| html! { <AddModel {shown} choices={Rc::new(others)} /> });
     let picker = {
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
@@ -84,9 +126,9 @@ pub fn Inputs(props: &InputsProps) -> Html {
     });
     html! {
         <section class="controls" aria-label="Models and image">
-            <div class="models">
-                <ModelMenu slot={0} current={current(0)} options={options.clone()} />
-                <ModelMenu slot={1} current={current(1)} options={options} />
+            <div class="models" role="group" aria-label="Models shown side by side">
+                { for slots }
+                { add }
             </div>
             <div class="image-input">
                 <label class="button" for="file">{ "Choose an image or model file…" }</label>

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{Converted, Kept, ModelInfo};
+use vitscope_protocol::messages::{Converted, Kept, MAX_ATTENTION_BYTES, ModelInfo};
 use vitscope_protocol::{Family, Timing};
 use yew::prelude::*;
 
@@ -73,6 +73,7 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
         }
     });
     let converted = props.converted.as_ref().map(|c| {
+        let dispatch = dispatch.clone();
         let id = m.id.clone();
         let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(Action::SaveConverted(id.clone())));
         let kept = match &c.kept {
@@ -86,13 +87,48 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
             </span>
         }
     });
+    let size = m.has_native_choice().then(|| size_choice(m, dispatch.clone()));
     html! {
         <li>
             <strong>{ m.name() }</strong>{ shape }
             { format!("trained on {}. {notes}", m.card.training_data) }
             <span class="preprocessing">{ format!(" Input: {}.", m.card.preprocessing.describe()) }</span>
+            { size }
             { timing }
             { converted }
         </li>
+    }
+}
+
+/// For a model trained at another size than its card runs it at (a 518-px DINOv2 runs at 224): the
+/// size it runs at, and a button for the other one, disabled with the reason when the page could
+/// not hold its attention maps.
+fn size_choice(m: &ModelInfo, dispatch: Callback<Action>) -> Html {
+    let (native, crop) = (m.native_size, m.card.preprocessing.crop);
+    let at_native = m.image_size == native;
+    let id = m.id.clone();
+    let onclick = Callback::from(move |_: MouseEvent| {
+        dispatch.emit(Action::SetNativeSize { id: id.clone(), native: !at_native })
+    });
+    let grid = native as usize / m.patch_size.max(1);
+    let megabytes = m.attention_bytes(native) >> 20;
+    let too_large = m.attention_bytes(native) > MAX_ATTENTION_BYTES;
+    let (said, button) = if at_native {
+        (format!(" Runs at its native {native} px."), format!("Run at {crop} px"))
+    } else {
+        (
+            format!(" Trained at {native} px, run here at {crop} px (position table resampled)."),
+            format!("Run at its native {native} px ({grid}×{grid} patches, {megabytes} MB of attention maps)"),
+        )
+    };
+    let why = too_large.then(|| {
+        format!("At {native} px its attention maps take {megabytes} MB, more than the page holds; `vitscope analyze --image-size {native}` measures it natively.")
+    });
+    html! {
+        <span class="run-size">
+            { said }{ " " }
+            <button class="native-size" disabled={too_large && !at_native} title={why.clone().unwrap_or_default()} {onclick}>{ button }</button>
+            if let Some(why) = why { <span class="hint">{ format!(" {why}") }</span> }
+        </span>
     }
 }

@@ -112,7 +112,10 @@ impl Sheet {
             items.push((label.clone(), Item::Picture(picture_canvas(picture)?), 224.0, 224.0));
         }
         for svg in &self.charts {
-            items.push((String::new(), Item::Chart(load_svg(svg).await?), 640.0, 400.0));
+            // Charts grow with their legend (a row per series): drawn at their own size.
+            let img = load_svg(svg).await?;
+            let (w, h) = (f64::from(img.natural_width()), f64::from(img.natural_height()));
+            items.push((String::new(), Item::Chart(img), w, h));
         }
         let columns = if items.iter().any(|i| i.2 > 300.0) { 2.0 } else { 4.0f64.min(items.len().max(1) as f64) };
         let cell_w = items.iter().map(|i| i.2).fold(0.0, f64::max) + 16.0;

@@ -26,10 +26,10 @@ pub fn location_params() -> (Params, Params) {
     (read_params(&location.search().unwrap_or_default()), read_params(&location.hash().unwrap_or_default()))
 }
 
-/// The hash (without `#`) that restores `view`.
+/// The hash (without `#`) that restores `view`, less the reader's own model files.
 pub fn hash_of(view: &ViewState) -> String {
     let Ok(params) = UrlSearchParams::new() else { return String::new() };
-    for (key, value) in view.to_pairs() {
+    for (key, value) in view.shareable().to_pairs() {
         params.append(key, &value);
     }
     // Commas are legal in a fragment and keep `q=row,col` and model lists readable.

@@ -23,7 +23,7 @@ use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, Model
 
 pub use data::{Analysis, GalleryItem, ImageInput, Manifest, ManifestEntry, ModelResult, Progress};
 use settings::BackendParam;
-pub use settings::{Colormap, Filter, MapKind, PageParams, Query, View, ViewState};
+pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
 
 /// The inference worker, as far as the page knows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,9 +68,18 @@ pub enum Action {
     SetColormap(Colormap),
     /// Also runs the filter on the kept image.
     SetFilter(Filter),
+    /// Shows `id` in `slot` (a model shown in another slot trades places); `slot` = the number shown
+    /// adds one, up to [`settings::MAX_MODELS`].
     ChooseModel {
         slot: usize,
         id: String,
+    },
+    /// Stops showing the model in this slot (one always stays).
+    RemoveModel(usize),
+    /// Runs a model at the size it was trained at (`true`) or its card's (`false`): it loads again.
+    SetNativeSize {
+        id: String,
+        native: bool,
     },
     PickGallery(String),
     ImageRead(Result<ImageInput, String>),

@@ -4,9 +4,9 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request};
+use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, RunSize};
 
-use super::settings::{BackendParam, View, ViewState};
+use super::settings::{BackendParam, MAX_MODELS, View, ViewState};
 use super::{Action, Command, State, WorkerLink};
 
 /// Applies `action` to `state`; returns what the browser must do, in order.
@@ -33,13 +33,38 @@ impl State {
             }
             Action::ChooseModel { slot, id } => {
                 let mut models = self.view.models.clone();
-                if slot < models.len() {
-                    models[slot] = id;
-                } else {
-                    models.push(id);
+                match models.iter().position(|m| m == &id) {
+                    // A model shown elsewhere trades places with this slot's.
+                    Some(at) if slot < models.len() => models.swap(at, slot),
+                    Some(_) => {}
+                    None if slot < models.len() => models[slot] = id,
+                    None if models.len() < MAX_MODELS => models.push(id),
+                    None => {}
                 }
-                models.dedup();
                 self.change(out, |s| s.models = models);
+            }
+            Action::RemoveModel(slot) => {
+                if slot < self.view.models.len() && self.view.models.len() > 1 {
+                    self.change(out, |s| {
+                        s.models.remove(slot);
+                    });
+                }
+            }
+            Action::SetNativeSize { id, native } => {
+                if self.view.native.contains(&id) == native {
+                    return;
+                }
+                self.view.native.retain(|m| m != &id);
+                if native {
+                    self.view.native.push(id.clone());
+                }
+                // The position table is resampled once, at load: another size is another load.
+                if self.loaded.remove(&id).is_some() {
+                    self.send(out, Request::Unload { id });
+                }
+                self.paused = false;
+                self.analysis = None;
+                self.load_pair(out);
             }
             Action::PickGallery(file) => out.push(Command::FetchImage(file)),
             Action::ImageRead(Ok(image)) => {
@@ -60,12 +85,18 @@ impl State {
                 let id = format!("file:{name}");
                 self.extra_models.insert(id.clone(), Rc::new(ModelSource::Dropped { name: name.clone(), size }));
                 self.converted.remove(&id);
-                self.loaded.remove(&id);
-                self.view.models.retain(|m| m != &id);
-                self.view.models.insert(0, id);
-                self.view.models.truncate(2);
-                self.status = format!("Reading {name}…");
+                // A file of the same name replaces the one shown: it is read again.
+                if self.loaded.remove(&id).is_some() {
+                    self.send(out, Request::Unload { id: id.clone() });
+                }
+                // It joins the models shown, first; the last one gives way when four are.
+                self.change(out, |s| {
+                    s.models.retain(|m| m != &id);
+                    s.models.insert(0, id);
+                    s.models.truncate(MAX_MODELS);
+                });
                 self.load_pair(out);
+                self.status = format!("Reading {name}…");
             }
             Action::SaveConverted(id) => {
                 if let Some(c) = self.converted.get(&id) {
@@ -103,6 +134,14 @@ impl State {
                     self.error = Some(format!(
                         "The analysis stopped: {message}. The worker was restarted; try again or choose another image."
                     ));
+                    // Most likely memory: a model at its native size would fail again.
+                    if !self.view.native.is_empty() {
+                        self.notices.push(format!(
+                            "{} run at their card's size again after the worker stopped.",
+                            self.view.native.join(", ")
+                        ));
+                        self.view.native.clear();
+                    }
                     self.restart_worker(out);
                 }
             }
@@ -122,14 +161,20 @@ impl State {
             Action::HashChanged(pairs) => {
                 let mut next = self.view.clone();
                 let problems = next.apply(&pairs, &mut self.page.clone());
+                // The hash never names the reader's own files ([`ViewState::shareable`]): they stay.
+                for id in self.view.models.iter().rev().filter(|id| id.starts_with("file:")) {
+                    if !next.models.contains(id) {
+                        next.models.insert(0, id.clone());
+                    }
+                }
+                next.models.truncate(MAX_MODELS);
                 if next != self.view || !problems.is_empty() {
                     let before = self.view.models.clone();
                     self.notices = problems;
                     self.view = next;
                     self.clamp();
                     if self.view.models != before {
-                        self.load_pair(out);
-                        self.analyze(out);
+                        self.models_changed(out);
                     }
                 }
             }
@@ -146,12 +191,29 @@ impl State {
         edit(&mut self.view);
         self.clamp();
         if self.view.models != models {
-            self.paused = false;
-            self.analysis = None;
-            self.load_pair(out);
-            self.analyze(out);
+            self.models_changed(out);
         } else if self.view.view == View::Frequency && view != View::Frequency && self.filtered.is_none() {
             self.run_filter(out);
+        }
+    }
+
+    /// Other models are shown: those no longer shown are freed, the new ones load, the image reruns.
+    fn models_changed(&mut self, out: &mut Vec<Command>) {
+        self.paused = false;
+        self.analysis = None;
+        self.filtered = None;
+        self.unload_hidden(out);
+        self.load_pair(out);
+        self.analyze(out);
+    }
+
+    /// Frees the worker's models the page no longer shows; choosing one again loads it again (from
+    /// the browser's cache, or the file the shell keeps).
+    pub(super) fn unload_hidden(&mut self, out: &mut Vec<Command>) {
+        let hidden: Vec<String> = self.loaded.keys().filter(|id| !self.view.models.contains(id)).cloned().collect();
+        for id in hidden {
+            self.loaded.remove(&id);
+            self.send(out, Request::Unload { id });
         }
     }
 
@@ -227,7 +289,8 @@ impl State {
             } else {
                 continue;
             };
-            if let Some(request) = self.send(out, Request::LoadModel { id: id.clone(), source }) {
+            let size = if self.view.native.contains(&id) { RunSize::Native } else { RunSize::Card };
+            if let Some(request) = self.send(out, Request::LoadModel { id: id.clone(), source, size }) {
                 self.loading.insert(request, id);
             }
         }

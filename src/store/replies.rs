@@ -2,15 +2,15 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{Backend, Envelope, Kept, ModelSource, Response, WorkerError};
+use vitscope_protocol::messages::{Backend, Envelope, Kept, ModelSource, Request, Response, WorkerError};
 
 use super::data::{Analysis, GalleryItem, Manifest, ModelResult, Progress};
-use super::{Command, State, WorkerLink};
+use super::{Command, MAX_MODELS, State, WorkerLink};
 
 impl State {
     pub(super) fn reply(&mut self, Envelope { id, body }: Envelope<Response>, out: &mut Vec<Command>) {
         match body {
-            Response::Listening => {}
+            Response::Listening | Response::Unloaded => {}
             Response::Started { backend } => {
                 let WorkerLink::Starting { why, .. } = &self.link else { return };
                 let note = why.clone();
@@ -51,6 +51,11 @@ impl State {
                     return;
                 }
                 self.progress = None;
+                if !self.view.models.contains(&info.id) {
+                    // Chosen away while it loaded.
+                    self.send(out, Request::Unload { id: info.id });
+                    return;
+                }
                 self.status = format!("Loaded {} ({}, {}).", info.name(), info.family().label(), info.precision);
                 self.loaded.insert(info.id.clone(), Rc::new(*info));
                 self.clamp();
@@ -102,7 +107,17 @@ impl State {
             }
             Response::Failed(error) => {
                 if let Some(model) = self.loading.remove(&id) {
+                    if self.view.native.contains(&model) {
+                        // Too large at its native size: it runs at its card's again.
+                        self.view.native.retain(|m| m != &model);
+                        self.progress = None;
+                        self.notices.push(format!("{error}; running it at its card's size."));
+                        self.load_pair(out);
+                        return;
+                    }
                     self.view.models.retain(|m| m != &model);
+                    // A file that cannot be read is not offered again.
+                    self.extra_models.remove(&model);
                     self.progress = None;
                 }
                 for pending in [&mut self.running, &mut self.running_filter, &mut self.opening] {
@@ -113,6 +128,24 @@ impl State {
                 self.fail(error.to_string());
             }
         }
+    }
+
+    /// What the model menus offer, as (id, label): the listed models, then the reader's own (dropped
+    /// files and `?model=`), named as loaded when they are.
+    pub fn choices(&self) -> Vec<(String, String)> {
+        let listed = self.manifest.iter().map(|m| (m.id.clone(), format!("{} ({})", m.name, m.family.label())));
+        let own = self.extra_models.iter().map(|(id, source)| {
+            let whose = match &**source {
+                ModelSource::Url { .. } => "from the link",
+                _ => "your file",
+            };
+            let label = match self.loaded.get(id) {
+                Some(info) => format!("{} ({}, {whose})", info.name(), info.family().label()),
+                None => format!("{} ({whose})", self.model_label(id)),
+            };
+            (id.clone(), label)
+        });
+        listed.chain(own).collect()
     }
 
     /// What the page calls a model before it has loaded: its listed name, or its file's.
@@ -127,29 +160,41 @@ impl State {
 
     pub(super) fn manifest_loaded(&mut self, manifest: Manifest, out: &mut Vec<Command>) {
         self.notices.extend(manifest.problems.iter().cloned());
-        if self.view.models.is_empty() {
-            self.view.models = if manifest.default_pair.is_empty() {
-                manifest.models.iter().take(2).map(|m| m.id.clone()).collect()
-            } else {
-                manifest.default_pair.clone()
-            };
-        }
-        let unknown: Vec<String> =
-            self.view.models.iter().filter(|id| !manifest.models.iter().any(|m| &m.id == *id)).cloned().collect();
-        if !unknown.is_empty() {
-            self.notices.push(format!(
-                "No listed model is called {}; showing the default pair. Listed: {}.",
-                unknown.join(", "),
-                manifest.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
-            ));
-            self.view.models = manifest.default_pair.clone();
-        }
-        self.manifest = Rc::new(manifest.models);
-        if let Some(url) = self.page.model_url.clone() {
+        let default_pair = if manifest.default_pair.is_empty() {
+            manifest.models.iter().take(2).map(|m| m.id.clone()).collect()
+        } else {
+            manifest.default_pair.clone()
+        };
+        let url_model = self.page.model_url.clone().map(|url| {
             let id = format!("url:{}", url.rsplit('/').next().unwrap_or(&url));
             self.extra_models.insert(id.clone(), Rc::new(ModelSource::Url { url, sha256: None, bytes: None }));
+            id
+        });
+        let known = |id: &String| manifest.models.iter().any(|m| &m.id == id) || url_model.as_ref() == Some(id);
+        let (kept, unknown): (Vec<String>, Vec<String>) = self.view.models.iter().cloned().partition(known);
+        let (files, unlisted): (Vec<String>, Vec<String>) = unknown.into_iter().partition(|id| id.starts_with("file:"));
+        if !files.is_empty() {
+            let names: Vec<&str> = files.iter().map(|id| id.trim_start_matches("file:")).collect();
+            self.notices.push(format!(
+                "{} came from your computer and cannot be reopened from a link: drop it again (a checkpoint converted here before loads without converting).",
+                names.join(", ")
+            ));
+        }
+        if !unlisted.is_empty() {
+            self.notices.push(format!(
+                "No listed model is called {}; {}. Listed: {}.",
+                unlisted.join(", "),
+                if kept.is_empty() { "showing the default pair" } else { "showing the others" },
+                manifest.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        self.view.models = if kept.is_empty() { default_pair } else { kept };
+        self.manifest = Rc::new(manifest.models);
+        if let Some(id) = url_model
+            && !self.view.models.contains(&id)
+        {
             self.view.models.insert(0, id);
-            self.view.models.truncate(2);
+            self.view.models.truncate(MAX_MODELS);
         }
         self.load_pair(out);
     }

@@ -118,11 +118,17 @@ pub struct Filter {
     pub cutoff: f32,
 }
 
+/// How many models the page shows side by side (a CL, a MIM, the hybrid and one of the reader's).
+pub const MAX_MODELS: usize = 4;
+
 /// Everything a permalink restores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
     /// Model ids (from the manifest), in display order.
     pub models: Vec<String>,
+    /// Models run at the size they were trained at rather than their card's (a 518-px DINOv2 runs at
+    /// 224 unless listed here).
+    pub native: Vec<String>,
     /// A gallery photo's file name (a user's own image is never put in the URL).
     pub image: Option<String>,
     pub view: View,
@@ -140,6 +146,7 @@ impl Default for ViewState {
     fn default() -> Self {
         Self {
             models: Vec::new(),
+            native: Vec::new(),
             image: None,
             view: View::Attention,
             layer: 5,

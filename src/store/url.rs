@@ -4,7 +4,7 @@
 //! Parameters arrive and leave as decoded `(key, value)` pairs: percent-coding is the browser's
 //! `URLSearchParams`' job (see `service::url`), so this stays plain Rust and is tested natively.
 
-use super::settings::{BackendParam, Colormap, MapKind, PageParams, Query, Theme, View, ViewState};
+use super::settings::{BackendParam, Colormap, MAX_MODELS, MapKind, PageParams, Query, Theme, View, ViewState};
 
 /// Addresses a model or manifest may come from: http(s) or relative, never `javascript:`, `data:` or
 /// `blob:` (a link must not make the page run or decode what it carries).
@@ -31,12 +31,22 @@ impl ViewState {
             let v = value.as_str();
             match key.as_str() {
                 "models" | "m" => {
-                    let ids: Vec<String> = v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
-                    if ids.is_empty() || ids.len() > 4 {
-                        problems.push(format!("`{key}={v}` should list one to four model ids, comma-separated"));
+                    let mut ids: Vec<String> = Vec::new();
+                    for id in v.split(',').filter(|s| !s.is_empty()) {
+                        if !ids.iter().any(|i| i == id) {
+                            ids.push(id.to_string());
+                        }
+                    }
+                    if ids.is_empty() || ids.len() > MAX_MODELS {
+                        problems
+                            .push(format!("`{key}={v}` should list one to {MAX_MODELS} model ids, comma-separated"));
                     } else {
                         self.models = ids;
                     }
+                }
+                "native" => {
+                    self.native = v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                    self.native.dedup();
                 }
                 "image" | "img" => {
                     if v.is_empty() || v.contains('/') || v.contains("..") {
@@ -126,6 +136,10 @@ impl ViewState {
         if !self.models.is_empty() {
             pairs.push(("m", self.models.join(",")));
         }
+        let native: Vec<&str> = self.native.iter().filter(|id| self.models.contains(id)).map(String::as_str).collect();
+        if !native.is_empty() {
+            pairs.push(("native", native.join(",")));
+        }
         if let Some(img) = &self.image {
             pairs.push(("img", img.clone()));
         }
@@ -143,6 +157,20 @@ impl ViewState {
         pairs.push(("filter", if self.filter.high_pass { "high" } else { "low" }.to_string()));
         pairs.push(("cutoff", self.filter.cutoff.to_string()));
         pairs
+    }
+
+    /// This state as a link can carry it: models read from the reader's own files stay out (like
+    /// their own image, they never leave the page); with none left, the link shows the default pair.
+    pub fn shareable(&self) -> Self {
+        let own = |id: &&String| !id.starts_with("file:");
+        let models = self.models.iter().filter(own).cloned().collect();
+        let native = self.native.iter().filter(own).cloned().collect();
+        Self { models, native, ..self.clone() }
+    }
+
+    /// Whether a link leaves out a model of the reader's own.
+    pub fn has_own_models(&self) -> bool {
+        self.models.iter().any(|id| id.starts_with("file:"))
     }
 
     /// Keeps layer, head and query inside a model of this shape.
@@ -185,6 +213,7 @@ mod tests {
     fn the_hash_round_trips() {
         let mut s = ViewState {
             models: vec!["vitscope-mocov3-ti8".into(), "my model".into()],
+            native: vec!["my model".into()],
             image: Some("Debian sunset.jpg".into()),
             view: View::Frequency,
             layer: 11,

@@ -250,7 +250,7 @@ test('the real DINOv2 is offered, downloads only when chosen, and runs at 224 px
     await page.goto(`${origin}/#img=${PHOTO}`);
     await waitReady(page, PHOTO);
     assert.ok(!requests.some((r) => r.url.endsWith(dinov2.file)), 'its 28 MB were downloaded before it was chosen');
-    await page.selectOption('select[aria-label="Right model"]', dinov2.id);
+    await page.selectOption('select[aria-label="Model 2"]', dinov2.id);
     await page.waitForSelector(`.timing[data-model="${dinov2.id}"]`, { state: 'attached', timeout: 240_000 });
     await waitReady(page, PHOTO);
     assert.equal(requests.filter((r) => r.url.endsWith(dinov2.file)).length, 1);
@@ -263,6 +263,84 @@ test('the real DINOv2 is offered, downloads only when chosen, and runs at 224 px
     assert.equal(distances.length, 12);
     assert.ok(distances.every((c) => c.value > 0 && c.value < 224 * Math.SQRT2), JSON.stringify(distances));
     await page.screenshot({ path: join(ARTIFACTS, 'dinov2.png'), fullPage: true });
+
+    // On request it runs at the size it was trained at: 37×37 patches, and the link keeps it.
+    await page.click(`li:has(.timing[data-model="${dinov2.id}"]) button.native-size`);
+    await page.waitForFunction((id) => /Runs at its native 518 px/.test(document.querySelector(`li:has(.timing[data-model="${id}"])`)?.textContent ?? ''),
+      dinov2.id, { timeout: 300_000 });
+    await waitReady(page, PHOTO, 300_000);
+    const native = await page.$eval(`li:has(.timing[data-model="${dinov2.id}"])`, (e) => e.textContent);
+    assert.match(native, /ViT 37×37 patches of 14 px/);
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`native=${dinov2.id}`));
+    const large = (await tableValues(page)).filter((c) => c.model === dinov2.id && c.metric === 'attention_distance');
+    assert.equal(large.length, 12);
+    // The same image at 518 px spans more pixels: later layers' mean distances grow with it.
+    const mean = (cells) => cells.reduce((a, c) => a + c.value, 0) / cells.length;
+    assert.ok(mean(large) > mean(distances), `518 px: ${mean(large)}, 224 px: ${mean(distances)}`);
+    const ms = (await page.$eval(`.timing[data-model="${dinov2.id}"]`, (e) => e.dataset.totalMs));
+    console.log(`DINOv2-S/14 at 518 px on the CPU: ${ms} ms with every analysis`);
+  });
+});
+
+test('two to four models side by side: added, swapped and removed; the link, exports and a phone screen keep up', async () => {
+  const hybrid = MANIFEST.models.find((m) => m.id.includes('hybrid'));
+  assert.ok(hybrid && !MANIFEST.default_pair.includes(hybrid.id), 'the hybrid is listed beside the default pair');
+  await withBrowser(false, async ({ browser }) => {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${origin}/#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    await page.selectOption('select[aria-label="Add a model"]', hybrid.id);
+    await page.waitForSelector(`.timing[data-model="${hybrid.id}"]`, { state: 'attached', timeout: 240_000 });
+    await waitReady(page, PHOTO);
+    const ids = [...MANIFEST.default_pair, hybrid.id];
+    assert.match(await page.textContent('#status'), /with 3 models/);
+    assert.deepEqual(await page.$$eval('.panel', (p) => p.map((x) => x.dataset.model)), ids);
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`m=${ids.join(',')}`));
+    // The add menu offers what is not shown, and goes back to its prompt.
+    assert.equal(await page.inputValue('select[aria-label="Add a model"]'), '');
+
+    // At 360 px the panels stack, and nothing is wider than the screen in any view.
+    const boxes = await page.$$eval('.panel', (p) => p.map((x) => x.getBoundingClientRect()).map((r) => [r.x, r.width]));
+    assert.ok(boxes.every(([x, w]) => x === boxes[0][0] && w <= 360), JSON.stringify(boxes));
+    for (const view of ['metrics', 'representation', 'frequency', 'attention']) {
+      await page.click(`#tab-${view}`);
+      await page.waitForTimeout(300);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `${view}: the page is ${width} px wide`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'three-models-narrow.png'), fullPage: true });
+    const cells = await tableValues(page);
+    assert.deepEqual([...new Set(cells.map((c) => c.model))], ids, 'each table has a column per model');
+
+    // The exports cover every model shown.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('footer button:has-text("Metrics CSV")')]);
+    const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n').slice(1);
+    assert.deepEqual([...new Set(rows.map((r) => r.split(',')[0]))], ids);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('footer button:has-text("Metrics JSON")')]);
+    assert.deepEqual(JSON.parse(readFileSync(await json.path(), 'utf8')).models.map((m) => m.id), ids);
+    await page.click('footer button:has-text("Embed")');
+    assert.ok((await page.inputValue('#embed-code')).includes(`m=${ids.join(',')}`));
+
+    // Choosing a shown model swaps places; removing one frees it and reruns with the others.
+    await page.click('#tab-attention');
+    await page.selectOption('select[aria-label="Model 1"]', hybrid.id);
+    const swapped = [hybrid.id, MANIFEST.default_pair[1], MANIFEST.default_pair[0]];
+    await page.waitForFunction((want) => [...document.querySelectorAll('.panel')].map((x) => x.dataset.model).join() === want.join(),
+      swapped, { timeout: 120_000 });
+    await waitReady(page, PHOTO);
+    await page.click('.model-slot[data-slot="1"] .remove-model');
+    await page.waitForFunction(() => /^Ready.* with 2 models/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
+    assert.deepEqual(await page.$$eval('.panel', (p) => p.map((x) => x.dataset.model)), [swapped[0], swapped[2]]);
+
+    // A link with three models opens with three.
+    const again = await context.newPage();
+    await again.goto(`${origin}/#img=${PHOTO}&m=${ids.join(',')}`);
+    await waitReady(again, PHOTO);
+    assert.deepEqual(await again.$$eval('.panel', (p) => p.map((x) => x.dataset.model)), ids);
+    assert.deepEqual(errors, []);
   });
 });
 

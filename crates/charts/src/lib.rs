@@ -31,16 +31,28 @@ impl Series {
     }
 }
 
-const COLORS: [RGBColor; 6] = [
+const COLORS: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
     RGBColor(204, 121, 167),
     RGBColor(86, 180, 233),
     RGBColor(230, 159, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
 ];
 
-/// One line chart (Okabe–Ito colours, safe for colour-vision deficiencies), as an SVG document.
+/// Height of one legend row under the plot.
+const LEGEND_ROW: u32 = 18;
+
+/// The series' colour.
+fn color_of(s: &Series, i: usize) -> RGBColor {
+    COLORS[s.color.unwrap_or(i) % COLORS.len()]
+}
+
+/// One line chart (Okabe–Ito colours, safe for colour-vision deficiencies), as an SVG document:
+/// the plot is `size`, and the legend sits under it, a row per series, so four models and their
+/// references never cover the curves.
 pub fn line_chart(
     title: &str,
     x_label: &str,
@@ -58,10 +70,12 @@ pub fn line_chart(
     }
     let pad = ((y1 - y0) * 0.08).max(1e-3);
     let mut svg = String::new();
-    let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+    let legend_height = LEGEND_ROW * series.len() as u32 + 8;
+    let root = SVGBackend::with_string(&mut svg, (size.0, size.1 + legend_height)).into_drawing_area();
     let draw = |e: &dyn std::fmt::Display| format!("{title}: {e}");
     root.fill(&WHITE).map_err(|e| draw(&e))?;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot, legend) = root.split_vertically(size.1);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
@@ -78,26 +92,69 @@ pub fn line_chart(
         .draw()
         .map_err(|e| draw(&e))?;
     for (i, s) in series.iter().enumerate() {
-        let color = COLORS[s.color.unwrap_or(i) % COLORS.len()];
+        let color = color_of(s, i);
         let style = ShapeStyle { color: color.to_rgba(), filled: false, stroke_width: 2 };
         let line: Vec<(f64, f64)> = s.line.iter().copied().filter(|(_, y)| y.is_finite()).collect();
-        let series = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(|e| draw(&e))?
+        if s.dashed {
+            chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(|e| draw(&e))?;
         } else {
-            chart.draw_series(LineSeries::new(line, style)).map_err(|e| draw(&e))?
-        };
-        series.label(s.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            chart.draw_series(LineSeries::new(line, style)).map_err(|e| draw(&e))?;
+        }
         chart.draw_series(s.dots.iter().map(|&p| Circle::new(p, 2, color.mix(0.5).filled()))).map_err(|e| draw(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| draw(&e))?;
+    for (i, s) in series.iter().enumerate() {
+        let style = ShapeStyle { color: color_of(s, i).to_rgba(), filled: false, stroke_width: 2 };
+        let y = (LEGEND_ROW * i as u32 + LEGEND_ROW / 2 + 4) as i32;
+        let sample: &[(i32, i32)] = if s.dashed { &[(72, 78), (84, 90)] } else { &[(72, 90)] };
+        for &(a, b) in sample {
+            legend.draw(&PathElement::new(vec![(a, y), (b, y)], style)).map_err(|e| draw(&e))?;
+        }
+        let text = Text::new(s.label.clone(), (98, y - 6), ("sans-serif", 13).into_font().color(&BLACK));
+        legend.draw(&text).map_err(|e| draw(&e))?;
+    }
     root.present().map_err(|e| draw(&e))?;
     drop(chart);
-    drop(root);
+    drop((plot, legend, root));
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(label: &str, dashed: bool, color: usize) -> Series {
+        Series {
+            label: label.into(),
+            line: vec![(1.0, 0.5), (2.0, 0.7)],
+            dots: vec![(1.0, 0.4)],
+            dashed,
+            color: Some(color),
+        }
+    }
+
+    #[test]
+    fn the_legend_sits_under_the_plot_a_row_per_series() {
+        let all: Vec<Series> = (0..7).map(|i| series(&format!("model {i} & co"), i % 2 == 1, i / 2)).collect();
+        let svg = line_chart("NMI", "layer", "NMI", &all, (640, 400)).unwrap();
+        let height = 400 + LEGEND_ROW * 7 + 8;
+        assert!(svg.contains(&format!(r#"width="640" height="{height}""#)), "{}", &svg[..200]);
+        for i in 0..7 {
+            assert!(svg.contains(&format!("model {i} &amp; co")), "label {i} is escaped and shown");
+        }
+        // Every label's baseline is below the plot area.
+        let ys: Vec<f64> = svg
+            .split("<text")
+            .filter(|t| t.contains("model "))
+            .map(|t| t.split(r#"y=""#).nth(1).unwrap().split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ys.len(), 7);
+        assert!(ys.iter().all(|&y| y > 400.0), "{ys:?}");
+        assert!(ys.windows(2).all(|w| w[1] - w[0] == LEGEND_ROW as f64), "{ys:?}");
+    }
+
+    #[test]
+    fn a_chart_without_finite_points_says_so() {
+        let empty = Series { line: vec![(1.0, f64::NAN)], dots: Vec::new(), ..series("x", false, 0) };
+        assert_eq!(line_chart("T", "x", "y", &[empty], (100, 100)).unwrap_err(), "T: nothing to plot");
+    }
 }

@@ -96,6 +96,20 @@ pub struct Converted {
     pub kept: Kept,
 }
 
+/// The input size a model runs at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunSize {
+    /// Its card's crop: the stored size, or 224 px for a model stored larger (a 518-px DINOv2).
+    #[default]
+    Card,
+    /// The size it was trained at, position table as stored.
+    Native,
+}
+
+/// The most memory one model's attention maps may take in a snapshot: they cross from the worker to
+/// the page, so each side holds them at least once. A ViT-S/14 at 518 px needs 540 MB.
+pub const MAX_ATTENTION_BYTES: u64 = 768 << 20;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Starts the backend's device; the page chose it (and loaded the worker built for it).
@@ -105,6 +119,11 @@ pub enum Request {
     LoadModel {
         id: String,
         source: ModelSource,
+        size: RunSize,
+    },
+    /// Frees a model the page no longer shows (a ViT-B holds hundreds of megabytes).
+    Unload {
+        id: String,
     },
     /// The image to analyse: decoded once and kept until the next one.
     OpenImage {
@@ -125,8 +144,13 @@ pub struct ModelInfo {
     /// cannot); it is parsed once, on arrival.
     #[serde(with = "card_json")]
     pub card: ModelCard,
+    /// The size it runs at.
     pub image_size: u32,
+    /// The size it was trained at; the card's crop is its default in the page.
+    pub native_size: u32,
     pub patch_size: usize,
+    /// CLS and register tokens before the patches.
+    pub prefix_tokens: usize,
     pub depth: usize,
     pub heads: usize,
     pub width: usize,
@@ -146,6 +170,22 @@ impl ModelInfo {
     pub fn grid(&self) -> usize {
         self.image_size as usize / self.patch_size.max(1)
     }
+
+    /// Whether its native size differs from the size the page runs it at by default.
+    pub fn has_native_choice(&self) -> bool {
+        self.native_size != self.card.preprocessing.crop
+    }
+
+    /// Bytes of a snapshot's attention maps at input size `size` (`[L, H, T, T]` f32).
+    pub fn attention_bytes(&self, size: u32) -> u64 {
+        attention_bytes(self.depth, self.heads, self.prefix_tokens, size as usize / self.patch_size.max(1))
+    }
+}
+
+/// Bytes of `[depth, heads, T, T]` f32 attention, T = prefix + grid².
+pub fn attention_bytes(depth: usize, heads: usize, prefix: usize, grid: usize) -> u64 {
+    let tokens = (prefix + grid * grid) as u64;
+    (depth * heads) as u64 * tokens * tokens * 4
 }
 
 /// One model's view of one image.
@@ -177,6 +217,7 @@ pub enum Response {
     Converted(Box<Converted>),
     /// Boxed: a card is large beside every other reply.
     ModelLoaded(Box<ModelInfo>),
+    Unloaded,
     ImageOpened {
         width: u32,
         height: u32,
@@ -276,6 +317,8 @@ mod tests {
             id: "mim".into(),
             card: card(),
             image_size: 112,
+            native_size: 112,
+            prefix_tokens: 1,
             patch_size: 8,
             depth: 12,
             heads: 3,
@@ -283,6 +326,14 @@ mod tests {
             precision: "int8".into(),
         };
         assert_eq!((info.name(), info.family(), info.grid()), ("tiny", Family::MaskedImageModeling, 14));
+        assert!(!info.has_native_choice());
+        // 12 layers × 3 heads × (1 + 14²)² tokens × 4 bytes.
+        assert_eq!(info.attention_bytes(112), 12 * 3 * 197 * 197 * 4);
+        // The DINOv2-S/14 at 518 px: 37² patches and CLS, 540 MB, under the page's limit.
+        assert_eq!(attention_bytes(12, 6, 1, 37), 12 * 6 * 1370 * 1370 * 4);
+        assert!(
+            attention_bytes(12, 6, 1, 37) < MAX_ATTENTION_BYTES && attention_bytes(12, 12, 1, 37) > MAX_ATTENTION_BYTES
+        );
         let replies = [
             Response::ModelLoaded(Box::new(info)),
             Response::Failed(WorkerError::Model { id: "m".into(), reason: "truncated".into() }),
@@ -293,8 +344,18 @@ mod tests {
             let message = Envelope { id: 9, body };
             assert_eq!(decode::<Envelope<Response>>(&encode(&message)).unwrap(), message);
         }
-        let request = Envelope { id: 3, body: Request::OpenImage { bytes: vec![0xff, 0xd8, 0xff] } };
-        assert_eq!(decode::<Envelope<Request>>(&encode(&request)).unwrap(), request);
+        for body in [
+            Request::OpenImage { bytes: vec![0xff, 0xd8, 0xff] },
+            Request::LoadModel {
+                id: "d".into(),
+                source: ModelSource::Dropped { name: "x.pth".into(), size: 9 },
+                size: RunSize::Native,
+            },
+            Request::Unload { id: "d".into() },
+        ] {
+            let request = Envelope { id: 3, body };
+            assert_eq!(decode::<Envelope<Request>>(&encode(&request)).unwrap(), request);
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@ use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_s
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
-use vitscope_protocol::messages::{ModelAnalysis, ModelInfo, Stage, WorkerError};
+use vitscope_protocol::messages::{
+    MAX_ATTENTION_BYTES, ModelAnalysis, ModelInfo, RunSize, Stage, WorkerError, attention_bytes,
+};
 
 /// A dropped file, read: the vitscope file it is or was converted to.
 pub struct Dropped {
@@ -34,20 +36,38 @@ impl Session {
         Self { device, models: BTreeMap::new(), image: None }
     }
 
-    /// Validates and loads a vitscope file; every rejection names its reason.
-    pub fn load(&mut self, id: &str, bytes: &[u8]) -> Result<ModelInfo, WorkerError> {
+    /// Validates and loads a vitscope file to run at `size`; every rejection names its reason.
+    pub fn load(&mut self, id: &str, bytes: &[u8], size: RunSize) -> Result<ModelInfo, WorkerError> {
         let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
         let file =
             ModelFile::from_bytes(bytes).map_err(|e| refused(format!("this is not a usable vitscope model: {e}")))?;
+        let c = &file.config;
+        let native = c.image_size;
+        let run = match size {
+            RunSize::Card => None,
+            RunSize::Native => {
+                let bytes = attention_bytes(c.depth, c.heads, c.prefix_tokens(), native / c.patch_size);
+                if bytes > MAX_ATTENTION_BYTES {
+                    return Err(refused(format!(
+                        "at its native {native} px its attention maps alone take {} MB, more than the page holds ({} MB); `vitscope analyze --image-size {native}` measures it natively",
+                        bytes >> 20,
+                        MAX_ATTENTION_BYTES >> 20
+                    )));
+                }
+                Some(native)
+            }
+        };
         let precision = file.precision.to_string();
         let model =
-            LoadedModel::new(file, None, &self.device).map_err(|e| refused(format!("the model cannot run: {e}")))?;
+            LoadedModel::new(file, run, &self.device).map_err(|e| refused(format!("the model cannot run: {e}")))?;
         let c = &model.file.config;
         let info = ModelInfo {
             id: id.to_string(),
             card: model.file.card.clone(),
             image_size: model.image_size(),
+            native_size: native as u32,
             patch_size: c.patch_size,
+            prefix_tokens: c.prefix_tokens(),
             depth: c.depth,
             heads: c.heads,
             width: c.width,
@@ -119,6 +139,11 @@ impl Session {
         };
         let encoded = encode(&model, &self.device, &mut checking).await.map_err(refused)?;
         Ok(Dropped { bytes: encoded.bytes, converted_from: Some(model.card.source.layout.clone()) })
+    }
+
+    /// Frees `id` (nothing happens if it is not loaded).
+    pub fn unload(&mut self, id: &str) {
+        self.models.remove(id);
     }
 
     pub fn has(&self, id: &str) -> bool {

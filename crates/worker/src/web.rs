@@ -126,7 +126,7 @@ async fn answer(
             w.borrow_mut().session = Some(Session::new(device));
             Response::Started { backend }
         }
-        Request::LoadModel { id: model, source } => {
+        Request::LoadModel { id: model, source, size } => {
             let bytes = match source {
                 ModelSource::Bytes(bytes) => bytes,
                 ModelSource::Url { url, sha256, bytes } => download(scope, id, &model, &url, sha256.as_deref(), bytes)
@@ -145,7 +145,13 @@ async fn answer(
             };
             let mut state = w.borrow_mut();
             let session = state.session.as_mut().ok_or(WorkerError::NotStarted)?;
-            Response::ModelLoaded(Box::new(session.load(&model, &bytes)?))
+            Response::ModelLoaded(Box::new(session.load(&model, &bytes, size)?))
+        }
+        Request::Unload { id: model } => {
+            if let Some(session) = w.borrow_mut().session.as_mut() {
+                session.unload(&model);
+            }
+            Response::Unloaded
         }
         Request::OpenImage { bytes } => {
             let mut state = w.borrow_mut();

@@ -11,10 +11,10 @@ use common::{Reference, assert_close, convert_fixture, device, read};
 use image::RgbImage;
 use vitscope_core::analysis::{LayerMetrics, Query, attention_map, rollout, similarity, spectrum};
 use vitscope_core::image::{FilterKind, FrequencyFilter, Prepared, decode};
-use vitscope_core::model::Capture;
+use vitscope_core::model::{Capture, HostTensor};
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::{Family, Precision};
-use vitscope_protocol::messages::{self, Envelope, Response, WorkerError};
+use vitscope_protocol::messages::{self, Envelope, Response, RunSize, WorkerError};
 use vitscope_worker::Session;
 
 fn photo() -> Vec<u8> {
@@ -97,7 +97,7 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
 fn the_session_loads_validated_files_and_names_every_problem() {
     let bytes = convert_fixture("simmim").to_bytes(Precision::Int8).unwrap();
     let mut session = Session::new(device());
-    let info = session.load("mim", &bytes).unwrap();
+    let info = session.load("mim", &bytes, RunSize::Card).unwrap();
     assert_eq!(
         (info.family(), info.depth, info.heads, info.precision.as_str()),
         (Family::MaskedImageModeling, 2, 2, "int8")
@@ -111,8 +111,8 @@ fn the_session_loads_validated_files_and_names_every_problem() {
         }
         other => panic!("{other:?}"),
     };
-    refused(session.load("cut", &bytes[..bytes.len() / 2]).unwrap_err(), "cut");
-    refused(session.load("junk", b"<html>404 Not Found</html>").unwrap_err(), "junk");
+    refused(session.load("cut", &bytes[..bytes.len() / 2], RunSize::Card).unwrap_err(), "cut");
+    refused(session.load("junk", b"<html>404 Not Found</html>", RunSize::Card).unwrap_err(), "junk");
     assert!(!session.has("cut") && !session.has("junk") && session.has("mim"));
 
     let analyze = |session: &Session, ids: &[&str]| {
@@ -132,12 +132,17 @@ fn the_session_loads_validated_files_and_names_every_problem() {
     let models = analyze(&session, &["mim"]).unwrap();
     assert_eq!(models[0].input.len(), (models[0].size * models[0].size * 3) as usize);
     assert_eq!(models[0].spectrum.len(), (models[0].size * models[0].size) as usize);
+
+    // A model the page stopped showing is freed.
+    session.unload("mim");
+    assert!(!session.has("mim"));
+    assert_eq!(analyze(&session, &["mim"]).unwrap_err(), WorkerError::NotLoaded("mim".into()));
 }
 
 #[test]
 fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
     let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap()).unwrap();
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap(), RunSize::Card).unwrap();
     session.open_image(&photo()).unwrap();
     let ids = ["cl".to_string()];
     let run = |filter| pollster::block_on(session.analyze(&ids, filter)).unwrap().remove(0);
@@ -154,7 +159,7 @@ fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
 #[test]
 fn messages_cross_the_worker_boundary_intact() {
     let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap()).unwrap();
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
     session.open_image(&photo()).unwrap();
     let models = pollster::block_on(session.analyze(&["cl".into()], None)).unwrap();
     let message = Envelope { id: 7, body: Response::Analyzed { models, filter: None, millis: 1.5 } };
@@ -241,4 +246,62 @@ fn a_dropped_checkpoint_converts_to_the_clis_file() {
         }
         other => panic!("a cut checkpoint was accepted: {:?}", other.map(|d| d.bytes.len())),
     }
+}
+
+#[test]
+fn a_model_stored_larger_than_its_card_runs_at_the_card_size_or_natively_on_request() {
+    // As a 518-px DINOv2 whose card asks for 224: the fixture keeps its stored size, its card a
+    // smaller crop.
+    let mut file = convert_fixture("mocov3");
+    let native = file.config.image_size as u32;
+    let patch = file.config.patch_size as u32;
+    file.card.preprocessing.crop = native - 2 * patch;
+    file.card.preprocessing.resize = native - patch;
+    let bytes = file.to_bytes(Precision::F32).unwrap();
+    let mut session = Session::new(device());
+    session.open_image(&photo()).unwrap();
+    let run = |session: &Session| pollster::block_on(session.analyze(&["m".to_string()], None)).unwrap().remove(0);
+
+    let info = session.load("m", &bytes, RunSize::Card).unwrap();
+    assert_eq!((info.image_size, info.native_size), (native - 2 * patch, native));
+    assert!(info.has_native_choice());
+    let card = run(&session);
+    assert_eq!((card.size, card.snapshot.grid), (native - 2 * patch, (native / patch - 2) as usize));
+
+    let info = session.load("m", &bytes, RunSize::Native).unwrap();
+    assert_eq!(info.image_size, native);
+    let natively = run(&session);
+    assert_eq!((natively.size, natively.snapshot.grid), (native, (native / patch) as usize));
+    let t = natively.snapshot.prefix + natively.snapshot.patches();
+    assert_eq!(natively.snapshot.attention.len() as u64 * 4, info.attention_bytes(native));
+    assert_eq!(natively.snapshot.attention.len(), info.depth * info.heads * t * t);
+}
+
+#[test]
+fn a_native_size_whose_attention_the_page_cannot_hold_is_refused_with_the_cli_command() {
+    let mut file = convert_fixture("mocov3");
+    let mut tokens = file.card.preprocessing.crop as usize / file.config.patch_size;
+    // The stored size at which this model's attention maps pass the page's limit.
+    while messages::attention_bytes(file.config.depth, file.config.heads, 1, tokens) <= messages::MAX_ATTENTION_BYTES {
+        tokens += 8;
+    }
+    file.config.image_size = tokens * file.config.patch_size;
+    let width = file.config.width;
+    let table = 1 + tokens * tokens;
+    file.weights.insert("pos_embed".into(), HostTensor::new(vec![1, table, width], vec![0.0; table * width]));
+    let bytes = file.to_bytes(Precision::F32).unwrap();
+    let mut session = Session::new(device());
+    match session.load("big", &bytes, RunSize::Native) {
+        Err(WorkerError::Model { id, reason }) => {
+            assert_eq!(id, "big");
+            let size = file.config.image_size;
+            assert!(reason.starts_with(&format!("at its native {size} px its attention maps alone take")), "{reason}");
+            assert!(
+                reason.ends_with(&format!("`vitscope analyze --image-size {size}` measures it natively")),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!session.has("big"));
 }

@@ -9,7 +9,7 @@
 
 use vitscope_core::image::decode;
 use vitscope_core::weights::Family;
-use vitscope_protocol::messages::ModelAnalysis;
+use vitscope_protocol::messages::{ModelAnalysis, RunSize};
 use vitscope_worker::Session;
 use wasm_bindgen_test::*;
 
@@ -20,7 +20,7 @@ const PHOTO: &[u8] = include_bytes!("../../../www/gallery/skimage_chelsea.jpg");
 
 async fn run(device: burn::tensor::Device) -> ModelAnalysis {
     let mut session = Session::new(device);
-    let info = session.load("mim", MODEL).expect("the bundled model loads");
+    let info = session.load("mim", MODEL, RunSize::Card).expect("the bundled model loads");
     assert_eq!((info.family(), info.depth, info.heads), (Family::MaskedImageModeling, 12, 3));
     assert_eq!(session.open_image(PHOTO).expect("the photo decodes"), (451, 300));
     let mut models = session.analyze(&["mim".into()], None).await.expect("analysis runs");

@@ -1,6 +1,7 @@
 //! The page's behaviour without a browser: what each action changes and which commands it leaves.
 //! These are the shared fixtures; [`worker`] follows the worker link, [`view`] the user's actions.
 
+mod models;
 mod view;
 mod worker;
 
@@ -41,7 +42,9 @@ pub(super) fn info(id: &str, family: Family) -> ModelInfo {
             reference_curves: None,
         },
         image_size: 112,
+        native_size: 112,
         patch_size: 8,
+        prefix_tokens: 1,
         depth: 12,
         heads: 3,
         width: 192,
@@ -60,7 +63,13 @@ pub(super) fn manifest() -> Manifest {
         url: None,
     };
     Manifest {
-        models: vec![entry("cl", Family::Contrastive), entry("mim", Family::MaskedImageModeling)],
+        models: vec![
+            entry("cl", Family::Contrastive),
+            entry("mim", Family::MaskedImageModeling),
+            entry("hy", Family::Hybrid),
+            entry("dino", Family::Hybrid),
+            entry("sup", Family::Supervised),
+        ],
         default_pair: vec!["cl".into(), "mim".into()],
         problems: Vec::new(),
     }

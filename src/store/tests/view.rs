@@ -21,7 +21,7 @@ fn a_query_change_changes_only_the_query() {
 fn a_broken_model_file_leaves_the_pair_with_its_reason() {
     let (mut state, _) = ready();
     let out = reduce(&mut state, Action::ModelFileDropped { name: "cut.safetensors".into(), size: 4 });
-    assert_eq!(state.view.models, ["file:cut.safetensors", "cl"]);
+    assert_eq!(state.view.models, ["file:cut.safetensors", "cl", "mim"]);
     assert_eq!(state.status, "Reading cut.safetensors…");
     let load = id_of(
         &out,
@@ -29,7 +29,8 @@ fn a_broken_model_file_leaves_the_pair_with_its_reason() {
     );
     let reason = "this is not a usable vitscope model: the header is cut short".to_string();
     reply(&mut state, load, Response::Failed(WorkerError::Model { id: "file:cut.safetensors".into(), reason }));
-    assert_eq!(state.view.models, ["cl"]);
+    assert_eq!(state.view.models, ["cl", "mim"]);
+    assert!(!state.choices().iter().any(|(id, _)| id.starts_with("file:")), "a broken file is not offered again");
     assert_eq!(
         state.error.as_deref(),
         Some("file:cut.safetensors: this is not a usable vitscope model: the header is cut short")
@@ -74,7 +75,7 @@ fn a_converted_checkpoint_shows_progress_is_kept_for_a_restart_and_can_be_saved(
     let backend = state.link.backend().unwrap();
     let out = reply(&mut state, start, Response::Started { backend });
     let reload = sent(&out).into_iter().find_map(|(_, r)| match r {
-        Request::LoadModel { id: m, source } if m == id => Some(source),
+        Request::LoadModel { id: m, source, .. } if m == id => Some(source),
         _ => None,
     });
     let converted = ModelSource::Dropped { name: "vit-b-300ep-vitscope.safetensors".into(), size: 97_000_000 };
@@ -93,7 +94,7 @@ fn cancel_during_a_conversion_forgets_the_file_and_keeps_the_other_model() {
     );
     let out = reduce(&mut state, Action::Cancel);
     assert_eq!(state.status, "Cancelled reading big.pth; nothing was kept.");
-    assert_eq!(state.view.models, ["cl"]);
+    assert_eq!(state.view.models, ["cl", "mim"]);
     let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
     let backend = state.link.backend().unwrap();
     let out = reply(&mut state, start, Response::Started { backend });
@@ -134,7 +135,10 @@ fn unknown_models_in_the_url_fall_back_to_the_default_pair() {
     let (mut state, _) = State::new(&[], &pairs("m=nope,nada"));
     reduce(&mut state, Action::ManifestLoaded(Ok(manifest())));
     assert_eq!(state.view.models, ["cl", "mim"]);
-    assert_eq!(state.notices, ["No listed model is called nope, nada; showing the default pair. Listed: cl, mim."]);
+    assert_eq!(
+        state.notices,
+        ["No listed model is called nope, nada; showing the default pair. Listed: cl, mim, hy, dino, sup."]
+    );
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn an_authors_models_load_from_their_own_address_with_their_sha256() {
     out.extend(reply(&mut state, start, Response::Started { backend: Backend::Cpu }));
     let loads: Vec<_> = sent(&out).into_iter().filter(|(_, r)| matches!(r, Request::LoadModel { .. })).collect();
     assert!(
-        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, sha256: Some(sha), bytes: Some(10) } }
+        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, sha256: Some(sha), bytes: Some(10) }, .. }
         if id == "b16" && url == "https://blog.example/models/b16.safetensors" && sha == &"cd".repeat(32))
     );
     assert!(
@@ -78,7 +78,7 @@ fn the_image_is_analysed_only_once_both_models_are_loaded_and_it_is_opened() {
     let loads: Vec<_> = sent(&out).into_iter().filter(|(_, r)| matches!(r, Request::LoadModel { .. })).collect();
     assert_eq!(loads.len(), 2);
     assert!(
-        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, .. } } if id == "cl" && url == "./models/cl.safetensors")
+        matches!(&loads[0].1, Request::LoadModel { id, source: ModelSource::Url { url, .. }, .. } if id == "cl" && url == "./models/cl.safetensors")
     );
     let open = id_of(&out, |r| matches!(r, Request::OpenImage { bytes } if bytes == &[1, 2, 3]));
     // Opened before the models: nothing runs yet.
