@@ -1,6 +1,6 @@
 // What every end-to-end test file shares: a fresh headless Chromium (with or without WebGPU), the
 // requests it makes, and waiting for the page to be ready.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -57,3 +57,17 @@ export async function tableValues(page) {
   })));
 }
 
+
+/** The largest resident set any renderer process of the running browsers has had (VmHWM, bytes): a
+ * page and its dedicated workers, wasm memory included. */
+export function rendererPeak() {
+  let peak = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+    } catch { /* the process ended */ }
+  }
+  return peak;
+}

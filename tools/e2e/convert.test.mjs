@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDir } from './serve.mjs';
-import { ARTIFACTS, ROOT, recordRequests, tableValues, waitReady, withBrowser } from './browser.mjs';
+import { ARTIFACTS, ROOT, recordRequests, rendererPeak, tableValues, waitReady, withBrowser } from './browser.mjs';
 
 const PHOTO = 'skimage_chelsea.jpg';
 const VIT_B = process.env.VIT_B_DIR ?? join(ROOT, 'target/vit-b');
@@ -30,19 +30,6 @@ function fixture(layout) {
   const checkpoint = readdirSync(dir).find((f) => /\.pth(\.tar)?$/.test(f));
   return { dir, checkpoint, path: join(dir, checkpoint), cli: readFileSync(join(dir, 'cli.safetensors')),
     report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) };
-}
-
-/** The largest resident set any renderer process of the running browser has had (VmHWM, bytes). */
-function rendererPeak() {
-  let peak = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
-    } catch { /* the process ended */ }
-  }
-  return peak;
 }
 
 /** Drops the checkpoint through the file picker; returns the progress labels seen until it is in use. */

@@ -25,10 +25,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
+    let clock = Instant::now();
     let file = load_model(&args.model)?;
     let precision = file.precision;
     let device = device(args.device)?;
     let model = LoadedModel::new(file, None, &device).map_err(|e| e.to_string())?;
+    // File read, checked, dequantized and on the device, weights packed.
+    let load_ms = clock.elapsed().as_secs_f64() * 1e3;
     let image = match &args.image {
         Some(p) => vitscope_core::image::decode(&std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?)
             .map_err(|e| format!("{}: {e}", p.display()))?,
@@ -65,6 +68,7 @@ pub fn run(args: Args) -> Result<(), String> {
             "device": format!("{:?}", args.device).to_lowercase(),
             "image_size": model.image_size(),
             "runs": args.runs,
+            "load_ms": load_ms,
             "median_ms": median,
             "forward_only_median_ms": forward[forward.len() / 2],
             "min_ms": times[0],

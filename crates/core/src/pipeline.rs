@@ -8,7 +8,7 @@ use web_time::Instant;
 
 use crate::analysis::{self, AnalysisError, LayerMetrics, MetricContext, Snapshot};
 use crate::image::{Prepared, prepare};
-use crate::model::{Capture, HostWeights, ModelError, Vit, VitOutput};
+use crate::model::{Capture, HostWeights, ModelError, TensorSource, Vit, VitOutput};
 use crate::weights::ModelFile;
 
 /// A model bound to a device and an input resolution, with its metric constants.
@@ -28,6 +28,19 @@ impl LoadedModel {
         let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
         let weights = std::mem::take(&mut file.weights);
         let vit = Vit::from_weights(&file.config, weights, Some(size), device)?;
+        Ok(Self::around(file, vit, device))
+    }
+
+    /// A model file's bytes, dequantized tensor by tensor straight onto the device: a ViT-B's f32
+    /// weights are never all in host memory. `file` is the header [`ModelFile::open`] gave.
+    pub fn from_stored(
+        file: ModelFile,
+        tensors: &dyn TensorSource,
+        image_size: Option<usize>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let size = image_size.unwrap_or(file.card.preprocessing.crop as usize);
+        let vit = Vit::from_source(&file.config, tensors, Some(size), device)?;
         Ok(Self::around(file, vit, device))
     }
 

@@ -189,3 +189,37 @@ fn a_file_is_the_same_bytes_every_time_with_its_header_sorted() {
         ModelFile::from_bytes(&first).unwrap();
     }
 }
+
+#[test]
+fn a_file_taken_tensor_by_tensor_builds_the_same_model_and_names_a_bad_tensor_when_taken() {
+    use vitscope_core::model::{Capture, ModelError};
+    use vitscope_core::pipeline::LoadedModel;
+
+    let bytes = model().to_bytes(Precision::Int8).unwrap();
+    let whole = LoadedModel::new(ModelFile::from_bytes(&bytes).unwrap(), None, &device()).unwrap();
+    let (header, tensors) = ModelFile::open(&bytes).unwrap();
+    assert!(header.weights.is_empty(), "opening reads no tensor");
+    let stored = LoadedModel::from_stored(header, &tensors, None, &device()).unwrap();
+    let size = whole.image_size();
+    let photo = image::RgbImage::from_fn(size, size, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, (x ^ y) as u8]));
+    let image = whole.prepare(&photo);
+    let run = |m: &LoadedModel| {
+        let out = m.forward(&[&image], Capture { attention: false, streams: false, final_tokens: true });
+        out.final_tokens.unwrap().into_data().to_vec::<f32>().unwrap()
+    };
+    assert_eq!(run(&whole), run(&stored), "the same weights, bit for bit");
+
+    let nan = rewrite(&bytes, |t, _| {
+        let mut bytes = vec![0u8; 256];
+        bytes[8..12].copy_from_slice(&f32::INFINITY.to_le_bytes());
+        t.insert("norm.bias".into(), (Dtype::F32, vec![64], bytes));
+    });
+    let (header, tensors) = ModelFile::open(&nan).expect("names and shapes are fine");
+    match LoadedModel::from_stored(header, &tensors, None, &device()) {
+        Err(ModelError::Unreadable(reason)) => {
+            assert_eq!(reason, "tensor `norm.bias` holds a non-finite value (inf) at element 2")
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a non-finite weight was accepted"),
+    }
+}

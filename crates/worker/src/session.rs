@@ -11,6 +11,7 @@ use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
 use vitscope_core::analysis::AnalysisError;
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
+use vitscope_core::model::ModelError;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
@@ -39,8 +40,10 @@ impl Session {
     /// Validates and loads a vitscope file to run at `size`; every rejection names its reason.
     pub fn load(&mut self, id: &str, bytes: &[u8], size: RunSize) -> Result<ModelInfo, WorkerError> {
         let refused = |reason: String| WorkerError::Model { id: id.to_string(), reason };
-        let file =
-            ModelFile::from_bytes(bytes).map_err(|e| refused(format!("this is not a usable vitscope model: {e}")))?;
+        let unusable = |e: &dyn std::fmt::Display| refused(format!("this is not a usable vitscope model: {e}"));
+        // Tensors are dequantized one at a time as the model takes them: a ViT-B's f32 weights are
+        // never all in the worker's memory, whose high-water mark it keeps for good.
+        let (file, tensors) = ModelFile::open(bytes).map_err(|e| unusable(&e))?;
         let c = &file.config;
         let native = c.image_size;
         let run = match size {
@@ -58,8 +61,10 @@ impl Session {
             }
         };
         let precision = file.precision.to_string();
-        let model =
-            LoadedModel::new(file, run, &self.device).map_err(|e| refused(format!("the model cannot run: {e}")))?;
+        let model = LoadedModel::from_stored(file, &tensors, run, &self.device).map_err(|e| match e {
+            ModelError::Unreadable(_) => unusable(&e),
+            e => refused(format!("the model cannot run: {e}")),
+        })?;
         let c = &model.file.config;
         let info = ModelInfo {
             id: id.to_string(),

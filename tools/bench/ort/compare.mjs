@@ -1,21 +1,30 @@
 // vitscope's explorer beside ONNX Runtime Web, in one headless Chromium session: the same ViTs (the
-// default models, exported by export_onnx.py), CPU (ORT's wasm provider, 1 thread) and WebGPU. Runs
-// alternate between the two so a busy machine slows both alike. Prints a Markdown table.
+// default models, or with MODELS=vit-b two ViT-B/16s the explorer reads through ?manifest=; exported
+// by export_onnx.py), CPU (ORT's wasm provider, 1 thread) and WebGPU. Runs alternate between the two
+// so a busy machine slows both alike. Prints a Markdown table; for ViT-B also the renderer's peak
+// memory with both models loaded, and their load time from the browser's cache.
 //   bash tools/bench/ort/run.sh [cpu runs] [webgpu runs]   (0 runs skips that backend)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serveDir } from '../../e2e/serve.mjs';
+import { rendererPeak } from '../../e2e/browser.mjs';
 import { dropAndTime, waitFirstReady } from '../page.mjs';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const [DIST, PEER] = [join(ROOT, 'dist'), join(ROOT, 'target/bench-ort/www')];
 const RUNS = { cpu: Number(process.argv[2] ?? 7), webgpu: Number(process.argv[3] ?? 2) };
-const manifest = JSON.parse(readFileSync(join(DIST, 'models/manifest.json'), 'utf8'));
+const VIT_B = process.env.MODELS === 'vit-b';
+const manifest = JSON.parse(readFileSync(VIT_B ? join(PEER, 'vit-b/manifest.json') : join(DIST, 'models/manifest.json'), 'utf8'));
 const photo = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg')).toString('base64');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [ours, peer] = await Promise.all([serveDir(DIST), serveDir(PEER)]);
 const url = (s) => `http://127.0.0.1:${s.address().port}`;
+// The explorer's address for `models` on `backend` (ViT-B through the peer's manifest, CORS).
+const explorer = (backend, models) => {
+  const list = VIT_B ? `&manifest=${encodeURIComponent(`${url(peer)}/vit-b/manifest.json`)}` : '';
+  return `${url(ours)}/?backend=${backend}${list}#m=${models.join(',')}&img=skimage_chelsea.jpg`;
+};
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -40,7 +49,7 @@ for (const backend of ['cpu', 'webgpu'].filter((b) => RUNS[b] > 0)) {
   for (const id of manifest.default_pair) {
     const entry = manifest.models.find((m) => m.id === id);
     const page = await browser.newPage();
-    await page.goto(`${url(ours)}/?backend=${backend}#m=${id}&img=skimage_chelsea.jpg`);
+    await page.goto(explorer(backend, [id]));
     await waitFirstReady(page);
     const precisions = backend === 'cpu' ? ['fp32', 'int8'] : ['fp32'];
     for (const p of precisions) {
@@ -67,6 +76,32 @@ for (const backend of ['cpu', 'webgpu'].filter((b) => RUNS[b] > 0)) {
   }
 }
 await browser.close();
+
+/** ViT-B only: both models in one page of a fresh browser (nothing else in it): navigation → ready
+ * with every view, first from the server, then again from the browser's cache; the renderer's peak. */
+async function bothLoaded() {
+  const alone = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const page = await alone.newPage();
+    const visit = async () => {
+      const t0 = Date.now();
+      await page.goto(explorer('cpu', manifest.default_pair));
+      await waitFirstReady(page);
+      return Date.now() - t0;
+    };
+    const first = await visit();
+    const t1 = Date.now();
+    await page.reload();
+    await waitFirstReady(page);
+    const cached = Date.now() - t1;
+    const status = await page.textContent('#status');
+    return { first, cached, peak: rendererPeak(), status };
+  } finally {
+    await alone.close();
+  }
+}
+const both = VIT_B ? await bothLoaded() : null;
 ours.close();
 peer.close();
 
@@ -78,3 +113,6 @@ for (const r of rows) {
   console.log(`| ${r.backend} | ${r.id} | ${ms(r.forward)} | ${ms(r.fp32)} | ${ms(r.int8)} | ${ratio(r.int8)} | ${ratio(r.fp32)} | ${ms(r.total)} | ${ms(r.ready)} |`);
 }
 console.log(`\nMedians: CPU ${RUNS.cpu} runs, WebGPU ${RUNS.webgpu} runs, after one warm-up each; ${new Date().toISOString().slice(0, 10)}.`);
+if (both) {
+  console.log(`\nBoth ViT-B/16 in one page (CPU): opened → every view ready ${ms(both.first)} from the server, ${ms(both.cached)} from the browser's cache; renderer peak ${(both.peak / 2 ** 30).toFixed(2)} GiB (${both.status}).`);
+}

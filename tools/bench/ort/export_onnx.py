@@ -25,7 +25,7 @@ from timm.models.vision_transformer import VisionTransformer
 
 
 def read_vitscope(path):
-    """Weights as f32 torch tensors (int8 rows times their f16 scale), plus the file's config."""
+    """Weights as f32 torch tensors (int8 values times their f16 scales), plus the file's config."""
     with safe_open(path, "np") as f:
         config = json.loads(f.metadata()["config"])
         raw = {k: f.get_tensor(k) for k in f.keys()}
@@ -35,7 +35,10 @@ def read_vitscope(path):
             continue
         scale = raw.get(k + "_scale")
         if scale is not None:
-            v = v.astype(np.float32) * scale.astype(np.float32).reshape(-1, *[1] * (v.ndim - 1))
+            # One scale per row (`[rows]`) or per group of inputs in each row (`[rows, G]`).
+            rows = v.reshape(v.shape[0], -1).astype(np.float32)
+            groups = scale.astype(np.float32).reshape(v.shape[0], -1)
+            v = (rows * np.repeat(groups, rows.shape[1] // groups.shape[1], axis=1)).reshape(v.shape)
         weights[k] = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))
     return config, weights
 

@@ -18,3 +18,11 @@ impl HostTensor {
 
 /// Canonical (timm-named, see [`super::names`]) tensors of one model.
 pub type HostWeights = BTreeMap<String, HostTensor>;
+
+/// Tensors produced one at a time, on demand: a model file's are dequantized only as the model takes
+/// them, so a ViT-B's f32 weights are never all in host memory at once.
+pub trait TensorSource {
+    /// Tensor `name`, once; `Ok(None)` when the source has no such tensor, `Err` when it has one it
+    /// cannot read (a bad encoding, a non-finite value).
+    fn take(&self, name: &str) -> Result<Option<HostTensor>, String>;
+}

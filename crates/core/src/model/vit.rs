@@ -19,7 +19,7 @@ use super::linear::Linear;
 use super::matmul::matmul;
 use super::names::{self, Path};
 use super::position;
-use super::tensors::{HostTensor, HostWeights};
+use super::tensors::{HostTensor, HostWeights, TensorSource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -29,6 +29,9 @@ pub enum ModelError {
     Shape { name: String, expected: Vec<usize>, found: Vec<usize> },
     #[error("cannot run at {requested} px: {reason}")]
     Resolution { requested: usize, reason: String },
+    /// The source holds the tensor but could not read it.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// Which intermediate results a forward pass keeps; everything else is dropped as soon as it is used.
@@ -69,11 +72,13 @@ impl VitOutput {
     }
 }
 
-/// The host weights a model is built from: borrowed (each tensor copied to the device) or owned
-/// (each tensor freed as soon as it is on the device, so a ViT-B is never held twice).
+/// The host weights a model is built from: borrowed (each tensor copied to the device), owned
+/// (each tensor freed as soon as it is on the device, so a ViT-B is never held twice), or produced
+/// one at a time by a source (a model file, dequantized tensor by tensor).
 enum Weights<'a> {
     Borrowed(&'a HostWeights),
     Owned(RefCell<HostWeights>),
+    Source(&'a dyn TensorSource),
 }
 
 /// Reads named tensors out of the host weights, checking each shape.
@@ -88,6 +93,7 @@ impl Loader<'_> {
         let t = match &self.weights {
             Weights::Borrowed(w) => w.get(name).map(Cow::Borrowed),
             Weights::Owned(w) => w.borrow_mut().remove(name).map(Cow::Owned),
+            Weights::Source(s) => s.take(name).map_err(ModelError::Unreadable)?.map(Cow::Owned),
         };
         let t = t.ok_or_else(|| ModelError::Missing(name.into()))?;
         if t.shape != shape {
@@ -251,6 +257,16 @@ impl Vit {
         device: &Device,
     ) -> Result<Self, ModelError> {
         Self::build(config, Weights::Owned(RefCell::new(weights)), image_size, device)
+    }
+
+    /// As [`Self::new`], taking each tensor from `source` as it is needed.
+    pub fn from_source(
+        config: &VitConfig,
+        source: &dyn TensorSource,
+        image_size: Option<usize>,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        Self::build(config, Weights::Source(source), image_size, device)
     }
 
     fn build(

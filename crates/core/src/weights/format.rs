@@ -16,7 +16,7 @@ use super::quantize::{Grouping, dequantize, quantize};
 use super::{ModelCard, WeightsError};
 use crate::model::VitConfig;
 use crate::model::schema::{Expected, Role, SCALE_SUFFIX, expected_tensors};
-use crate::model::{HostTensor, HostWeights};
+use crate::model::{HostTensor, HostWeights, TensorSource};
 
 pub const FORMAT: &str = "vitscope/1";
 /// Larger than any ViT-L in f32; refuses absurd inputs before any allocation.
@@ -146,6 +146,17 @@ impl ModelFile {
 
     /// Parses and validates a file, dequantizing everything to f32.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WeightsError> {
+        let (mut file, tensors) = Self::open(bytes)?;
+        for e in &tensors.expected {
+            file.weights.insert(e.name.clone(), tensors.read(e)?);
+        }
+        Ok(file)
+    }
+
+    /// Parses the header and checks every tensor's name and shape, reading none: the file without its
+    /// weights, and the weights to take one at a time ([`StoredTensors`], a
+    /// [`crate::model::TensorSource`]), each dequantized and checked as it is taken.
+    pub fn open(bytes: &[u8]) -> Result<(Self, StoredTensors<'_>), WeightsError> {
         let (config, card, precision) = Self::read_header(bytes)?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Header(e.to_string()))?;
         let expected = expected_tensors(&config);
@@ -156,16 +167,12 @@ impl ModelFile {
             }
         }
         check_names(wanted, st.names().into_iter().map(String::from))?;
-        let mut weights = HostWeights::new();
         for e in &expected {
             let view = st.tensor(&e.name).map_err(|err| WeightsError::Header(err.to_string()))?;
             check_shape(&e.name, &e.shape, view.shape())?;
-            let scale = st.tensor(&format!("{}{SCALE_SUFFIX}", e.name)).ok();
-            let data = decode(e, &view, scale.as_ref())?;
-            check_finite(&e.name, &data)?;
-            weights.insert(e.name.clone(), HostTensor::new(e.shape.clone(), data));
         }
-        Ok(Self { config, card, weights, precision })
+        let file = Self { config, card, weights: HostWeights::new(), precision };
+        Ok((file, StoredTensors { st, expected }))
     }
 
     /// Reads only the header: config, card and precision, all validated.
@@ -192,6 +199,29 @@ impl ModelFile {
         let precision: Precision =
             field("precision")?.parse().map_err(|reason| WeightsError::Metadata { field: "precision", reason })?;
         Ok((config, card, precision))
+    }
+}
+
+/// A model file's tensors, dequantized to f32 one at a time as they are taken.
+pub struct StoredTensors<'a> {
+    st: SafeTensors<'a>,
+    expected: Vec<Expected>,
+}
+
+impl StoredTensors<'_> {
+    fn read(&self, e: &Expected) -> Result<HostTensor, WeightsError> {
+        let view = self.st.tensor(&e.name).map_err(|err| WeightsError::Header(err.to_string()))?;
+        let scale = self.st.tensor(&format!("{}{SCALE_SUFFIX}", e.name)).ok();
+        let data = decode(e, &view, scale.as_ref())?;
+        check_finite(&e.name, &data)?;
+        Ok(HostTensor::new(e.shape.clone(), data))
+    }
+}
+
+impl TensorSource for StoredTensors<'_> {
+    fn take(&self, name: &str) -> Result<Option<HostTensor>, String> {
+        let Some(e) = self.expected.iter().find(|e| e.name == name) else { return Ok(None) };
+        self.read(e).map(Some).map_err(|err| err.to_string())
     }
 }
 
