@@ -205,7 +205,7 @@ fn a_file_taken_tensor_by_tensor_builds_the_same_model_and_names_a_bad_tensor_wh
     let image = whole.prepare(&photo);
     let run = |m: &LoadedModel| {
         let out = m.forward(&[&image], Capture { attention: false, streams: false, final_tokens: true });
-        out.final_tokens.unwrap().into_data().to_vec::<f32>().unwrap()
+        out.final_tokens.unwrap().into_data().try_to_vec::<f32>().unwrap()
     };
     assert_eq!(run(&whole), run(&stored), "the same weights, bit for bit");
 

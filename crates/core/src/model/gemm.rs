@@ -17,24 +17,64 @@ const NR: usize = 8;
 const MR: usize = 4;
 
 /// B (`k × n`) in panels of [`NR`] columns, each panel row-major `k × NR`, the last one zero-padded.
+/// A weight stored in int8 stays int8 here (a quarter of the memory: two ViT-B fit a phone's tab)
+/// and each panel is dequantized into a scratch buffer when a product reaches it, once per product,
+/// which is 1/m of the multiply–adds that follow.
 pub struct Panels {
-    data: Vec<f32>,
+    values: Values,
     k: usize,
     n: usize,
+}
+
+enum Values {
+    F32(Vec<f32>),
+    /// `scales[j · groups + p / (k / groups)]` scales column j's rows p of its group; the columns
+    /// before `scaled.0` are then multiplied by `scaled.1`.
+    Int8 {
+        q: Vec<i8>,
+        scales: Vec<f32>,
+        groups: usize,
+        scaled: (usize, f32),
+    },
+}
+
+/// `at(p, j)` for p < k and j < n, laid out as panels (zero padding past n).
+fn pack<T: Copy + Default>(k: usize, n: usize, at: impl Fn(usize, usize) -> T) -> Vec<T> {
+    let mut data = vec![T::default(); n.div_ceil(NR) * k * NR];
+    for (panel, block) in data.chunks_exact_mut(k * NR).enumerate() {
+        for (p, row) in block.chunks_exact_mut(NR).enumerate() {
+            for (c, v) in row.iter_mut().enumerate().take(n.saturating_sub(panel * NR)) {
+                *v = at(p, panel * NR + c);
+            }
+        }
+    }
+    data
 }
 
 impl Panels {
     /// Packs the matrix whose element (p, j) is `at(p, j)`, for p < k and j < n.
     pub fn new(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> Self {
-        let mut data = vec![0f32; n.div_ceil(NR) * k * NR];
-        for (panel, block) in data.chunks_exact_mut(k * NR).enumerate() {
-            for (p, row) in block.chunks_exact_mut(NR).enumerate() {
-                for (c, v) in row.iter_mut().enumerate().take(n.saturating_sub(panel * NR)) {
-                    *v = at(p, panel * NR + c);
-                }
-            }
-        }
-        Self { data, k, n }
+        Self { values: Values::F32(pack(k, n, at)), k, n }
+    }
+
+    /// Packs an int8 matrix whose element (p, j) is `q(p, j) · scales[j · groups + p / (k / groups)]`
+    /// (a weight `[n, k]` as a file stores it, with its `[n, groups]` scales), the columns before
+    /// `scaled.0` then multiplied by `scaled.1` (the attention scale folded into the queries).
+    ///
+    /// # Panics
+    /// When `groups` does not divide k or `scales` does not hold n · groups values.
+    pub fn int8(
+        k: usize,
+        n: usize,
+        q: impl Fn(usize, usize) -> i8,
+        scales: Vec<f32>,
+        groups: usize,
+        scaled: Option<(usize, f32)>,
+    ) -> Self {
+        assert!(groups > 0 && k.is_multiple_of(groups), "{groups} groups do not divide {k} inputs");
+        assert_eq!(scales.len(), n * groups, "one scale per column and group");
+        let scaled = scaled.unwrap_or((0, 1.0));
+        Self { values: Values::Int8 { q: pack(k, n, q), scales, groups, scaled }, k, n }
     }
 
     /// The inner dimension.
@@ -47,8 +87,26 @@ impl Panels {
         self.n
     }
 
-    fn panel(&self, j: usize) -> &[f32] {
-        &self.data[j * self.k * NR..][..self.k * NR]
+    /// Panel `j` in f32: the packed values, or int8 ones dequantized into `scratch` (`k × NR`) as
+    /// `q as f32 * scale`, the product a file's dequantization forms, so both give the same weights.
+    fn panel<'a>(&'a self, j: usize, scratch: &'a mut [f32]) -> &'a [f32] {
+        let size = self.k * NR;
+        match &self.values {
+            Values::F32(data) => &data[j * size..][..size],
+            Values::Int8 { q, scales, groups, scaled: (rows, factor) } => {
+                let group = self.k / groups;
+                let columns = (self.n - j * NR).min(NR);
+                for (p, (out, q)) in
+                    scratch.chunks_exact_mut(NR).zip(q[j * size..][..size].chunks_exact(NR)).enumerate()
+                {
+                    for c in 0..columns {
+                        let w = q[c] as f32 * scales[(j * NR + c) * groups + p / group];
+                        out[c] = if j * NR + c < *rows { w * factor } else { w };
+                    }
+                }
+                scratch
+            }
+        }
     }
 }
 
@@ -73,6 +131,11 @@ pub fn gemm(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c
     if let Some(bias) = bias {
         assert_eq!(bias.len(), n, "one bias per output column");
     }
+    // Only int8 panels use it; the padding columns stay zero.
+    let mut scratch = match b.values {
+        Values::Int8 { .. } => vec![0f32; k * NR],
+        Values::F32(_) => Vec::new(),
+    };
     for j in 0..n.div_ceil(NR) {
         let columns = (n - j * NR).min(NR);
         let mut start = [0f32; NR];
@@ -80,7 +143,7 @@ pub fn gemm(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c
             start[..columns].copy_from_slice(&bias[j * NR..][..columns]);
         }
         let start = [F4::load(&start[..4]), F4::load(&start[4..])];
-        let panel = b.panel(j);
+        let panel = b.panel(j, &mut scratch);
         let mut row = 0;
         while row + MR <= m {
             let sums = tile::<MR>(&a[row * lda..], lda, k, panel, start);
@@ -271,6 +334,39 @@ mod tests {
                 assert_eq!(c[i * n + j], dot);
             }
         }
+    }
+
+    #[test]
+    fn int8_panels_give_the_product_of_their_dequantized_values_bit_for_bit() {
+        for (k, n, groups, scaled) in
+            [(16, 9, 1, None), (16, 9, 4, Some((3, 0.17677669))), (64, 20, 8, None), (5, 3, 1, None)]
+        {
+            let q: Vec<i8> = (0..n * k).map(|i| ((i * 37 % 255) as i32 - 127) as i8).collect();
+            let scales: Vec<f32> = (0..n * groups).map(|i| 0.001 + i as f32 * 0.0007).collect();
+            // The weight `[n, k]` as a file's dequantization gives it, q · scale in f32, then the
+            // first rows scaled as the model folds the attention scale into the queries.
+            let group = k / groups;
+            let (rows, factor) = scaled.unwrap_or((0, 1.0));
+            let weight = |p: usize, j: usize| {
+                let w = q[j * k + p] as f32 * scales[j * groups + p / group];
+                if j < rows { w * factor } else { w }
+            };
+            let (m, lda) = (7, k + 1);
+            let a = values(m * lda, 8);
+            let bias = values(n, 9);
+            let mut want = vec![0f32; m * n];
+            gemm(&a, lda, m, &Panels::new(k, n, weight), Some(&bias), &mut want, n);
+            let packed = Panels::int8(k, n, |p, j| q[j * k + p], scales.clone(), groups, scaled);
+            let mut got = vec![f32::NAN; m * n];
+            gemm(&a, lda, m, &packed, Some(&bias), &mut got, n);
+            assert_eq!(got, want, "k {k} n {n} groups {groups}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "3 groups do not divide 16 inputs")]
+    fn int8_groups_must_divide_the_inputs() {
+        Panels::int8(16, 2, |_, _| 1, vec![1.0; 6], 3, None);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use burn::Tensor;
 use burn::tensor::{Device, TensorData};
 
+use super::tensors::Int8Tensor;
+
 // A model holds a few dozen of these, so the variants' sizes do not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
@@ -22,9 +24,36 @@ pub struct Packed {
     bias: Option<Vec<f32>>,
 }
 
+/// A weight `[out, in]` in PyTorch's layout, in f32 or as a file stores it in int8.
+pub enum Weight {
+    F32(Vec<f32>),
+    /// `scaled`: the first `.0` output rows are multiplied by `.1` after dequantization.
+    Int8 {
+        tensor: Int8Tensor,
+        scaled: Option<(usize, f32)>,
+    },
+}
+
 impl Linear {
-    /// From PyTorch's layout: `weight` is `[out, in]` row-major, `bias` has `out` entries.
-    pub fn new(weight: &[f32], d_in: usize, d_out: usize, bias: Option<Vec<f32>>, device: &Device) -> Self {
+    /// From PyTorch's layout: `weight` is `[out, in]` row-major, `bias` has `out` entries. An int8
+    /// weight stays int8 where the packed product runs, and is dequantized everywhere else.
+    pub fn new(weight: Weight, d_in: usize, d_out: usize, bias: Option<Vec<f32>>, device: &Device) -> Self {
+        let weight = match weight {
+            #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+            Weight::Int8 { tensor: t, scaled } if *device == Device::flex() => {
+                assert_eq!(t.values.len(), d_in * d_out, "a [{d_out}, {d_in}] weight");
+                let (q, groups) = (t.values, t.groups);
+                let weight = super::gemm::Panels::int8(d_in, d_out, |i, o| q[o * d_in + i], t.scales, groups, scaled);
+                return Self::Packed(std::sync::Arc::new(Packed { weight, bias }));
+            }
+            Weight::Int8 { tensor: t, scaled } => {
+                let group = d_in / t.groups;
+                let (rows, factor) = scaled.unwrap_or((0, 1.0));
+                let weight = t.values.iter().enumerate().map(|(i, &q)| q as f32 * t.scales[i / group]);
+                weight.enumerate().map(|(i, w)| if i / d_in < rows { w * factor } else { w }).collect()
+            }
+            Weight::F32(w) => w,
+        };
         assert_eq!(weight.len(), d_in * d_out, "a [{d_out}, {d_in}] weight");
         #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
         if *device == Device::flex() {

@@ -20,5 +20,5 @@ pub mod tensors;
 pub mod vit;
 
 pub use config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
-pub use tensors::{HostTensor, HostWeights, TensorSource};
+pub use tensors::{HostTensor, HostWeights, Int8Tensor, TensorSource};
 pub use vit::{BlockOutput, Capture, ModelError, Vit, VitOutput};

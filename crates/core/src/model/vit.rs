@@ -15,7 +15,7 @@ use burn::tensor::{Device, TensorData};
 
 use super::activation::{gelu, softmax_last};
 use super::config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
-use super::linear::Linear;
+use super::linear::{Linear, Weight};
 use super::matmul::matmul;
 use super::names::{self, Path};
 use super::position;
@@ -110,11 +110,31 @@ impl Loader<'_> {
         Ok(self.upload(self.host(name, &shape)?.into_owned().data, shape))
     }
 
+    /// A linear layer's weight `[out, …]` with the first `scaled.0` rows multiplied by `scaled.1`
+    /// (after dequantization, so both routes give the same weights): as stored when a source holds it
+    /// in int8 (the product may keep it so), else in f32.
+    fn weight(&self, name: &str, shape: &[usize], scaled: Option<(usize, f32)>) -> Result<Weight, ModelError> {
+        if let Weights::Source(source) = &self.weights
+            && let Some(t) = source.take_int8(name).map_err(ModelError::Unreadable)?
+        {
+            if t.shape != shape {
+                return Err(ModelError::Shape { name: name.into(), expected: shape.to_vec(), found: t.shape });
+            }
+            return Ok(Weight::Int8 { tensor: t, scaled });
+        }
+        let mut data = self.host(name, shape)?.into_owned().data;
+        if let Some((rows, factor)) = scaled {
+            let cols: usize = shape[1..].iter().product();
+            data[..rows * cols].iter_mut().for_each(|w| *w *= factor);
+        }
+        Ok(Weight::F32(data))
+    }
+
     /// A PyTorch `nn.Linear` (weight `[out, in]`).
     fn linear(&self, module: &Path, d_in: usize, d_out: usize) -> Result<Linear, ModelError> {
-        let weight = self.host(&module.key(names::WEIGHT), &[d_out, d_in])?;
+        let weight = self.weight(&module.key(names::WEIGHT), &[d_out, d_in], None)?;
         let bias = self.host(&module.key(names::BIAS), &[d_out])?.into_owned().data;
-        Ok(Linear::new(&weight.data, d_in, d_out, Some(bias), self.device))
+        Ok(Linear::new(weight, d_in, d_out, Some(bias), self.device))
     }
 
     /// The fused q, k, v projection with the attention scale 1/√d folded into the query's columns,
@@ -124,8 +144,7 @@ impl Loader<'_> {
         let c = config.width;
         let scale = (config.head_dim() as f64).powf(-0.5) as f32;
         let qkv = attn.pp(names::QKV);
-        let mut weight = self.host(&qkv.key(names::WEIGHT), &[3 * c, c])?.into_owned().data;
-        weight[..c * c].iter_mut().for_each(|w| *w *= scale);
+        let weight = self.weight(&qkv.key(names::WEIGHT), &[3 * c, c], Some((c, scale)))?;
         let mut bias = match config.qkv_bias {
             QkvBias::Full => Some(self.host(&qkv.key(names::BIAS), &[3 * c])?.into_owned().data),
             QkvBias::QueryValue => {
@@ -139,7 +158,7 @@ impl Loader<'_> {
         if let Some(b) = &mut bias {
             b[..c].iter_mut().for_each(|v| *v *= scale);
         }
-        Ok(Linear::new(&weight, c, 3 * c, bias, self.device))
+        Ok(Linear::new(weight, c, 3 * c, bias, self.device))
     }
 
     fn norm(&self, module: &Path, width: usize, eps: f64) -> Result<LayerNorm, ModelError> {
@@ -296,9 +315,9 @@ impl Vit {
 
         let root = Path::root();
         let patch = root.pp(names::PATCH_PROJECTION);
-        let conv = load.host(&patch.key(names::WEIGHT), &[c, config.in_channels, p, p])?;
+        let conv = load.weight(&patch.key(names::WEIGHT), &[c, config.in_channels, p, p], None)?;
         let bias = load.host(&patch.key(names::BIAS), &[c])?.into_owned().data;
-        let patch_embed = Linear::new(&conv.data, config.in_channels * p * p, c, Some(bias), device);
+        let patch_embed = Linear::new(conv, config.in_channels * p * p, c, Some(bias), device);
         let cls_token =
             if config.cls_token { Some(load.tensor(&root.key(names::CLS_TOKEN), [1, 1, c])?) } else { None };
         let r = config.register_tokens;

@@ -16,7 +16,7 @@ use super::quantize::{Grouping, dequantize, quantize};
 use super::{ModelCard, WeightsError};
 use crate::model::VitConfig;
 use crate::model::schema::{Expected, Role, SCALE_SUFFIX, expected_tensors};
-use crate::model::{HostTensor, HostWeights, TensorSource};
+use crate::model::{HostTensor, HostWeights, Int8Tensor, TensorSource};
 
 pub const FORMAT: &str = "vitscope/1";
 /// Larger than any ViT-L in f32; refuses absurd inputs before any allocation.
@@ -223,6 +223,19 @@ impl TensorSource for StoredTensors<'_> {
         let Some(e) = self.expected.iter().find(|e| e.name == name) else { return Ok(None) };
         self.read(e).map(Some).map_err(|err| err.to_string())
     }
+
+    fn take_int8(&self, name: &str) -> Result<Option<Int8Tensor>, String> {
+        let Some(e) = self.expected.iter().find(|e| e.name == name && e.role == Role::Matrix) else { return Ok(None) };
+        let view = self.st.tensor(&e.name).map_err(|err| err.to_string())?;
+        if view.dtype() != Dtype::I8 {
+            return Ok(None);
+        }
+        let scale = self.st.tensor(&format!("{}{SCALE_SUFFIX}", e.name)).ok();
+        let (values, scales) = decode_int8(e, &view, scale.as_ref()).map_err(|err| err.to_string())?;
+        let groups = scales.len() / e.shape[0];
+        let scales = scales.iter().map(|s| s.to_f32()).collect();
+        Ok(Some(Int8Tensor { shape: e.shape.clone(), values, scales, groups }))
+    }
 }
 
 /// Bounds checks before the safetensors parser allocates anything.
@@ -281,6 +294,45 @@ fn dtype_error(name: &str, found: Dtype, expected: &str) -> WeightsError {
     WeightsError::Dtype { name: name.into(), found: format!("{found:?}"), expected: expected.into() }
 }
 
+/// An int8 matrix's values and its checked f16 scales (`[rows]` or `[rows, G]`, flattened).
+fn decode_int8(
+    e: &Expected,
+    view: &TensorView,
+    scale: Option<&TensorView>,
+) -> Result<(Vec<i8>, Vec<f16>), WeightsError> {
+    let scale_name = format!("{}{SCALE_SUFFIX}", e.name);
+    let scale = scale.ok_or_else(|| WeightsError::Missing(vec![scale_name.clone()]))?;
+    if scale.dtype() != Dtype::F16 {
+        return Err(dtype_error(&scale_name, scale.dtype(), "F16"));
+    }
+    let cols: usize = e.shape[1..].iter().product();
+    let valid_groups = match scale.shape() {
+        [rows] => *rows == e.shape[0],
+        [rows, groups] => *rows == e.shape[0] && *groups > 0 && cols.is_multiple_of(*groups),
+        _ => false,
+    };
+    if !valid_groups {
+        return Err(WeightsError::Invalid {
+            name: scale_name,
+            reason: format!(
+                "shape {:?}: expected [{}] or [{}, G] with G dividing the {cols} inputs",
+                scale.shape(),
+                e.shape[0],
+                e.shape[0]
+            ),
+        });
+    }
+    let scales: Vec<f16> = scale.data().chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect();
+    if let Some(i) = scales.iter().position(|s| !s.is_finite() || s.to_f32() < 0.0) {
+        return Err(WeightsError::Invalid {
+            name: scale_name,
+            reason: format!("scale {i} is {} (scales must be finite and non-negative)", scales[i]),
+        });
+    }
+    let q: Vec<i8> = view.data().iter().map(|&b| b as i8).collect();
+    Ok((q, scales))
+}
+
 fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result<Vec<f32>, WeightsError> {
     let bytes = view.data();
     let allowed = match e.role {
@@ -297,36 +349,7 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
         Dtype::F32 => Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
         Dtype::F16 => Ok(bytes.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()),
         Dtype::I8 if e.role == Role::Matrix => {
-            let scale_name = format!("{}{SCALE_SUFFIX}", e.name);
-            let scale = scale.ok_or_else(|| WeightsError::Missing(vec![scale_name.clone()]))?;
-            if scale.dtype() != Dtype::F16 {
-                return Err(dtype_error(&scale_name, scale.dtype(), "F16"));
-            }
-            let cols: usize = e.shape[1..].iter().product();
-            let valid_groups = match scale.shape() {
-                [rows] => *rows == e.shape[0],
-                [rows, groups] => *rows == e.shape[0] && *groups > 0 && cols.is_multiple_of(*groups),
-                _ => false,
-            };
-            if !valid_groups {
-                return Err(WeightsError::Invalid {
-                    name: scale_name,
-                    reason: format!(
-                        "shape {:?}: expected [{}] or [{}, G] with G dividing the {cols} inputs",
-                        scale.shape(),
-                        e.shape[0],
-                        e.shape[0]
-                    ),
-                });
-            }
-            let scales: Vec<f16> = scale.data().chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect();
-            if let Some(i) = scales.iter().position(|s| !s.is_finite() || s.to_f32() < 0.0) {
-                return Err(WeightsError::Invalid {
-                    name: scale_name,
-                    reason: format!("scale {i} is {} (scales must be finite and non-negative)", scales[i]),
-                });
-            }
-            let q: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
+            let (q, scales) = decode_int8(e, view, scale)?;
             Ok(dequantize(&q, &scales))
         }
         other => Err(dtype_error(&e.name, other, allowed)),
