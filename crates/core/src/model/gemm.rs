@@ -286,7 +286,7 @@ mod tests {
         // Rows around the 4-row tile, columns around the 8-column panel, short and long sums.
         for m in [1, 3, 4, 5, 9, 197] {
             for n in [1, 7, 8, 9, 20, 64] {
-                for k in [1, 5, 64] {
+                for k in [1, 5, 64, 300] {
                     let lda = k + 3;
                     let a = values(m * lda, 1);
                     let b = values(k * n, 2);
