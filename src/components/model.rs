@@ -118,7 +118,9 @@ fn size_choice(m: &ModelInfo, dispatch: Callback<Action>) -> Html {
     } else {
         (
             format!(" Trained at {native} px, run here at {crop} px (position table resampled)."),
-            format!("Run at its native {native} px ({grid}×{grid} patches, {megabytes} MB of attention maps)"),
+            format!(
+                "Run at its native {native} px ({grid}×{grid} patches; {megabytes} MB of attention maps, several GB of memory in all)"
+            ),
         )
     };
     let why = too_large.then(|| {

@@ -106,9 +106,10 @@ pub enum RunSize {
     Native,
 }
 
-/// The most memory one model's attention maps may take in a snapshot: they cross from the worker to
-/// the page, so each side holds them at least once. A ViT-S/14 at 518 px needs 540 MB.
-pub const MAX_ATTENTION_BYTES: u64 = 768 << 20;
+/// The most memory one model's attention maps may take in a snapshot. They are computed, measured
+/// and sent by the worker and kept by the page, each holding them more than once: a ViT-S/14 at
+/// 518 px (540 MB of maps) took the tab to 5.0 GiB, and a worker's memory cannot pass 4 GB.
+pub const MAX_ATTENTION_BYTES: u64 = 640 << 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -260,8 +261,14 @@ pub struct Envelope<T> {
     pub body: T,
 }
 
+/// Sized first, then written once: growing the buffer by doubling would, for half a gigabyte of
+/// attention, hold the old half and a new gigabyte at once.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
-    postcard::to_allocvec(message).expect("messages serialise")
+    let size =
+        postcard::serialize_with_flavor(message, postcard::ser_flavors::Size::default()).expect("messages serialise");
+    let bytes = postcard::to_extend(message, Vec::with_capacity(size)).expect("messages serialise");
+    debug_assert_eq!(bytes.len(), size);
+    bytes
 }
 
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, WorkerError> {

@@ -112,12 +112,14 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
     let streams = (0..=depth).map(|d| out.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")));
     let streams = streams.collect::<Result<Vec<_>, _>>()?;
     // Reading the forward pass's own outputs first marks its end on WebGPU too, where work queues
-    // asynchronously; the browser benchmark compares this time with ONNX Runtime Web's.
-    let attention_flat = read(Tensor::cat(
-        vec![Tensor::cat(attention.clone(), 0).flatten::<1>(0, 3), streams[depth].clone().flatten::<1>(0, 2)],
-        0,
-    ))
-    .await?;
+    // asynchronously; the browser benchmark compares this time with ONNX Runtime Web's. Layer by
+    // layer into one buffer: concatenating on the device first would hold the maps twice more (at
+    // 518 px they are 540 MB).
+    let mut attention_flat: Vec<f32> = Vec::with_capacity(depth * heads * t * t);
+    for layer in &attention {
+        attention_flat.extend_from_slice(&read(layer.clone().flatten::<1>(0, 3)).await?);
+    }
+    read(streams[depth].clone().flatten::<1>(0, 2)).await?;
     let forward_ms = clock.elapsed().as_secs_f64() * 1e3;
     let metrics = layer_metrics(ctx, out).await?.remove(0);
     let prefix = ctx.prefix;
@@ -130,7 +132,6 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
     let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
     let flat =
         read(Tensor::cat(vec![roll.flatten::<1>(0, 2), unit.flatten::<1>(0, 2), gram.flatten::<1>(0, 2)], 0)).await?;
-    let attention = &attention_flat[..depth * heads * t * t];
     let (rollout, rest) = flat.split_at(t * t);
     let (tokens, gram) = rest.split_at((depth + 1) * n * channels);
     let (pca_rgb, spectrum) = gram
@@ -147,7 +148,7 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
         depth,
         heads,
         channels,
-        attention: attention.to_vec(),
+        attention: attention_flat,
         rollout: rollout.to_vec(),
         metrics,
         tokens: tokens.to_vec(),
