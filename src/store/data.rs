@@ -5,6 +5,9 @@
 use std::rc::Rc;
 
 use serde::Deserialize;
+use vitscope_protocol::download::MAX_MODEL_BYTES;
+
+use super::settings::MAX_MODELS;
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
 use vitscope_protocol::{Family, Snapshot};
 
@@ -29,9 +32,6 @@ impl ManifestEntry {
     }
 }
 
-/// The largest model a manifest may announce (the weight format's own limit, 2 GiB).
-pub const MAX_MODEL_BYTES: u64 = 2 << 30;
-
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Manifest {
     pub models: Vec<ManifestEntry>,
@@ -55,6 +55,12 @@ impl Manifest {
             if m.id.trim().is_empty() || m.file.trim().is_empty() || m.name.trim().is_empty() {
                 return Err(format!("{which} needs an id, a name and a file"));
             }
+            // An id travels in links as one item of a comma-separated list (`m=a,b`), and `file:`
+            // names the reader's own files, which links leave out.
+            let id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            if m.id.len() > 64 || !m.id.chars().all(id_char) {
+                return Err(format!("{which}: an id is 1 to 64 letters, digits, `.`, `_` or `-`"));
+            }
             if manifest.models[..i].iter().any(|o| o.id == m.id) {
                 return Err(format!("{which} repeats an id"));
             }
@@ -68,6 +74,16 @@ impl Manifest {
             if lower.contains(':') && !(lower.starts_with("https://") || lower.starts_with("http://")) {
                 return Err(format!("{which}: `{}` is neither relative nor http(s)", m.file));
             }
+        }
+        if manifest.default_pair.len() > MAX_MODELS {
+            return Err(format!(
+                "{name}: the default pair names {} models; the page shows at most {MAX_MODELS}",
+                manifest.default_pair.len()
+            ));
+        }
+        let pair = &manifest.default_pair;
+        if let Some(id) = pair.iter().enumerate().find(|(i, id)| pair[..*i].contains(id)).map(|(_, id)| id) {
+            return Err(format!("{name}: the default pair names `{id}` twice"));
         }
         if let Some(id) = manifest.default_pair.iter().find(|id| !manifest.models.iter().any(|m| &m.id == *id)) {
             return Err(format!("{name}: the default pair names `{id}`, which it does not list"));
@@ -247,6 +263,51 @@ mod tests {
         );
         assert!(Manifest::parse(b"<html>not json</html>", "m.json").unwrap_err().starts_with("m.json is malformed"));
         assert_eq!(Manifest::parse(br#"{"models":[]}"#, "m.json").unwrap_err(), "m.json lists no models");
+        let five = (0..5).map(|i| entry_json(&format!("m{i}"), "f", &sha, 5)).collect::<Vec<_>>().join(",");
+        assert_eq!(
+            bad(five, r#""m0","m1","m2","m3","m4""#),
+            "m.json: the default pair names 5 models; the page shows at most 4"
+        );
+        assert_eq!(bad(entry_json("a", "a", &sha, 5), r#""a","a""#), "m.json: the default pair names `a` twice");
+        for id in ["a,b", "file:x", "<img>", "a b"] {
+            assert_eq!(
+                bad(entry_json(id, "a", &sha, 5), ""),
+                format!("m.json: model 1 (`{id}`): an id is 1 to 64 letters, digits, `.`, `_` or `-`")
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// A manifest from anywhere (`?manifest=` is any site's JSON) is refused with a message or
+        /// accepted whole, never a panic; whatever is accepted keeps the promises the page relies on.
+        #[test]
+        fn any_manifest_is_refused_or_keeps_its_promises(
+            ids in proptest::collection::vec("[a-z0-9,:. <>-]{0,8}", 1..4),
+            files in proptest::collection::vec("(https?://|javascript:|data:|\\./|)[a-z/.:]{0,10}", 1..4),
+            sizes in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..4),
+            sha in "[0-9a-fA-F]{63,65}",
+            pair in proptest::collection::vec("[a-z0-9]{0,3}", 0..7),
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let n = ids.len().min(files.len()).min(sizes.len());
+            let models: Vec<String> = (0..n).map(|i| entry_json(&ids[i], &files[i], &sha, sizes[i])).collect();
+            let pair: Vec<String> = pair.iter().map(|p| format!("{p:?}")).collect();
+            let text = format!(r#"{{"models":[{}],"default_pair":[{}]}}"#, models.join(","), pair.join(","));
+            for bytes in [text.as_bytes(), &text.as_bytes()[..cut % (text.len() + 1)]] {
+                let Ok(m) = Manifest::parse(bytes, "m.json") else { continue };
+                for (i, e) in m.models.iter().enumerate() {
+                    proptest::prop_assert!(!e.id.is_empty() && !e.id.contains(',') && !e.id.starts_with("file:"));
+                    proptest::prop_assert!(!m.models[..i].iter().any(|o| o.id == e.id));
+                    proptest::prop_assert!((1..=MAX_MODEL_BYTES).contains(&e.bytes));
+                    proptest::prop_assert!(e.sha256.len() == 64);
+                    let lower = e.file.to_ascii_lowercase();
+                    proptest::prop_assert!(!lower.starts_with("javascript:") && !lower.starts_with("data:"));
+                }
+                proptest::prop_assert!(m.default_pair.iter().all(|id| m.models.iter().any(|e| &e.id == id)));
+                proptest::prop_assert!(m.default_pair.len() <= MAX_MODELS);
+                proptest::prop_assert!(m.default_pair.iter().enumerate().all(|(i, id)| !m.default_pair[..i].contains(id)));
+            }
+        }
     }
 
     #[test]

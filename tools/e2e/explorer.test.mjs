@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveDir, servePage } from './serve.mjs';
@@ -390,5 +391,82 @@ test('?manifest= shows a blog author\'s hosted models, and the Embed snippet kee
     });
   } finally {
     author.close();
+  }
+});
+
+test('hostile hosts: a web page, an endless body and a redirect loop each get a message; script in a name stays text', async () => {
+  // One author's host that misbehaves in every way a download can, beside one good model whose
+  // name carries a script payload (it must show as text, and no dialog may open).
+  const good = MANIFEST.models.find((m) => m.id === MANIFEST.default_pair[0]);
+  const goodBytes = readFileSync(join(ROOT, 'dist/models', good.file));
+  const payload = '<img src=x onerror="alert(1)">';
+  const models = [
+    { ...good, id: 'good', name: `${payload} Good`, file: 'good.safetensors' },
+    { ...good, id: 'page', name: 'Page', file: 'page.safetensors' },
+    { ...good, id: 'endless', name: 'Endless', file: 'endless.safetensors', bytes: 1000 },
+    { ...good, id: 'loop', name: 'Loop', file: 'loop.safetensors' },
+  ];
+  let endlessSent = 0;
+  let endlessClosed = false;
+  const host = createServer((req, res) => {
+    const cors = { 'access-control-allow-origin': '*' };
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/list.json') {
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' })
+        .end(JSON.stringify({ models, default_pair: models.map((m) => m.id) }));
+    } else if (path === '/good.safetensors') {
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' }).end(goodBytes);
+    } else if (path === '/page.safetensors') {
+      res.writeHead(200, { ...cors, 'content-type': 'text/html' }).end('<!doctype html><h1>Not found</h1>');
+    } else if (path === '/loop.safetensors') {
+      res.writeHead(302, { ...cors, location: '/loop.safetensors' }).end();
+    } else if (path === '/endless.safetensors' || path === '/endless.json') {
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 << 10, 7);
+      res.on('close', () => { endlessClosed = true; });
+      const more = () => {
+        while (!res.destroyed && endlessSent < (4 << 30) && res.write(chunk)) endlessSent += chunk.length;
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    } else {
+      res.writeHead(404, cors).end();
+    }
+  });
+  await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
+  const at = `http://127.0.0.1:${host.address().port}`;
+  try {
+    await withBrowser(false, async ({ context }) => {
+      const dialogs = [];
+      const page = await context.newPage();
+      page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+      await page.goto(`${origin}/?backend=cpu&manifest=${encodeURIComponent(`${at}/list.json`)}#img=${PHOTO}`);
+      await waitReady(page, PHOTO);
+      const notices = await page.textContent('.notices');
+      assert.match(notices, /page\.safetensors: the server sent a web page \(text\/html\), not a model file: is the address right\?/);
+      assert.match(notices, /endless\.safetensors: the server sent more than the 1,000 bytes the model list announces; stopped/);
+      assert.match(notices, /loop\.safetensors: the download failed/);
+      assert.ok(await page.$('.timing[data-model="good"]'), 'the good model was not analysed');
+      // The payload is text wherever the name shows, never an element.
+      assert.ok((await page.textContent('body')).includes(payload), 'the name is not shown as text');
+      assert.equal(await page.$$eval('img[src="x"]', (e) => e.length), 0);
+      // The endless body was cancelled, not read to its end.
+      await new Promise((ok) => setTimeout(ok, 500));
+      assert.ok(endlessClosed, 'the endless download was not stopped');
+      assert.ok(endlessSent < (64 << 20), `${endlessSent} bytes were sent before the download stopped`);
+
+      // A model list without end, or a web page where the list should be: named; the bundled models run.
+      for (const [list, message] of [['endless.json', /endless\.json: the server sent more than the model list may have \(1 MiB\); stopped/],
+                                     ['page.safetensors', /page\.safetensors: the server sent a web page \(text\/html\), not the model list/]]) {
+        const other = await context.newPage();
+        other.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+        await other.goto(`${origin}/?backend=cpu&manifest=${encodeURIComponent(`${at}/${list}`)}#img=${PHOTO}`);
+        await waitReady(other, PHOTO);
+        assert.match(await other.textContent('.notices'), message);
+      }
+      assert.deepEqual(dialogs, []);
+    });
+  } finally {
+    host.close();
   }
 });

@@ -245,12 +245,21 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
             Some([first, rest @ ..]) => {
                 let mut shape = (*first).clone();
                 if let Some(d0) = shape.first_mut() {
-                    *d0 += rest.iter().map(|s| s.first().copied().unwrap_or(0)).sum::<usize>();
+                    *d0 = rest.iter().fold(*d0, |sum, s| sum.saturating_add(s.first().copied().unwrap_or(0)));
                 }
                 Ok(shape)
             }
             _ => Err(format!("missing key `{prefix}{name}` for layout {}", layout.name())),
         }
+    };
+    // Shapes come from the file: a rank or size that does not fit is a refusal, never an index
+    // out of bounds or an overflow.
+    let shape_of = |name: &str, rank: usize| -> Result<Vec<usize>, String> {
+        let s = shape(name)?;
+        if s.len() != rank {
+            return Err(format!("`{prefix}{name}` has shape {s:?}: expected {rank} dimensions"));
+        }
+        Ok(s)
     };
     let first = names::block(0);
     let first_attention = first.pp(names::ATTENTION);
@@ -261,7 +270,7 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
     let (width, in_channels, patch) = (conv[0], conv[1], conv[2]);
     let depth =
         (0..).take_while(|&i| mapping.contains_key(&names::block(i).pp(names::NORM_1).key(names::WEIGHT))).count();
-    let mlp_hidden = shape(&first.pp(names::MLP_1).key(names::WEIGHT))?[0];
+    let mlp_hidden = shape_of(&first.pp(names::MLP_1).key(names::WEIGHT), 2)?[0];
     let has = |n: &str| mapping.contains_key(n);
     let relative_position = if has(&names::shared_relative_table()) {
         RelativePosition::Shared
@@ -271,48 +280,54 @@ pub fn plan(layout: Layout, shapes: &BTreeMap<String, Vec<usize>>, overrides: &O
         RelativePosition::None
     };
     let rel_table = match relative_position {
-        RelativePosition::Shared => Some(shape(&names::shared_relative_table())?),
-        RelativePosition::PerBlock => Some(shape(&names::block_relative_table(0))?),
+        RelativePosition::Shared => Some(shape_of(&names::shared_relative_table(), 2)?),
+        RelativePosition::PerBlock => Some(shape_of(&names::block_relative_table(0), 2)?),
         RelativePosition::None => None,
     };
     let cls_token = has(names::CLS_TOKEN);
-    let register_tokens = if has(names::REGISTER_TOKENS) { shape(names::REGISTER_TOKENS)?[1] } else { 0 };
+    let register_tokens = if has(names::REGISTER_TOKENS) { shape_of(names::REGISTER_TOKENS, 3)?[1] } else { 0 };
     // Hugging Face keeps CLS's row in the table even with registers; timm folds it into the token.
     let fold_class_position = layout.hugging_face() && register_tokens > 0 && cls_token;
     let table_prefix = usize::from(cls_token && (register_tokens == 0 || fold_class_position));
     let has_position_table = has(names::POSITION_TABLE);
     let grid = if has_position_table {
-        let pos = shape(names::POSITION_TABLE)?;
+        let pos = shape_of(names::POSITION_TABLE, 3)?;
         let n = pos[1].saturating_sub(table_prefix);
         let g = (n as f64).sqrt().round() as usize;
-        if g * g != n {
+        if g.checked_mul(g) != Some(n) {
             return Err(format!("`pos_embed` has {} rows: not a square grid plus CLS", pos[1]));
         }
         Some(g)
     } else if let Some(t) = &rel_table {
         let side = ((t[0].saturating_sub(3)) as f64).sqrt().round() as usize;
-        if side * side + 3 != t[0] || side.is_multiple_of(2) {
+        if side.checked_mul(side).and_then(|s| s.checked_add(3)) != Some(t[0]) || side.is_multiple_of(2) {
             return Err(format!("relative position table has {} rows, not (2G−1)² + 3", t[0]));
         }
         Some(side.div_ceil(2))
     } else {
         None
     };
-    let trained_image_size = grid.map_or(overrides.image_size.unwrap_or(224), |g| g * patch);
+    let grid_px = |g: usize| {
+        g.checked_mul(patch).ok_or_else(|| format!("a position table of {g}×{g} patches of {patch} px is too large"))
+    };
+    let trained_image_size = match grid {
+        Some(g) => grid_px(g)?,
+        None => overrides.image_size.unwrap_or(224),
+    };
     let image_size = match (grid, overrides.image_size) {
         // An absolute table is resampled to the requested size at conversion; relative tables are not.
-        (Some(g), Some(s)) if g * patch != s && rel_table.is_some() => {
+        (Some(_), Some(s)) if trained_image_size != s && rel_table.is_some() => {
             return Err(format!(
                 "--image-size {s} disagrees with the relative position table ({} px); convert at that size and \
                  run at {s} with `analyze --image-size`",
-                g * patch
+                trained_image_size
             ));
         }
         (Some(_), Some(s)) if !s.is_multiple_of(patch) || s < patch => {
             return Err(format!("--image-size {s} is not a positive multiple of the patch size {patch}"));
         }
         (_, Some(s)) => s,
-        (Some(g), None) => g * patch,
+        (Some(_), None) => trained_image_size,
         (None, None) => 224,
     };
     let heads = match (overrides.heads, &rel_table) {
@@ -499,6 +514,26 @@ mod tests {
         assert_eq!(
             plan_err(&shapes, Overrides { heads: Some(2), image_size: None }),
             "`pos_embed` has 38 rows: not a square grid plus CLS"
+        );
+        // Found by the property test in crates/core/tests/hostile_files.rs: a table with a
+        // dimension missing, or sizes whose products overflow, are refused, not an index panic.
+        let mut shapes = moco_shapes(&config);
+        shapes.insert("state_dict.module.base_encoder.pos_embed".into(), vec![1, 37]);
+        assert_eq!(
+            plan_err(&shapes, Overrides { heads: Some(2), image_size: None }),
+            "`state_dict.module.base_encoder.pos_embed` has shape [1, 37]: expected 3 dimensions"
+        );
+        let mut shapes = moco_shapes(&config);
+        shapes.insert("state_dict.module.base_encoder.pos_embed".into(), vec![1, usize::MAX, 64]);
+        assert_eq!(
+            plan_err(&shapes, Overrides { heads: Some(2), image_size: None }),
+            format!("`pos_embed` has {} rows: not a square grid plus CLS", usize::MAX)
+        );
+        let mut shapes = moco_shapes(&config);
+        shapes.insert("state_dict.module.base_encoder.blocks.0.mlp.fc1.weight".into(), vec![128]);
+        assert_eq!(
+            plan_err(&shapes, Overrides { heads: Some(2), image_size: None }),
+            "`state_dict.module.base_encoder.blocks.0.mlp.fc1.weight` has shape [128]: expected 2 dimensions"
         );
         let only_other: BTreeMap<String, Vec<usize>> = BTreeMap::from([("model.encoder.cls_token".into(), vec![1])]);
         assert_eq!(

@@ -117,8 +117,17 @@ mod conversion {
             let mut shape = shapes[&raws[0]].clone();
             let mut data = load(&raws[0])?;
             for raw in &raws[1..] {
-                shape[0] += shapes[raw][0];
+                if let (Some(rows), Some(&more)) = (shape.first_mut(), shapes[raw].first()) {
+                    *rows = rows.saturating_add(more);
+                }
                 data.extend(load(raw)?);
+            }
+            // Parts stacked along rows must agree in every other dimension.
+            if shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) != Some(data.len()) {
+                return Err(ConvertError::Tensor {
+                    key: raws.join(" + "),
+                    reason: format!("{} values do not fill the shape {shape:?}", data.len()),
+                });
             }
             weights.insert(name.clone(), HostTensor::new(shape, data));
         }

@@ -7,6 +7,7 @@
 //! out of the page.
 
 pub mod card;
+pub mod download;
 pub mod filter;
 pub mod messages;
 pub mod metric;

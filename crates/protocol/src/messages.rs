@@ -379,4 +379,88 @@ mod tests {
         assert_eq!(e.to_string(), "file:x.safetensors: the header is cut short");
         assert_eq!(WorkerError::NotLoaded("nope".into()).to_string(), "model `nope` is not loaded");
     }
+
+    /// Valid messages of every shape the transport carries, to mutate.
+    fn samples() -> Vec<Vec<u8>> {
+        let info = ModelInfo {
+            id: "mim".into(),
+            card: card(),
+            image_size: 112,
+            native_size: 518,
+            prefix_tokens: 5,
+            patch_size: 8,
+            depth: 12,
+            heads: 3,
+            width: 192,
+            precision: "int8".into(),
+        };
+        let progress = Response::Progress { id: "m".into(), stage: Stage::Converting, loaded: 5, total: Some(9) };
+        let converted = Converted {
+            id: "file:x".into(),
+            file_name: "x.safetensors".into(),
+            size: 97_000_000,
+            layout: "mocov3".into(),
+            kept: Kept::Unavailable("sandboxed".into()),
+        };
+        let replies = [
+            Response::ModelLoaded(Box::new(info)),
+            progress,
+            Response::Converted(Box::new(converted)),
+            Response::Unloaded,
+        ];
+        let requests = [
+            Request::LoadModel {
+                id: "cl".into(),
+                source: ModelSource::Url {
+                    url: "models/cl.safetensors".into(),
+                    sha256: Some("ab".into()),
+                    bytes: None,
+                },
+                size: RunSize::Card,
+            },
+            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None },
+        ];
+        let replies = replies.into_iter().map(|body| encode(&Envelope { id: 7, body }));
+        replies.chain(requests.into_iter().map(|body| encode(&Envelope { id: 8, body }))).collect()
+    }
+
+    fn decodes_or_is_malformed(bytes: &[u8]) -> Result<(), String> {
+        for result in [decode::<Envelope<Response>>(bytes).map(drop), decode::<Envelope<Request>>(bytes).map(drop)] {
+            if let Err(e) = result
+                && !matches!(e, WorkerError::Malformed(_))
+            {
+                return Err(format!("{e:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Bytes from nowhere: a typed error, never a panic or an allocation the bytes do not pay
+        /// for (postcard checks every length against what is left; serde caps a sequence's
+        /// preallocation).
+        #[test]
+        fn any_bytes_decode_or_are_malformed(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            proptest::prop_assert_eq!(decodes_or_is_malformed(&bytes), Ok(()));
+        }
+
+        /// Real messages with bytes changed, cut or grown (lengths and enum tags included).
+        #[test]
+        fn changed_messages_decode_or_are_malformed(
+            which in 0usize..6,
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..6),
+            cut in proptest::prelude::any::<usize>(),
+            grow in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+        ) {
+            let mut bytes = samples()[which].clone();
+            for (at, value) in edits {
+                let n = bytes.len();
+                bytes[at % n] = value;
+            }
+            let n = bytes.len();
+            bytes.truncate(cut % (n + 1));
+            bytes.extend(grow);
+            proptest::prop_assert_eq!(decodes_or_is_malformed(&bytes), Ok(()));
+        }
+    }
 }

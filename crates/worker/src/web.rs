@@ -21,6 +21,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use vitscope_convert::ByteSource;
 use vitscope_convert::checkpoint::{is_vitscope_file, sha256};
 use vitscope_core::weights::ModelFile;
+use vitscope_protocol::download::{Budget, STALL_MS};
 use vitscope_protocol::messages::{
     Backend, Converted, Envelope, Kept, ModelSource, Request, Response, Stage, WorkerError, decode, encode,
 };
@@ -188,14 +189,11 @@ async fn start(backend: Backend) -> Result<Device, String> {
 
 #[cfg(feature = "gpu")]
 async fn start_webgpu() -> Result<Device, String> {
-    let init = Box::pin(Device::wgpu_options().init_with_setup_async());
-    let timer = Box::pin(gloo::timers::future::TimeoutFuture::new(DEVICE_TIMEOUT_MS));
-    let (device, setup) = match futures::future::select(init, timer).await {
-        futures::future::Either::Left((result, _)) => {
-            result.map_err(|e| format!("the WebGPU device could not start ({e})"))?
-        }
-        futures::future::Either::Right(_) => return Err("the WebGPU device did not start within 30 s".into()),
-    };
+    let init = Device::wgpu_options().init_with_setup_async();
+    let (device, setup) = within(DEVICE_TIMEOUT_MS, init)
+        .await
+        .ok_or("the WebGPU device did not start within 30 s")?
+        .map_err(|e| format!("the WebGPU device could not start ({e})"))?;
     // A lost device (driver reset, sleep, another tab's crash) can leave a run waiting forever on a
     // buffer that never maps: the page hears of it at once and restarts on the CPU.
     setup.device.set_device_lost_callback(|reason, message| {
@@ -256,7 +254,9 @@ async fn dropped(
     Ok(bytes)
 }
 
-/// Streams a model with byte progress, checks its sha256 and keeps it in the cache under it.
+/// Streams a model with byte progress within its [`Budget`] (a web page, a body past the size the
+/// manifest announces or the format's limit, or 30 s of silence stop it), checks its sha256 and
+/// keeps it in the cache under it.
 async fn download(
     scope: &DedicatedWorkerGlobalScope,
     request: u32,
@@ -273,24 +273,37 @@ async fn download(
         return Ok(bytes);
     }
     let failed = |e: JsValue| format!("{url}: the download failed ({})", describe(&e));
-    let response: web_sys::Response =
-        JsFuture::from(scope.fetch_with_str(url)).await.map_err(failed)?.dyn_into().map_err(failed)?;
+    let budget = Budget::model(expected);
+    let answer = within(STALL_MS, JsFuture::from(scope.fetch_with_str(url)))
+        .await
+        .ok_or_else(|| format!("{url}: the server did not answer within {} s", STALL_MS / 1000))?;
+    let response: web_sys::Response = answer.map_err(failed)?.dyn_into().map_err(failed)?;
     if !response.ok() {
         return Err(format!("{url}: the server answered {} {}", response.status(), response.status_text()));
     }
-    let header = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    budget.check_headers(header("content-type").as_deref(), length).map_err(|e| format!("{url}: {e}"))?;
     // Content-Length counts compressed bytes when the host gzips; the manifest's count is exact.
-    let total = expected.or(header);
+    let total = expected.or(length);
     let body = response.body().ok_or_else(|| format!("{url}: the response has no body"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+    let stop = |why: String| {
+        let _ = reader.cancel();
+        format!("{url}: {why}")
+    };
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(budget.limit()).min(1 << 30) as usize);
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(failed)?;
+        let chunk = within(STALL_MS, JsFuture::from(reader.read()))
+            .await
+            .ok_or_else(|| stop(budget.stalled(bytes.len() as u64)))?
+            .map_err(failed)?;
         if get(&chunk, "done").as_bool().unwrap_or(true) {
             break;
         }
         bytes.extend(Uint8Array::new(&get(&chunk, "value")).to_vec());
         let loaded = bytes.len() as u64;
+        budget.check(loaded).map_err(stop)?;
         post(scope, request, &Response::Progress { id: model.into(), stage: Stage::Loading, loaded, total });
     }
     if let Some(sha) = sha256 {
@@ -303,6 +316,15 @@ async fn download(
         storage::store(scope, sha, &bytes).await;
     }
     Ok(bytes)
+}
+
+/// `future`'s output, or `None` when it takes longer than `ms`.
+async fn within<F: std::future::Future>(ms: u32, future: F) -> Option<F::Output> {
+    let timer = gloo::timers::future::TimeoutFuture::new(ms);
+    match futures::future::select(Box::pin(future), timer).await {
+        futures::future::Either::Left((output, _)) => Some(output),
+        futures::future::Either::Right(_) => None,
+    }
 }
 
 pub(crate) fn describe(e: &JsValue) -> String {

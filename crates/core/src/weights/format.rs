@@ -19,8 +19,9 @@ use crate::model::schema::{Expected, Role, SCALE_SUFFIX, expected_tensors};
 use crate::model::{HostTensor, HostWeights, Int8Tensor, TensorSource};
 
 pub const FORMAT: &str = "vitscope/1";
-/// Larger than any ViT-L in f32; refuses absurd inputs before any allocation.
-pub const MAX_FILE_BYTES: u64 = 2 << 30;
+/// Larger than any ViT-L in f32; refuses absurd inputs before any allocation. Downloads stop there
+/// too, so it lives with their limits.
+pub const MAX_FILE_BYTES: u64 = vitscope_protocol::download::MAX_MODEL_BYTES;
 pub const MAX_HEADER_BYTES: u64 = 16 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -117,4 +117,32 @@ mod tests {
         assert_eq!(Grouping::Inputs(8).groups(588), 84);
         assert_eq!(Grouping::Inputs(64).groups(48), 1);
     }
+
+    proptest::proptest! {
+        /// Any weights f16 can scale (|w| < 127 · 65504), any grouping: each weight comes back
+        /// within half a step of its group's stored scale. Where that scale is an f16 subnormal
+        /// (the whole group under 127 · 2⁻¹⁴ ≈ 0.0078), rounding it may cut the scale below
+        /// max/127 and clamp the largest weights at ±127 steps: they then lose at most
+        /// 127 · 2⁻²⁵ ≈ 3.8e-6, half an f16 subnormal step per quantization step.
+        #[test]
+        fn every_weight_comes_back_within_half_a_step(
+            rows in 1usize..5,
+            groups in 1usize..5,
+            group in 1usize..9,
+            exponent in -40i32..22,
+            unit in proptest::collection::vec(-1.0f32..=1.0, 4 * 4 * 8),
+        ) {
+            let data: Vec<f32> = unit[..rows * groups * group].iter().map(|u| u * 2f32.powi(exponent)).collect();
+            let (q, scales) = quantize(&data, rows, groups);
+            proptest::prop_assert_eq!(scales.len(), rows * groups);
+            proptest::prop_assert!(q.iter().all(|&v| v != i8::MIN));
+            let back = dequantize(&q, &scales);
+            for (i, (w, b)) in data.iter().zip(&back).enumerate() {
+                let s = scales[i / group].to_f32();
+                proptest::prop_assert!(s.is_finite());
+                let bound = (0.5 * s).max(127.0 * 2f32.powi(-25)) + 2.0 * w.abs() * f32::EPSILON;
+                proptest::prop_assert!((w - b).abs() <= bound, "w {w} → {b}, scale {s}");
+            }
+        }
+    }
 }
