@@ -119,6 +119,16 @@ impl State {
                     // A file that cannot be read is not offered again.
                     self.extra_models.remove(&model);
                     self.progress = None;
+                    // The page goes on with the other models, so why this one is missing stays
+                    // listed (an alert would be cleared by their next analysis).
+                    if !self.view.models.is_empty() {
+                        let why = error.to_string();
+                        self.status = format!("Error: {why}");
+                        if !self.notices.contains(&why) {
+                            self.notices.push(why);
+                        }
+                        return;
+                    }
                 }
                 for pending in [&mut self.running, &mut self.running_filter, &mut self.opening] {
                     if *pending == Some(id) {

@@ -41,8 +41,11 @@ async function dropAndWait(page, f) {
   while (!(await page.$(`.timing[data-model="${id}"]`))) {
     const label = await page.$eval('.progress span', (s) => s.textContent).catch(() => null);
     if (label) labels.add(label.replace(/[\d.]+ of [\d.]+ MB|grouping \d+ of at most \d+/, '…'));
+    // A failed conversion is an alert, or a notice naming the file when other models stay shown.
     const error = await page.$eval('.error', (e) => e.textContent).catch(() => null);
     assert.equal(error, null, `converting ${f.checkpoint}: ${error}`);
+    const notices = await page.$eval('.notices', (e) => e.textContent).catch(() => '');
+    assert.ok(!notices.includes(`${id}:`), `converting ${f.checkpoint}: ${notices}`);
     assert.ok(Date.now() < deadline, `${f.checkpoint} was not converted and analysed within 10 minutes`);
     await page.waitForTimeout(100);
   }

@@ -108,7 +108,8 @@ for (const mode of [{ name: 'webgpu', webgpu: true, query: '?backend=webgpu', ba
       const model = readFileSync(join(ROOT, 'dist/models', MANIFEST.models[0].file));
       await dropFile(page, 'cut.safetensors', model.subarray(0, 4000), 'application/octet-stream');
       // Cut inside its header it is no readable file at all; cut after it, no usable model.
-      await page.waitForFunction(() => /cut\.safetensors: this is (not a usable vitscope model|neither a vitscope model nor a checkpoint)/.test(document.querySelector('.error')?.textContent ?? ''));
+      // The other models stay, so the message is a notice that stays listed.
+      await page.waitForFunction(() => /cut\.safetensors: this is (not a usable vitscope model|neither a vitscope model nor a checkpoint)/.test(document.querySelector('.notices')?.textContent ?? ''));
       await page.screenshot({ path: join(ARTIFACTS, `${mode.name}-bad-files.png`), fullPage: true });
 
       // No request carried the image: only GETs of the page's own files.
@@ -394,7 +395,7 @@ test('?manifest= shows a blog author\'s hosted models, and the Embed snippet kee
   }
 });
 
-test('hostile hosts: a web page, an endless body and a redirect loop each get a message; script in a name stays text', async () => {
+test('hostile hosts: a web page, an endless body, a redirect loop and silence each get a message; script in a name stays text', async () => {
   // One author's host that misbehaves in every way a download can, beside one good model whose
   // name carries a script payload (it must show as text, and no dialog may open).
   const good = MANIFEST.models.find((m) => m.id === MANIFEST.default_pair[0]);
@@ -402,9 +403,10 @@ test('hostile hosts: a web page, an endless body and a redirect loop each get a 
   const payload = '<img src=x onerror="alert(1)">';
   const models = [
     { ...good, id: 'good', name: `${payload} Good`, file: 'good.safetensors' },
-    { ...good, id: 'page', name: 'Page', file: 'page.safetensors' },
-    { ...good, id: 'endless', name: 'Endless', file: 'endless.safetensors', bytes: 1000 },
-    { ...good, id: 'loop', name: 'Loop', file: 'loop.safetensors' },
+    // Other hashes than the good file's: the worker's cache is keyed by sha256 and would answer.
+    { ...good, id: 'page', name: 'Page', file: 'page.safetensors', sha256: 'ab'.repeat(32) },
+    { ...good, id: 'endless', name: 'Endless', file: 'endless.safetensors', bytes: 1000, sha256: 'cd'.repeat(32) },
+    { ...good, id: 'loop', name: 'Loop', file: 'loop.safetensors', sha256: 'ef'.repeat(32) },
   ];
   let endlessSent = 0;
   let endlessClosed = false;
@@ -425,10 +427,16 @@ test('hostile hosts: a web page, an endless body and a redirect loop each get a 
       const chunk = Buffer.alloc(64 << 10, 7);
       res.on('close', () => { endlessClosed = true; });
       const more = () => {
-        while (!res.destroyed && endlessSent < (4 << 30) && res.write(chunk)) endlessSent += chunk.length;
-        if (!res.destroyed) res.once('drain', more);
+        while (!res.destroyed && endlessSent < 4 * 2 ** 30) {
+          endlessSent += chunk.length;
+          if (!res.write(chunk)) { res.once('drain', more); return; }
+        }
       };
       more();
+    } else if (path === '/silent.safetensors') {
+      // Headers, then nothing: the download must give up after 30 s of silence.
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' });
+      res.flushHeaders();
     } else {
       res.writeHead(404, cors).end();
     }
@@ -464,9 +472,16 @@ test('hostile hosts: a web page, an endless body and a redirect loop each get a 
         await waitReady(other, PHOTO);
         assert.match(await other.textContent('.notices'), message);
       }
+      // `?model=` from a server that falls silent after its headers: stopped after 30 s, named.
+      const silent = await context.newPage();
+      await silent.goto(`${origin}/?backend=cpu&model=${encodeURIComponent(`${at}/silent.safetensors`)}#img=${PHOTO}`);
+      await silent.waitForFunction(() => /silent\.safetensors: the server sent nothing for 30 s after 0 bytes; stopped/
+        .test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 90_000 });
+      await waitReady(silent, PHOTO);
       assert.deepEqual(dialogs, []);
     });
   } finally {
+    host.closeAllConnections();
     host.close();
   }
 });

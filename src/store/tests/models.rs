@@ -184,3 +184,21 @@ fn a_crash_at_a_native_size_restarts_at_the_cards_size() {
     assert!(state.view.native.is_empty());
     assert_eq!(state.notices.last().unwrap(), "cl run at their card's size again after the worker stopped.");
 }
+
+#[test]
+fn a_model_that_fails_to_load_is_named_in_a_notice_that_outlasts_the_next_analysis() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::ChooseModel { slot: 2, id: "hy".into() });
+    let request = id_of(&out, |r| matches!(r, Request::LoadModel { id, .. } if id == "hy"));
+    let why = WorkerError::Model { id: "hy".into(), reason: "the server sent a web page (text/html)".into() };
+    reply(&mut state, request, Response::Failed(why));
+    assert_eq!(state.view.models, ["cl", "mim"], "the others stay");
+    assert_eq!(state.error, None, "not an alert: the page goes on");
+    assert_eq!(state.notices, ["hy: the server sent a web page (text/html)"]);
+    let out = reduce(&mut state, Action::ChooseModel { slot: 0, id: "mim".into() });
+    let analyze = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
+    let models = vec![analysed("mim"), analysed("cl")];
+    reply(&mut state, analyze, Response::Analyzed { models, filter: None, millis: 5.0 });
+    assert!(state.analysis.is_some());
+    assert_eq!(state.notices, ["hy: the server sent a web page (text/html)"], "still listed after the analysis");
+}
