@@ -277,35 +277,41 @@ mod tests {
         }
     }
 
-    proptest::proptest! {
-        /// A manifest from anywhere (`?manifest=` is any site's JSON) is refused with a message or
-        /// accepted whole, never a panic; whatever is accepted keeps the promises the page relies on.
-        #[test]
-        fn any_manifest_is_refused_or_keeps_its_promises(
-            ids in proptest::collection::vec("[a-z0-9,:. <>-]{0,8}", 1..4),
-            files in proptest::collection::vec("(https?://|javascript:|data:|\\./|)[a-z/.:]{0,10}", 1..4),
-            sizes in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..4),
-            sha in "[0-9a-fA-F]{63,65}",
-            pair in proptest::collection::vec("[a-z0-9]{0,3}", 0..7),
-            cut in proptest::prelude::any::<usize>(),
-        ) {
-            let n = ids.len().min(files.len()).min(sizes.len());
-            let models: Vec<String> = (0..n).map(|i| entry_json(&ids[i], &files[i], &sha, sizes[i])).collect();
-            let pair: Vec<String> = pair.iter().map(|p| format!("{p:?}")).collect();
-            let text = format!(r#"{{"models":[{}],"default_pair":[{}]}}"#, models.join(","), pair.join(","));
-            for bytes in [text.as_bytes(), &text.as_bytes()[..cut % (text.len() + 1)]] {
-                let Ok(m) = Manifest::parse(bytes, "m.json") else { continue };
-                for (i, e) in m.models.iter().enumerate() {
-                    proptest::prop_assert!(!e.id.is_empty() && !e.id.contains(',') && !e.id.starts_with("file:"));
-                    proptest::prop_assert!(!m.models[..i].iter().any(|o| o.id == e.id));
-                    proptest::prop_assert!((1..=MAX_MODEL_BYTES).contains(&e.bytes));
-                    proptest::prop_assert!(e.sha256.len() == 64);
-                    let lower = e.file.to_ascii_lowercase();
-                    proptest::prop_assert!(!lower.starts_with("javascript:") && !lower.starts_with("data:"));
+    /// Native only: proptest's random source does not build for the browser target.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+
+        proptest::proptest! {
+            /// A manifest from anywhere (`?manifest=` is any site's JSON) is refused with a message or
+            /// accepted whole, never a panic; whatever is accepted keeps the promises the page relies on.
+            #[test]
+            fn any_manifest_is_refused_or_keeps_its_promises(
+                ids in proptest::collection::vec("[a-z0-9,:. <>-]{0,8}", 1..4),
+                files in proptest::collection::vec("(https?://|javascript:|data:|\\./|)[a-z/.:]{0,10}", 1..4),
+                sizes in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..4),
+                sha in "[0-9a-fA-F]{63,65}",
+                pair in proptest::collection::vec("[a-z0-9]{0,3}", 0..7),
+                cut in proptest::prelude::any::<usize>(),
+            ) {
+                let n = ids.len().min(files.len()).min(sizes.len());
+                let models: Vec<String> = (0..n).map(|i| entry_json(&ids[i], &files[i], &sha, sizes[i])).collect();
+                let pair: Vec<String> = pair.iter().map(|p| format!("{p:?}")).collect();
+                let text = format!(r#"{{"models":[{}],"default_pair":[{}]}}"#, models.join(","), pair.join(","));
+                for bytes in [text.as_bytes(), &text.as_bytes()[..cut % (text.len() + 1)]] {
+                    let Ok(m) = Manifest::parse(bytes, "m.json") else { continue };
+                    for (i, e) in m.models.iter().enumerate() {
+                        proptest::prop_assert!(!e.id.is_empty() && !e.id.contains(',') && !e.id.starts_with("file:"));
+                        proptest::prop_assert!(!m.models[..i].iter().any(|o| o.id == e.id));
+                        proptest::prop_assert!((1..=MAX_MODEL_BYTES).contains(&e.bytes));
+                        proptest::prop_assert!(e.sha256.len() == 64);
+                        let lower = e.file.to_ascii_lowercase();
+                        proptest::prop_assert!(!lower.starts_with("javascript:") && !lower.starts_with("data:"));
+                    }
+                    proptest::prop_assert!(m.default_pair.iter().all(|id| m.models.iter().any(|e| &e.id == id)));
+                    proptest::prop_assert!(m.default_pair.len() <= MAX_MODELS);
+                    proptest::prop_assert!(m.default_pair.iter().enumerate().all(|(i, id)| !m.default_pair[..i].contains(id)));
                 }
-                proptest::prop_assert!(m.default_pair.iter().all(|id| m.models.iter().any(|e| &e.id == id)));
-                proptest::prop_assert!(m.default_pair.len() <= MAX_MODELS);
-                proptest::prop_assert!(m.default_pair.iter().enumerate().all(|(i, id)| !m.default_pair[..i].contains(id)));
             }
         }
     }

@@ -130,6 +130,17 @@ impl State {
                 // The WebGPU worker may also die before it has said it started.
                 if self.link.backend() == Some(Backend::WebGpu) {
                     self.fall_back(&message, out);
+                } else if self.opening.is_some()
+                    && let Some(image) = self.image.take()
+                {
+                    // It died decoding the image: reopening it in the new worker would kill that one too.
+                    self.error = Some(format!(
+                        "{} stopped the worker while it was being decoded ({message}): a damaged file? Choose another image.",
+                        image.name
+                    ));
+                    self.status = "Waiting for an image.".into();
+                    self.view.image = None;
+                    self.restart_worker(out);
                 } else {
                     self.error = Some(format!(
                         "The analysis stopped: {message}. The worker was restarted; try again or choose another image."

@@ -284,85 +284,94 @@ mod tests {
         }
     }
 
-    use proptest::prelude::*;
-    use proptest::sample::select;
+    /// Native only: proptest's random source does not build for the browser target.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use proptest::prelude::*;
+        use proptest::sample::select;
 
-    /// Every state a link can describe: ids as manifests allow them, selections in their ranges.
-    fn any_state() -> impl Strategy<Value = ViewState> {
-        let ids = proptest::collection::vec("[A-Za-z0-9._-]{1,12}", 1..=MAX_MODELS);
-        let native = proptest::collection::vec(any::<bool>(), MAX_MODELS);
-        let query =
-            prop_oneof![Just(Query::Cls), (0usize..256, 0usize..256).prop_map(|(row, col)| Query::Patch { row, col })];
-        let shown = (select(View::ALL.to_vec()), select(MapKind::ALL.to_vec()), select(Colormap::ALL.to_vec()));
-        let image =
-            proptest::option::of("[A-Za-z0-9 _()-][A-Za-z0-9 _().-]{0,20}".prop_filter("no ..", |s| !s.contains("..")));
-        let filter = (any::<bool>(), 0.02f32..=1.0).prop_map(|(high_pass, cutoff)| Filter { high_pass, cutoff });
-        (ids, native, image, shown, 0usize..64, proptest::option::of(0usize..64), query, filter).prop_map(
-            |(ids, native, image, (view, map, colormap), layer, head, query, filter)| {
-                let mut models: Vec<String> = Vec::new();
-                for id in ids {
-                    if !models.contains(&id) {
-                        models.push(id);
+        use super::*;
+
+        /// Every state a link can describe: ids as manifests allow them, selections in their ranges.
+        fn any_state() -> impl Strategy<Value = ViewState> {
+            let ids = proptest::collection::vec("[A-Za-z0-9._-]{1,12}", 1..=MAX_MODELS);
+            let native = proptest::collection::vec(any::<bool>(), MAX_MODELS);
+            let query = prop_oneof![
+                Just(Query::Cls),
+                (0usize..256, 0usize..256).prop_map(|(row, col)| Query::Patch { row, col })
+            ];
+            let shown = (select(View::ALL.to_vec()), select(MapKind::ALL.to_vec()), select(Colormap::ALL.to_vec()));
+            let image = proptest::option::of(
+                "[A-Za-z0-9 _()-][A-Za-z0-9 _().-]{0,20}".prop_filter("no ..", |s| !s.contains("..")),
+            );
+            let filter = (any::<bool>(), 0.02f32..=1.0).prop_map(|(high_pass, cutoff)| Filter { high_pass, cutoff });
+            (ids, native, image, shown, 0usize..64, proptest::option::of(0usize..64), query, filter).prop_map(
+                |(ids, native, image, (view, map, colormap), layer, head, query, filter)| {
+                    let mut models: Vec<String> = Vec::new();
+                    for id in ids {
+                        if !models.contains(&id) {
+                            models.push(id);
+                        }
                     }
-                }
-                let native = models.iter().zip(native).filter(|(_, n)| *n).map(|(id, _)| id.clone()).collect();
-                ViewState { models, native, image, view, layer, head, query, map, colormap, filter }
-            },
-        )
-    }
-
-    /// Keys the page knows, and some it does not, with values of every kind.
-    fn any_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
-        let keys = select(vec![
-            "m", "models", "native", "img", "image", "view", "layer", "head", "q", "query", "map", "cmap", "filter",
-            "cutoff", "embed", "theme", "backend", "model", "manifest", "zzz", "",
-        ]);
-        let values = prop_oneof![
-            "[a-z0-9,.:/ -]{0,16}",
-            "-?[0-9]{1,22}(\\.[0-9]{0,8})?(e-?[0-9]{1,3})?",
-            Just("NaN".to_string()),
-            Just("inf".to_string()),
-            any::<String>(),
-        ];
-        proptest::collection::vec((keys.prop_map(String::from), values), 0..12)
-    }
-
-    proptest! {
-        #[test]
-        fn every_state_survives_its_link(s in any_state()) {
-            let mut back = ViewState::default();
-            let problems = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
-            prop_assert!(problems.is_empty(), "{problems:?}");
-            prop_assert_eq!(back, s);
+                    let native = models.iter().zip(native).filter(|(_, n)| *n).map(|(id, _)| id.clone()).collect();
+                    ViewState { models, native, image, view, layer, head, query, map, colormap, filter }
+                },
+            )
         }
 
-        /// Whatever a link says, the state stays inside its ranges, each parameter it could not use
-        /// is named, and the link the page then writes restores that state exactly (less `native`
-        /// ids of models not shown, which links leave out).
-        #[test]
-        fn any_link_gives_a_state_that_links_to_itself(pairs in any_pairs()) {
-            let mut s = ViewState::default();
-            let mut page = PageParams::default();
-            let problems = s.apply(&pairs, &mut page);
-            prop_assert!(problems.len() <= pairs.len());
-            prop_assert!(s.models.len() <= MAX_MODELS);
-            prop_assert!(s.models.iter().all(|id| !id.is_empty() && !id.contains(',')));
-            prop_assert!(s.layer < 64 && s.head.is_none_or(|h| h < 64));
-            let in_grid = match s.query {
-                Query::Cls => true,
-                Query::Patch { row, col } => row < 256 && col < 256,
-            };
-            prop_assert!(in_grid, "{:?}", s.query);
-            prop_assert!((0.02..=1.0).contains(&s.filter.cutoff));
-            prop_assert!(s.image.as_ref().is_none_or(|i| !i.is_empty() && !i.contains('/') && !i.contains("..")));
-            for url in [&page.model_url, &page.manifest_url].into_iter().flatten() {
-                prop_assert!(web_address(url), "{url}");
+        /// Keys the page knows, and some it does not, with values of every kind.
+        fn any_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+            let keys = select(vec![
+                "m", "models", "native", "img", "image", "view", "layer", "head", "q", "query", "map", "cmap",
+                "filter", "cutoff", "embed", "theme", "backend", "model", "manifest", "zzz", "",
+            ]);
+            let values = prop_oneof![
+                "[a-z0-9,.:/ -]{0,16}",
+                "-?[0-9]{1,22}(\\.[0-9]{0,8})?(e-?[0-9]{1,3})?",
+                Just("NaN".to_string()),
+                Just("inf".to_string()),
+                any::<String>(),
+            ];
+            proptest::collection::vec((keys.prop_map(String::from), values), 0..12)
+        }
+
+        proptest! {
+            #[test]
+            fn every_state_survives_its_link(s in any_state()) {
+                let mut back = ViewState::default();
+                let problems = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
+                prop_assert!(problems.is_empty(), "{problems:?}");
+                prop_assert_eq!(back, s);
             }
-            let mut back = ViewState::default();
-            let again = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
-            prop_assert!(again.is_empty(), "{again:?}");
-            s.native.retain(|id| s.models.contains(id));
-            prop_assert_eq!(back, s);
+
+            /// Whatever a link says, the state stays inside its ranges, each parameter it could not use
+            /// is named, and the link the page then writes restores that state exactly (less `native`
+            /// ids of models not shown, which links leave out).
+            #[test]
+            fn any_link_gives_a_state_that_links_to_itself(pairs in any_pairs()) {
+                let mut s = ViewState::default();
+                let mut page = PageParams::default();
+                let problems = s.apply(&pairs, &mut page);
+                prop_assert!(problems.len() <= pairs.len());
+                prop_assert!(s.models.len() <= MAX_MODELS);
+                prop_assert!(s.models.iter().all(|id| !id.is_empty() && !id.contains(',')));
+                prop_assert!(s.layer < 64 && s.head.is_none_or(|h| h < 64));
+                let in_grid = match s.query {
+                    Query::Cls => true,
+                    Query::Patch { row, col } => row < 256 && col < 256,
+                };
+                prop_assert!(in_grid, "{:?}", s.query);
+                prop_assert!((0.02..=1.0).contains(&s.filter.cutoff));
+                prop_assert!(s.image.as_ref().is_none_or(|i| !i.is_empty() && !i.contains('/') && !i.contains("..")));
+                for url in [&page.model_url, &page.manifest_url].into_iter().flatten() {
+                    prop_assert!(web_address(url), "{url}");
+                }
+                let mut back = ViewState::default();
+                let again = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
+                prop_assert!(again.is_empty(), "{again:?}");
+                s.native.retain(|id| s.models.contains(id));
+                prop_assert_eq!(back, s);
+            }
         }
     }
 }

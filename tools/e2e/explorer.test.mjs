@@ -485,3 +485,20 @@ test('hostile hosts: a web page, an endless body, a redirect loop and silence ea
     host.close();
   }
 });
+
+test('a JPEG that kills the decoder (found by fuzzing) is named and dropped; the next image runs', async () => {
+  // zune-jpeg panics on this file; in the browser that aborts the worker. The page must say which
+  // image did it, not send it to the new worker again, and go on with the next one.
+  const bad = readFileSync(join(ROOT, 'tests/fixtures/hostile/image/crashes-2.jpg'));
+  await withBrowser(false, async ({ context }) => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/?backend=cpu#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    await dropFile(page, 'fuzzed.jpg', bad, 'image/jpeg');
+    await page.waitForFunction(() => /fuzzed\.jpg (stopped the worker while it was being decoded|: the image could not be decoded)/
+      .test(document.querySelector('.error')?.textContent ?? ''), null, { timeout: 60_000 });
+    const own = readFileSync(join(ROOT, 'dist/gallery', PHOTO));
+    await dropFile(page, 'next.jpg', own, 'image/jpeg');
+    await waitReady(page, 'next.jpg');
+  });
+});

@@ -57,3 +57,21 @@ fn bad_files_get_clear_errors() {
     assert!(msg("not_an_image.png").contains("not an image"), "{}", msg("not_an_image.png"));
     assert_eq!(msg("empty.jpg"), "the file is empty");
 }
+
+/// Damaged JPEGs that fuzzing found (`bash tools/fuzz/run.sh`, RELIABILITY.md): the JPEG decoder
+/// panicked on the `crashes-*` files and took over a second under instrumentation on the `hangs-*`.
+/// Each is now refused as damaged, or decoded, never a panic.
+#[test]
+fn images_found_by_fuzzing_are_refused_not_a_panic() {
+    let dir = fixtures().join("hostile/image");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 6, "{names:?}");
+    for name in names {
+        let name = name.to_string_lossy().into_owned();
+        let result = decode(&std::fs::read(dir.join(&name)).unwrap());
+        if name.starts_with("crashes-") {
+            assert!(matches!(result, Err(ImageError::Corrupt(_))), "{name}: {result:?}");
+        }
+    }
+}

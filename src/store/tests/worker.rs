@@ -128,13 +128,36 @@ fn a_lost_webgpu_device_moves_to_the_cpu_and_sends_the_image_again() {
 }
 
 #[test]
+fn an_image_that_kills_the_worker_while_decoding_is_dropped_not_sent_again() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::ImageRead(Ok(image())));
+    assert!(sent(&out).iter().any(|(_, r)| matches!(r, Request::OpenImage { .. })));
+    let generation = state.generation;
+    let out = reduce(&mut state, Action::WorkerCrashed { generation, message: "unreachable".into() });
+    assert!(matches!(out[0], Command::SpawnWorker { .. }));
+    assert_eq!(
+        state.error.as_deref(),
+        Some(
+            "cat.jpg stopped the worker while it was being decoded (unreachable): a damaged file? Choose another image."
+        )
+    );
+    assert!(state.image.is_none() && state.view.image.is_none());
+    let start = id_of(&out, |r| matches!(r, Request::Start { .. }));
+    let out = reply(&mut state, start, Response::Started { backend: Backend::Cpu });
+    assert!(!sent(&out).iter().any(|(_, r)| matches!(r, Request::OpenImage { .. })), "the new worker is spared it");
+}
+
+#[test]
 fn a_crashed_worker_is_restarted_with_a_message() {
-    let (mut state, _) = started("backend=cpu");
-    let out = reduce(&mut state, Action::WorkerCrashed { generation: 1, message: "out of memory".into() });
-    assert_eq!(out[0], Command::SpawnWorker { generation: 2, backend: Backend::Cpu });
+    // Crashed after the image was opened (an analysis ran out of memory): the image is kept.
+    let (mut state, _) = ready();
+    let generation = state.generation;
+    let out = reduce(&mut state, Action::WorkerCrashed { generation, message: "out of memory".into() });
+    assert_eq!(out[0], Command::SpawnWorker { generation: generation + 1, backend: Backend::Cpu });
     assert!(state.error.as_deref().is_some_and(|e| e.starts_with("The analysis stopped: out of memory.")));
+    assert!(state.image.is_some());
     // The dead worker's last words are not heard.
-    assert!(reduce(&mut state, Action::WorkerCrashed { generation: 1, message: "again".into() }).is_empty());
+    assert!(reduce(&mut state, Action::WorkerCrashed { generation, message: "again".into() }).is_empty());
 }
 
 #[test]

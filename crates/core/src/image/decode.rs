@@ -55,9 +55,18 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, ImageError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
-    let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    // zune-jpeg 0.5.15, the `image` crate's JPEG decoder, panics on some damaged JPEGs (found by
+    // fuzzing; RELIABILITY.md, inputs in tests/fixtures/hostile/image): natively that is a refusal
+    // like any other damage. In the browser a panic aborts the worker; the page restarts it and
+    // drops the image (`Action::WorkerCrashed`).
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut decoder = reader.into_decoder().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+        let orientation = decoder.orientation().ok();
+        let image = DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Corrupt(e.to_string()))?;
+        Ok::<_, ImageError>((image, orientation))
+    }));
+    let (mut image, orientation) =
+        decoded.unwrap_or_else(|_| Err(ImageError::Corrupt("the decoder failed on its data".into())))?;
     if let Some(o) = orientation {
         image.apply_orientation(o);
     }
