@@ -6,7 +6,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::dom::window;
+use super::dom::{window, within};
 use crate::store::data::parse_gallery;
 use crate::store::{GalleryItem, ImageInput, Manifest};
 use vitscope_protocol::download::{Budget, STALL_MS};
@@ -43,15 +43,6 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let buffer =
         JsFuture::from(response.array_buffer().map_err(|e| failure(url, e))?).await.map_err(|e| failure(url, e))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-/// `future`'s output, or `None` when it takes longer than `ms`.
-async fn within<F: std::future::Future>(ms: u32, future: F) -> Option<F::Output> {
-    let timer = gloo::timers::future::TimeoutFuture::new(ms);
-    match futures::future::select(Box::pin(future), timer).await {
-        futures::future::Either::Left((output, _)) => Some(output),
-        futures::future::Either::Right(_) => None,
-    }
 }
 
 /// A file from an address someone else chose, streamed through `budget`: refused when its headers

@@ -5,6 +5,8 @@ use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use super::dom::within;
+
 const ADAPTER_TIMEOUT_MS: u32 = 10_000;
 
 /// Large enough for a ViT-B/16's stacked attention and metric buffers.
@@ -26,12 +28,8 @@ pub async fn probe(allow_software: bool) -> Result<String, String> {
         return Err("WebGPU refused to look for an adapter; the CPU runs the models".into());
     };
     // A browser whose GPU process is stuck never answers: give it a few seconds.
-    let request = Box::pin(JsFuture::from(js_sys::Promise::from(promise)));
-    let timer = Box::pin(gloo::timers::future::TimeoutFuture::new(ADAPTER_TIMEOUT_MS));
-    let adapter = match futures::future::select(request, timer).await {
-        futures::future::Either::Left((Ok(adapter), _)) => adapter,
-        _ => JsValue::NULL,
-    };
+    let request = JsFuture::from(js_sys::Promise::from(promise));
+    let adapter = within(ADAPTER_TIMEOUT_MS, request).await.and_then(Result::ok).unwrap_or(JsValue::NULL);
     if adapter.is_null() || adapter.is_undefined() {
         return Err(
             "WebGPU found no adapter (requestAdapter gave null or did not answer); the CPU runs the models".into()

@@ -6,10 +6,10 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 use vitscope_protocol::download::MAX_MODEL_BYTES;
-
-use super::settings::MAX_MODELS;
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
 use vitscope_protocol::{Family, Snapshot};
+
+use super::settings::MAX_MODELS;
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct ManifestEntry {

@@ -13,6 +13,17 @@ fn web_address(v: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://") || v.starts_with("./") || v.starts_with('/')
 }
 
+/// `a,b,,a` → `[a, b]`: a comma-separated id list, empty items and repeats dropped, order kept.
+fn distinct_ids(list: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in list.split(',').filter(|s| !s.is_empty()) {
+        if !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
 fn one_based(value: &str, name: &str, problems: &mut Vec<String>) -> Option<usize> {
     match value.parse::<usize>() {
         Ok(n) if (1..=64).contains(&n) => Some(n - 1),
@@ -31,12 +42,7 @@ impl ViewState {
             let v = value.as_str();
             match key.as_str() {
                 "models" | "m" => {
-                    let mut ids: Vec<String> = Vec::new();
-                    for id in v.split(',').filter(|s| !s.is_empty()) {
-                        if !ids.iter().any(|i| i == id) {
-                            ids.push(id.to_string());
-                        }
-                    }
+                    let ids = distinct_ids(v);
                     if ids.is_empty() || ids.len() > MAX_MODELS {
                         problems
                             .push(format!("`{key}={v}` should list one to {MAX_MODELS} model ids, comma-separated"));
@@ -44,14 +50,7 @@ impl ViewState {
                         self.models = ids;
                     }
                 }
-                "native" => {
-                    self.native.clear();
-                    for id in v.split(',').filter(|s| !s.is_empty()) {
-                        if !self.native.iter().any(|i| i == id) {
-                            self.native.push(id.to_string());
-                        }
-                    }
-                }
+                "native" => self.native = distinct_ids(v),
                 "image" | "img" => {
                     if v.is_empty() || v.contains('/') || v.contains("..") {
                         problems.push(format!("`{key}={v}` is not a gallery file name"));
