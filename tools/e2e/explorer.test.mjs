@@ -204,8 +204,13 @@ test('Cancel stops a slow run and the page waits for the user', async () => {
     await page.waitForFunction(() => /^Analysing/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
     await page.click('button.cancel');
     assert.match(await page.textContent('#status'), /^Cancelled/);
-    // The fresh worker reloads the models but does not rerun the image by itself.
-    await page.waitForFunction(() => /^Loaded/.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 120_000 });
+    // The fresh worker reloads the models (one at a time, Cancel showing while any loads) but does
+    // not rerun the image by itself once they are all in.
+    await page.waitForFunction(
+      () => /^Loaded/.test(document.querySelector('#status')?.textContent ?? '') && !document.querySelector('button.cancel'),
+      null,
+      { timeout: 120_000 },
+    );
     await page.waitForTimeout(3000);
     const status = await page.textContent('#status');
     assert.doesNotMatch(status, /^(Analysing|Ready)/, status);
