@@ -7,7 +7,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::Callback;
 
 use super::worker::Connection;
-use super::{export, fetch, webgpu};
+use super::{export, fetch, files, webgpu};
 use crate::store::{Action, Command, State};
 
 /// The worker now in use (replaced on every spawn).
@@ -23,7 +23,10 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
             spawn_local(async move { dispatch.emit(Action::GalleryLoaded(fetch::gallery().await)) })
         }
         Command::FetchImage(file) => {
-            spawn_local(async move { dispatch.emit(Action::ImageRead(fetch::gallery_image(file).await)) })
+            let choice = files::next_choice();
+            spawn_local(
+                async move { dispatch.emit(Action::ImageRead { choice, result: fetch::gallery_image(file).await }) },
+            )
         }
         Command::Probe { generation, allow_software } => spawn_local(async move {
             let result = webgpu::probe(allow_software).await;
@@ -48,7 +51,7 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
             }
         }
         Command::Save { file_name } => {
-            if let Err(e) = super::files::save(&file_name) {
+            if let Err(e) = files::save(&file_name) {
                 dispatch.emit(Action::ShowError(format!("{file_name} could not be saved: {e}")));
             }
         }

@@ -2,10 +2,11 @@
 //! official checkpoints) stay here, never read by the page, and travel to the worker beside the
 //! request that loads them ([`dropped`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, size_label};
 use wasm_bindgen_futures::JsFuture;
 use yew::Callback;
 
@@ -17,6 +18,16 @@ const MODEL_EXTENSIONS: [&str; 6] = [".safetensors", ".pth", ".pt", ".tar", ".bi
 thread_local! {
     /// Dropped model files by name, kept so a restarted worker can be handed the file again.
     static DROPPED: RefCell<HashMap<String, web_sys::File>> = RefCell::default();
+    static CHOICES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Numbers each image the user chooses (a drop, a paste, a pick, a gallery photo), in the order
+/// chosen, for [`Action::ImageRead`].
+pub fn next_choice() -> u64 {
+    CHOICES.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    })
 }
 
 /// The model file dropped under `name`, for the request that loads it.
@@ -47,11 +58,23 @@ pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
         dispatch.emit(Action::ModelFileDropped { name, size });
         return;
     }
+    let choice = next_choice();
+    let size = file.size() as u64;
+    if size > MAX_IMAGE_FILE_BYTES {
+        let error = format!(
+            "{name}: the file has {}; images of at most {} are read",
+            size_label(size),
+            size_label(MAX_IMAGE_FILE_BYTES)
+        );
+        dispatch.emit(Action::ImageRead { choice, result: Err(error) });
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let bytes = match JsFuture::from(file.array_buffer()).await {
             Ok(buffer) => Ok(Rc::new(js_sys::Uint8Array::new(&buffer).to_vec())),
             Err(e) => Err(format!("{name}: the file could not be read ({e:?})")),
         };
-        dispatch.emit(Action::ImageRead(bytes.map(|bytes| ImageInput { name, bytes, gallery: None })));
+        let result = bytes.map(|bytes| ImageInput { name, bytes, gallery: None });
+        dispatch.emit(Action::ImageRead { choice, result });
     });
 }

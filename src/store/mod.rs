@@ -82,7 +82,12 @@ pub enum Action {
         native: bool,
     },
     PickGallery(String),
-    ImageRead(Result<ImageInput, String>),
+    /// An image file read (or not), with the order in which the user chose it: reads finish in any
+    /// order, and one chosen before the image shown is dropped.
+    ImageRead {
+        choice: u64,
+        result: Result<ImageInput, String>,
+    },
     /// A dropped or picked model file (a vitscope file or a checkpoint to convert): its name and
     /// size. The file itself stays with the shell, which hands it to the worker with the request.
     ModelFileDropped {
@@ -185,6 +190,8 @@ pub struct State {
     pub embed_open: bool,
     /// After Cancel: the fresh worker waits for the user instead of rerunning the image.
     paused: bool,
+    /// The latest [`Action::ImageRead`] choice acted on.
+    chosen: u64,
 }
 
 impl State {
@@ -222,6 +229,7 @@ impl State {
             running_filter: None,
             embed_open: false,
             paused: false,
+            chosen: 0,
         };
         let mut out = vec![Command::FetchManifest(state.page.manifest_url.clone()), Command::FetchGallery];
         state.restart_worker(&mut out);

@@ -67,7 +67,9 @@ impl State {
                 self.load_pair(out);
             }
             Action::PickGallery(file) => out.push(Command::FetchImage(file)),
-            Action::ImageRead(Ok(image)) => {
+            Action::ImageRead { choice, .. } if choice < self.chosen => {}
+            Action::ImageRead { choice, result: Ok(image) } => {
+                self.chosen = choice;
                 self.paused = false;
                 self.view.image = image.gallery.clone();
                 self.status = format!("Opened {} ({} KB).", image.name, image.bytes.len() / 1024);
@@ -80,7 +82,10 @@ impl State {
                 self.dimensions = None;
                 self.open_image(out);
             }
-            Action::ImageRead(Err(e)) => self.fail(e),
+            Action::ImageRead { choice, result: Err(e) } => {
+                self.chosen = choice;
+                self.fail(e);
+            }
             Action::ModelFileDropped { name, size } => {
                 let id = format!("file:{name}");
                 self.extra_models.insert(id.clone(), Rc::new(ModelSource::Dropped { name: name.clone(), size }));

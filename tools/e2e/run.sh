@@ -24,10 +24,19 @@ if [ -x .venv/bin/python ]; then
   (cd tools/fixtures && ../../.venv/bin/python make_vit_b.py --out "../../$vitb")
   for layout in mocov3 simmim; do
     checkpoint=$(ls "$vitb/$layout/"*.pth*)
-    target/debug/vitscope convert "$checkpoint" --out "$vitb/$layout/cli.safetensors"
+    # The CLI's peak memory against the checkpoint's size (RELIABILITY.md): measured 1.20–1.31×.
+    python3 tools/e2e/peak_memory.py --file "$checkpoint" --at-most 1.6 -- \
+      target/debug/vitscope convert "$checkpoint" --out "$vitb/$layout/cli.safetensors"
     target/debug/vitscope analyze --models "$vitb/$layout/cli.safetensors" --images "$ref/images" \
       --out "$vitb/$layout/report.json"
   done
+  # A checkpoint damaged in its tensor data is refused with its reason, within the same bound.
+  damaged=$vitb/damaged.pth.tar
+  cp "$vitb/mocov3/"*.pth* "$damaged"
+  python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(200_000_000); f.write(b"\xff" * 1_000_000)' "$damaged"
+  python3 tools/e2e/peak_memory.py --file "$damaged" --at-most 1.6 --expect-failure -- \
+    target/debug/vitscope convert "$damaged" --out "$vitb/damaged.safetensors"
+  rm -f "$damaged"
 else
   echo "note: no .venv (tools/test.sh makes it): the ViT-B conversion tests will be skipped" >&2
 fi

@@ -1,6 +1,7 @@
 //! `vitscope analyze`: per-layer curves (with per-head values) of several models over a folder.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,7 +9,9 @@ use serde::Serialize;
 
 use vitscope_charts::{Series, line_chart};
 use vitscope_core::analysis::{LayerMetrics, Metric, headline_bin, paper};
+use vitscope_core::image::ImageError;
 use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::protocol::download::MAX_IMAGE_FILE_BYTES;
 use vitscope_core::protocol::metric::Axis;
 use vitscope_core::protocol::report::metrics_csv;
 use vitscope_core::weights::{Curve, ModelFile, ReferenceCurves, replace_card};
@@ -116,6 +119,27 @@ fn list_images(dir: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>, String>
     Ok(files)
 }
 
+/// The bytes of an image file, or why not: a folder, a pipe or a device named like an image would
+/// block or never end, and a file past the image limit is refused before it takes the memory.
+fn read_image(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a folder, a pipe or a device)".into());
+    }
+    if meta.len() > MAX_IMAGE_FILE_BYTES {
+        return Err(ImageError::FileTooLarge(meta.len()).to_string());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file that grows while it is read stops at the limit too.
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_IMAGE_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
+        return Err(ImageError::FileTooLarge(bytes.len() as u64).to_string());
+    }
+    Ok(bytes)
+}
+
 fn progress(len: usize, label: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
@@ -134,9 +158,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let bar = progress(files.len(), "decoding");
     for path in &files {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let decoded = std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| vitscope_core::image::decode(&b).map_err(|e| e.to_string()));
+        let decoded = read_image(path).and_then(|b| vitscope_core::image::decode(&b).map_err(|e| e.to_string()));
         match decoded {
             Ok(img) => images.push((name, img)),
             Err(error) => {

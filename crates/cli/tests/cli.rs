@@ -131,7 +131,15 @@ fn bad_inputs_exit_nonzero_with_a_sentence() {
         "--out",
         dir.join("x.safetensors").to_str().unwrap(),
     ]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("blocks.1.mlp.fc2.bias"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("blocks.1.mlp.fc2.bias"), "{err}");
+    assert_eq!(err.matches("mocov3_missing_key.pth.tar").count(), 1, "the file is named once: {err}");
+    let garbage = dir.join("garbage.pth");
+    std::fs::write(&garbage, b"definitely not a checkpoint").unwrap();
+    let o = vitscope(&["convert", garbage.to_str().unwrap(), "--out", dir.join("y.safetensors").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with(&format!("error: {}: not a readable PyTorch checkpoint", garbage.display())), "{err}");
     assert!(!dir.join("x.safetensors").exists(), "nothing is written on failure");
     // A folder with one good and several broken images: the good one is analysed, the rest listed.
     let images = dir.join("images");
@@ -155,5 +163,98 @@ fn bad_inputs_exit_nonzero_with_a_sentence() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json["images"].as_array().unwrap().len(), 1);
     assert_eq!(json["skipped"].as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Runs the CLI, killing it after `limit`: a file that blocks (a pipe) must not hang the test.
+fn vitscope_within(args: &[&str], limit: std::time::Duration) -> std::process::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_vitscope"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let id = child.id();
+    let (done, waited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    waited
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("vitscope {args:?} still ran after {limit:?}");
+        })
+        .expect("waits")
+}
+
+#[test]
+#[cfg(unix)]
+fn analyze_skips_each_hostile_file_in_a_folder_with_its_reason() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir("hostile");
+    let images = dir.join("images");
+    std::fs::create_dir_all(images.join("folder.jpg")).unwrap();
+    let fixture = |name: &str| fixtures().join("images").join(name);
+    std::fs::copy(fixture("plain.jpg"), images.join("plain.jpg")).unwrap();
+    // A name that is HTML, and one that is not UTF-8: both just names (JPEG bytes under `.png`).
+    std::fs::copy(fixture("plain.jpg"), images.join("<img src=x onerror=alert(1)>.png")).unwrap();
+    std::fs::copy(fixture("plain.jpg"), images.join(std::ffi::OsStr::from_bytes(b"\xff photo.jpg"))).unwrap();
+    for name in ["bomb.png", "not_an_image.png", "empty.jpg"] {
+        std::fs::copy(fixture(name), images.join(name)).unwrap();
+    }
+    for name in ["crashes-0.jpg", "crashes-1.jpg", "crashes-2.jpg", "crashes-3.jpg"] {
+        std::fs::copy(fixtures().join("hostile/image").join(name), images.join(format!("fuzz-{name}"))).unwrap();
+    }
+    // Sparse: 300 MB that take no disk, past the 250 MB an image may have.
+    std::fs::File::create(images.join("huge.jpg")).unwrap().set_len(300_000_000).unwrap();
+    assert!(Command::new("mkfifo").arg(images.join("pipe.png")).status().unwrap().success());
+    std::os::unix::fs::symlink("/dev/zero", images.join("zero.gif")).unwrap();
+    std::os::unix::fs::symlink("loop.webp", images.join("loop.webp")).unwrap();
+
+    let model = dir.join("m.safetensors");
+    vitscope(&["convert", checkpoint_path("simmim").to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    let report = dir.join("r.json");
+    let o = vitscope_within(
+        &[
+            "analyze",
+            "--models",
+            model.to_str().unwrap(),
+            "--images",
+            images.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+        ],
+        std::time::Duration::from_secs(300),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let analysed: Vec<&str> = json["images"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(analysed, ["<img src=x onerror=alert(1)>.png", "plain.jpg", "\u{fffd} photo.jpg"]);
+    let skipped: std::collections::BTreeMap<&str, &str> = json["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap(), s["error"].as_str().unwrap()))
+        .collect();
+    let expected = [
+        ("bomb.png", "100000×100000"),
+        ("empty.jpg", "the file is empty"),
+        ("folder.jpg", "not a regular file"),
+        ("fuzz-crashes-0.jpg", "damaged or truncated"),
+        ("fuzz-crashes-1.jpg", "damaged or truncated"),
+        ("fuzz-crashes-2.jpg", "damaged or truncated"),
+        ("fuzz-crashes-3.jpg", "damaged or truncated"),
+        ("huge.jpg", "the file has 300 MB; vitscope reads images of at most 250 MB"),
+        ("loop.webp", "symbolic links"),
+        ("not_an_image.png", "not an image"),
+        ("pipe.png", "not a regular file"),
+        ("zero.gif", "not a regular file"),
+    ];
+    assert_eq!(skipped.keys().copied().collect::<Vec<_>>(), expected.map(|(f, _)| f));
+    for (file, reason) in expected {
+        assert!(skipped[file].contains(reason), "{file}: {}", skipped[file]);
+    }
+    // Each reason is also said as it happens.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.matches("warning: skipping").count(), expected.len(), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -197,7 +197,9 @@ impl Checkpoint {
             Self::Pytorch(t) => {
                 let t = t.get(key).ok_or_else(|| fail("not found".into()))?;
                 let dtype = torch_dtype(t.dtype()).ok_or_else(|| fail(format!("unsupported dtype {:?}", t.dtype())))?;
-                (t.read().map_err(|e| fail(e.to_string()))?, dtype)
+                // The reader's own message names the tensor again.
+                let read = t.read().map_err(|e| fail(e.to_string().replace(&format!("tensor '{key}': "), "")))?;
+                (read, dtype)
             }
             Self::Safetensors { source, index } => {
                 let e = index.get(key).ok_or_else(|| fail("not found".into()))?;

@@ -15,18 +15,16 @@ pub use int8::{Encoded, encode};
 pub use layout::{Layout, Overrides};
 pub use pytorch_reader::ByteSource;
 
-/// Reads the checkpoint at `path` (see [`convert_source`]).
+/// Reads the checkpoint at `path` (see [`convert_source`]). Errors do not repeat the path: the
+/// caller names the file once.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn convert(
     path: &std::path::Path,
     options: &ConvertOptions,
 ) -> Result<vitscope_core::weights::ModelFile, ConvertError> {
-    let file = std::fs::File::open(path).map_err(|e| ConvertError::Read(format!("{}: {e}", path.display())))?;
+    let file = std::fs::File::open(path).map_err(|e| ConvertError::Read(e.to_string()))?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    convert_source(std::sync::Arc::new(file), &file_name, options, &mut |_| {}).map_err(|e| match e {
-        ConvertError::Read(m) => ConvertError::Read(format!("{}: {m}", path.display())),
-        other => other,
-    })
+    convert_source(std::sync::Arc::new(file), &file_name, options, &mut |_| {})
 }
 
 #[derive(Debug, thiserror::Error)]

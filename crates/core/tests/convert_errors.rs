@@ -74,13 +74,13 @@ fn truncated_and_garbage_files_are_refused() {
     let full = std::fs::read(checkpoint_path("mae")).unwrap();
     let truncated = dir.join("truncated.pth");
     std::fs::write(&truncated, &full[..full.len() / 2]).unwrap();
-    assert_mentions(&convert_err(&truncated, None), &["truncated.pth", "not a readable PyTorch checkpoint"]);
+    assert_mentions(&convert_err(&truncated, None), &["not a readable PyTorch checkpoint", "EOCD"]);
     let garbage = dir.join("garbage.pth");
     std::fs::write(&garbage, b"definitely not a checkpoint").unwrap();
-    assert_mentions(&convert_err(&garbage, None), &["garbage.pth", "not a readable PyTorch checkpoint"]);
+    assert_mentions(&convert_err(&garbage, None), &["not a readable PyTorch checkpoint"]);
     let fake_st = dir.join("fake.safetensors");
     std::fs::write(&fake_st, [8, 0, 0, 0, 0, 0, 0, 0, b'{', b'"']).unwrap();
-    assert_mentions(&convert_err(&fake_st, None), &["fake.safetensors", "invalid safetensors"]);
+    assert_mentions(&convert_err(&fake_st, None), &["invalid safetensors", "claims 8 bytes of a 10-byte file"]);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -56,6 +56,13 @@ fn bad_files_get_clear_errors() {
     assert!(msg("truncated.jpg").contains("damaged or truncated"), "{}", msg("truncated.jpg"));
     assert!(msg("not_an_image.png").contains("not an image"), "{}", msg("not_an_image.png"));
     assert_eq!(msg("empty.jpg"), "the file is empty");
+    // A valid JPEG start, then 250 MB + 1 of anything: refused by its length, before any decoding.
+    let mut huge = vec![0u8; 250_000_001];
+    huge[..3].copy_from_slice(&[0xff, 0xd8, 0xff]);
+    assert_eq!(
+        decode(&huge).unwrap_err().to_string(),
+        "the file has 250.0 MB; vitscope reads images of at most 250 MB"
+    );
 }
 
 /// Damaged JPEGs that fuzzing found (`bash tools/fuzz/run.sh`, RELIABILITY.md): the JPEG decoder

@@ -12,11 +12,16 @@ pub const MAX_MODEL_BYTES: u64 = 2 << 30;
 /// The most bytes a model list may have.
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
-/// `bytes` for people: "2 GiB", "97.0 MB", "1,000 bytes".
+/// The most bytes an image file may have, checked before it is read: a 64 MP PNG fits, a 2 GB file
+/// named `.jpg` is refused before it takes the tab's memory (the page, the worker and the CLI).
+pub const MAX_IMAGE_FILE_BYTES: u64 = 250_000_000;
+
+/// `bytes` for people: "2 GiB", "97 MB", "97.4 MB", "1,000 bytes".
 pub fn size_label(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1_000_000 && b % 1_000_000 == 0 => format!("{} MB", b / 1_000_000),
         b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
         b => {
             let digits = b.to_string();
@@ -104,7 +109,9 @@ mod tests {
     fn sizes_read_as_people_write_them() {
         assert_eq!(size_label(2 << 30), "2 GiB");
         assert_eq!(size_label(1 << 20), "1 MiB");
-        assert_eq!(size_label(97_000_000), "97.0 MB");
+        assert_eq!(size_label(97_000_000), "97 MB");
+        assert_eq!(size_label(97_000_001), "97.0 MB");
+        assert_eq!(size_label(268_435_456), "256 MiB");
         assert_eq!(size_label(1000), "1,000 bytes");
         assert_eq!(size_label(123_456), "123,456 bytes");
         assert_eq!(size_label(7), "7 bytes");

@@ -110,7 +110,7 @@ pub(super) fn started(url: &str) -> (State, Vec<Command>) {
     let backend = state.link.backend().expect("a worker was spawned");
     let mut out = reduce(&mut state, Action::ManifestLoaded(Ok(manifest())));
     out.extend(reply(&mut state, start, Response::Started { backend }));
-    out.extend(reduce(&mut state, Action::ImageRead(Ok(image()))));
+    out.extend(reduce(&mut state, Action::ImageRead { choice: 1, result: Ok(image()) }));
     (state, out)
 }
 

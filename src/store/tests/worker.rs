@@ -130,7 +130,7 @@ fn a_lost_webgpu_device_moves_to_the_cpu_and_sends_the_image_again() {
 #[test]
 fn an_image_that_kills_the_worker_while_decoding_is_dropped_not_sent_again() {
     let (mut state, _) = ready();
-    let out = reduce(&mut state, Action::ImageRead(Ok(image())));
+    let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(image()) });
     assert!(sent(&out).iter().any(|(_, r)| matches!(r, Request::OpenImage { .. })));
     let generation = state.generation;
     let out = reduce(&mut state, Action::WorkerCrashed { generation, message: "unreachable".into() });
@@ -188,9 +188,28 @@ fn a_new_image_supersedes_the_run_of_the_previous_one() {
     let (mut state, out) = ready();
     let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
     let dog = ImageInput { name: "dog.png".into(), bytes: Rc::new(vec![9]), gallery: None };
-    let out = reduce(&mut state, Action::ImageRead(Ok(dog)));
+    let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(dog) });
     assert!(matches!(&sent(&out)[..], [(_, Request::OpenImage { bytes })] if bytes == &[9]));
     assert_eq!(state.view.image, None, "a user's own image stays out of the URL");
     reply(&mut state, run, Response::Analyzed { models: vec![analysed("cl")], filter: None, millis: 1.0 });
     assert_eq!(state.analysis, None, "the cat's result is not shown as the dog's");
+}
+
+#[test]
+fn reads_that_finish_out_of_order_leave_the_last_image_chosen() {
+    let (mut state, _) = ready();
+    let named = |name: &str, byte: u8| ImageInput { name: name.into(), bytes: Rc::new(vec![byte]), gallery: None };
+    // Chosen 2 (a large file, read slowly), 3 (small), then 4 (too large: refused before reading).
+    let out = reduce(&mut state, Action::ImageRead { choice: 3, result: Ok(named("small.png", 3)) });
+    assert!(matches!(&sent(&out)[..], [(_, Request::OpenImage { bytes })] if bytes == &[3]));
+    let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(named("large.png", 2)) });
+    assert!(out.is_empty(), "an image chosen before the one shown is dropped: {out:?}");
+    assert_eq!(state.image.as_ref().unwrap().name, "small.png");
+    assert_eq!(state.status, "Opened small.png (0 KB).");
+    reduce(&mut state, Action::ImageRead { choice: 4, result: Err("huge.png: too large".into()) });
+    assert_eq!(state.status, "Error: huge.png: too large");
+    // The refused file loses nothing: the image shown stays, and an older read still cannot replace it.
+    let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(named("large.png", 2)) });
+    assert!(out.is_empty());
+    assert_eq!(state.image.as_ref().unwrap().name, "small.png");
 }

@@ -4,6 +4,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, size_label};
 
 /// Largest side accepted; larger images are refused before decoding (decompression bombs).
 pub const MAX_SIDE: u32 = 16_384;
@@ -16,6 +17,8 @@ pub const MAX_ALLOC: u64 = 512 << 20;
 pub enum ImageError {
     #[error("the file is empty")]
     Empty,
+    #[error("the file has {}; vitscope reads images of at most {}", size_label(*.0), size_label(MAX_IMAGE_FILE_BYTES))]
+    FileTooLarge(u64),
     #[error("this is not an image vitscope can read (JPEG, PNG, WebP, GIF or BMP)")]
     UnknownFormat,
     #[error(
@@ -41,6 +44,9 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
 pub fn decode(bytes: &[u8]) -> Result<RgbImage, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
+    }
+    if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
+        return Err(ImageError::FileTooLarge(bytes.len() as u64));
     }
     let (width, height) = reader(bytes)?.into_dimensions().map_err(|e| ImageError::Corrupt(e.to_string()))?;
     if width == 0 || height == 0 {
@@ -78,9 +84,28 @@ fn flatten(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
         return image.to_rgb8();
     }
-    let rgba = image.to_rgba32f();
-    let mut out = RgbImage::new(rgba.width(), rgba.height());
-    for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
+    // Pixel by pixel from the decoded samples: a whole f32 copy would take 16 bytes a pixel (1 GB at
+    // the 64 MP limit) on top of the decoded image. Same arithmetic as `to_rgba32f`, so same result.
+    let (width, height) = (image.width(), image.height());
+    let unit8 = |c: u8| c as f32 / u8::MAX as f32;
+    let unit16 = |c: u16| c as f32 / u16::MAX as f32;
+    match &image {
+        DynamicImage::ImageRgba8(i) => over_white(width, height, i.pixels().map(|p| p.0.map(unit8))),
+        DynamicImage::ImageLumaA8(i) => {
+            over_white(width, height, i.pixels().map(|p| [p[0], p[0], p[0], p[1]].map(unit8)))
+        }
+        DynamicImage::ImageRgba16(i) => over_white(width, height, i.pixels().map(|p| p.0.map(unit16))),
+        DynamicImage::ImageLumaA16(i) => {
+            over_white(width, height, i.pixels().map(|p| [p[0], p[0], p[0], p[1]].map(unit16)))
+        }
+        DynamicImage::ImageRgba32F(i) => over_white(width, height, i.pixels().map(|p| p.0)),
+        other => over_white(width, height, other.to_rgba32f().pixels().map(|p| p.0)),
+    }
+}
+
+fn over_white(width: u32, height: u32, rgba: impl Iterator<Item = [f32; 4]>) -> RgbImage {
+    let mut out = RgbImage::new(width, height);
+    for (dst, src) in out.pixels_mut().zip(rgba) {
         let a = src[3].clamp(0.0, 1.0);
         for c in 0..3 {
             dst[c] = ((src[c].clamp(0.0, 1.0) * a + (1.0 - a)) * 255.0).round() as u8;
