@@ -130,6 +130,17 @@ impl State {
                         return;
                     }
                 }
+                if self.opening == Some(id)
+                    && let WorkerError::Image(why) = &error
+                {
+                    // Refused (the worker keeps the previous image, but the page has let it go): named,
+                    // and nothing runs until the user chooses another.
+                    let name = self.image.take().map(|i| i.name).unwrap_or_default();
+                    self.view.image = None;
+                    self.opening = None;
+                    self.fail(format!("{name}: {why}"));
+                    return;
+                }
                 for pending in [&mut self.running, &mut self.running_filter, &mut self.opening] {
                     if *pending == Some(id) {
                         *pending = None;

@@ -71,3 +71,27 @@ export function rendererPeak() {
   }
   return peak;
 }
+
+/** The resident set of the largest renderer process now (VmRSS, bytes): the page under test, its
+ * workers and their wasm memory. */
+export function rendererResident() {
+  let largest = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (rss) largest = Math.max(largest, Number(rss[1]) * 1024);
+    } catch { /* the process ended */ }
+  }
+  return largest;
+}
+
+/** Drops a file on the page as a user's drag and drop would. */
+export async function dropFile(page, name, bytes, type) {
+  await page.evaluate(async ({ name, data, type }) => {
+    const bin = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bin], name, { type }));
+    document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, { name, data: Buffer.from(bytes).toString('base64'), type });
+}

@@ -213,3 +213,16 @@ fn reads_that_finish_out_of_order_leave_the_last_image_chosen() {
     assert!(out.is_empty());
     assert_eq!(state.image.as_ref().unwrap().name, "small.png");
 }
+
+#[test]
+fn an_image_the_worker_refuses_is_named_and_nothing_runs_until_the_next() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(image()) });
+    let open = id_of(&out, |r| matches!(r, Request::OpenImage { .. }));
+    reply(&mut state, open, Response::Failed(WorkerError::Image("the image could not be decoded".into())));
+    assert_eq!(state.status, "Error: cat.jpg: the image could not be decoded");
+    assert!(state.image.is_none() && state.analysis.is_none());
+    // The worker still holds the previous image: a model switch must not run it under no name.
+    let out = reduce(&mut state, Action::ChooseModel { slot: 1, id: "cl".into() });
+    assert!(!sent(&out).iter().any(|(_, r)| matches!(r, Request::Analyze { .. })), "{out:?}");
+}
