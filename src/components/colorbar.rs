@@ -1,5 +1,6 @@
 //! A horizontal legend for a colormap (decorative: each map's text alternative has its numbers).
 
+use crate::figures::picture::ColormapRgb;
 use yew::prelude::*;
 
 use crate::store::Colormap;

@@ -6,6 +6,24 @@ use std::rc::Rc;
 
 use crate::store::Colormap;
 
+/// A colour map's colours (the link only names the map).
+pub trait ColormapRgb {
+    /// RGB of t ∈ [0, 1].
+    fn rgb(self, t: f32) -> [u8; 3];
+}
+
+impl ColormapRgb for Colormap {
+    fn rgb(self, t: f32) -> [u8; 3] {
+        let gradient = match self {
+            Self::Viridis => colorous::VIRIDIS,
+            Self::Plasma => colorous::PLASMA,
+            Self::Magma => colorous::MAGMA,
+        };
+        let c = gradient.eval_continuous(t.clamp(0.0, 1.0) as f64);
+        [c.r, c.g, c.b]
+    }
+}
+
 /// Shared pixel bytes (`size²` RGB or gray); equal when they are the same bytes.
 #[derive(Clone, Debug)]
 pub struct Pixels {

@@ -8,7 +8,8 @@ use vitscope_protocol::{Family, LayerMetrics, Metric, ModelCard, Snapshot, Timin
 
 use super::charts::{ChartKind, chart, metric_rows, view_charts};
 use super::maps::{query_row, top_patches, view_pictures};
-use crate::store::{Analysis, MapKind, ModelResult, Query, View, ViewState};
+use super::picture::ColormapRgb;
+use crate::store::{Analysis, Colormap, MapKind, ModelResult, Query, View, ViewState};
 
 fn model(id: &str, family: Family) -> ModelResult {
     let card = ModelCard {
@@ -118,4 +119,15 @@ fn metric_charts_and_tables_number_layers_by_the_metrics_axis() {
     let moved = chart(ChartKind::FeatureChange, &a, Some(&a)).expect("a chart");
     assert_eq!(moved.series[0].line, [(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
     assert!(distance.svg().is_ok_and(|svg| svg.starts_with("<svg")));
+}
+
+#[test]
+fn colormaps_run_dark_to_light() {
+    for c in Colormap::ALL {
+        let lum = |t| {
+            let [r, g, b] = c.rgb(t);
+            0.2126 * r as f32 + 0.7152 * g as f32 + 0.0722 * b as f32
+        };
+        assert!(lum(0.0) < lum(0.5) && lum(0.5) < lum(1.0), "{c:?}");
+    }
 }

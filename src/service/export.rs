@@ -2,6 +2,7 @@
 //! CSV and JSON of every metric, and a PNG of the current view's pictures and charts with its legend,
 //! drawn on an offscreen canvas.
 
+use crate::figures::picture::ColormapRgb;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 

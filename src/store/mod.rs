@@ -9,10 +9,11 @@ pub mod data;
 pub mod handle;
 pub mod reducer;
 mod replies;
-pub mod settings;
 #[cfg(test)]
 mod tests;
-pub mod url;
+
+// What a link may say lives in its own crate, where the fuzz targets reach it too.
+pub use vitscope_links::settings;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -21,9 +22,10 @@ use vitscope_protocol::FilterKind;
 use vitscope_protocol::FrequencyFilter;
 use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
-pub use data::{Analysis, GalleryItem, ImageInput, Manifest, ManifestEntry, ModelResult, Progress};
+pub use data::{Analysis, GalleryItem, ImageInput, ModelResult, Progress};
 use settings::BackendParam;
 pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
+pub use vitscope_links::{Manifest, ManifestEntry};
 
 /// The inference worker, as far as the page knows it.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,8 @@ use std::rc::Rc;
 
 use vitscope_protocol::messages::{Backend, Envelope, Kept, ModelSource, Request, Response, WorkerError};
 
-use super::data::{Analysis, GalleryItem, Manifest, ModelResult, Progress};
+use super::Manifest;
+use super::data::{Analysis, GalleryItem, ModelResult, Progress};
 use super::{Command, MAX_MODELS, State, WorkerLink};
 
 impl State {

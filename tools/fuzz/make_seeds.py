@@ -64,6 +64,38 @@ def main():
         with open(os.path.join(messages, name), "wb") as f:
             f.write(data)
 
+    links(os.path.join(args.out, "url"))
+    manifests(os.path.join(args.out, "manifest"))
+
+
+def links(out):
+    """Query, `#`, hash: as the page reads a link (decoded)."""
+    os.makedirs(out, exist_ok=True)
+    for i, link in enumerate([
+        "view=metrics&backend=cpu#m=vitscope-mocov3-ti8,vitscope-simmim-ti8&layer=6&head=2&q=7,7&map=query&cmap=magma",
+        "embed=1&theme=dark&manifest=https://blog.example/models.json#img=skimage_chelsea.jpg&view=frequency&filter=high&cutoff=0.3",
+        "model=./mine.safetensors&native=a,b#q=cls&map=rollout&layer=12",
+        "view=banana&backend=tpu&model=javascript:alert(1)#layer=0&cmap=jet&m=nope,nada&img=../etc/passwd",
+    ]):
+        with open(os.path.join(out, f"link-{i}"), "w") as f:
+            f.write(link)
+
+
+def manifests(out):
+    """The bundled model list, and an author's with absolute addresses and a default pair."""
+    os.makedirs(out, exist_ok=True)
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "www", "models", "manifest.json"), "rb") as f:
+        bundled = f.read()
+    with open(os.path.join(out, "bundled.json"), "wb") as f:
+        f.write(bundled)
+    sha = "ab" * 32
+    entry = lambda i, file: (f'{{"id":"m{i}","name":"Model {i}","family":"MIM","file":"{file}",'
+                             f'"bytes":{1000 + i},"sha256":"{sha}"}}')
+    author = f'{{"models":[{entry(0, "https://cdn.example/a.safetensors")},{entry(1, "b/c.safetensors")}],"default_pair":["m1","m0"]}}'
+    with open(os.path.join(out, "author.json"), "w") as f:
+        f.write(author)
+
 
 if __name__ == "__main__":
     main()

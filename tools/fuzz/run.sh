@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (AFL++ through cargo-afl, on stable Rust) of every parser that a stranger's
-# file or message reaches: weight files, checkpoints, images, page ↔ worker messages. Builds AFL++
-# and the instrumented targets (fuzz/), makes small seeds, runs each target for SECONDS with a memory
-# cap and a 1 s hang limit, copies anything it found to target/fuzz/found/ and prints a Markdown row
-# per target from AFL++'s fuzzer_stats (RELIABILITY.md). Not part of tools/test.sh: CI reads back
-# the inputs that fuzzing found (tests/fixtures/hostile/), it does not fuzz.
+# file, message or link reaches: weight files, checkpoints, images, page ↔ worker messages, the URL
+# state, model lists. Builds AFL++ and the instrumented targets (fuzz/), makes small seeds, runs each
+# target for SECONDS with a memory cap and a 1 s hang limit, copies anything it found to
+# target/fuzz/found/ and prints a Markdown row per target from AFL++'s fuzzer_stats (RELIABILITY.md).
+# Not part of tools/test.sh: CI reads back the inputs that fuzzing found (tests/fixtures/hostile/),
+# it does not fuzz.
 #   bash tools/fuzz/run.sh [seconds per target, default 600] [target …]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(weights checkpoint image messages)
+[ ${#targets[@]} -gt 0 ] || targets=(weights checkpoint image messages url manifest)
 memory_mb=${FUZZ_MEMORY_MB:-1024}
 
 command -v cargo-afl >/dev/null || cargo install --locked cargo-afl
@@ -23,7 +24,7 @@ if [ ! -x "$py" ]; then
 fi
 out=target/fuzz
 seeds=$out/seeds
-[ -d "$seeds/checkpoint" ] || "$py" tools/fuzz/make_seeds.py --out "$seeds"
+[ -d "$seeds/manifest" ] || "$py" tools/fuzz/make_seeds.py --out "$seeds"
 if [ ! -d "$seeds/weights" ]; then
   cargo build --locked -p vitscope-cli
   mkdir -p "$seeds/weights"

@@ -1,5 +1,5 @@
 //! The settings a permalink restores ([`ViewState`]) and the page-level ones only the URL sets
-//! ([`PageParams`]), with their URL keys. [`super::url`] reads and writes them.
+//! ([`PageParams`]), with their URL keys. [`crate::url`] reads and writes them.
 
 /// URL parameters, decoded, in order.
 pub type Params = Vec<(String, String)>;
@@ -73,17 +73,6 @@ impl Colormap {
             Self::Plasma => "plasma",
             Self::Magma => "magma",
         }
-    }
-
-    /// RGB of t ∈ [0, 1].
-    pub fn rgb(self, t: f32) -> [u8; 3] {
-        let g = match self {
-            Self::Viridis => colorous::VIRIDIS,
-            Self::Plasma => colorous::PLASMA,
-            Self::Magma => colorous::MAGMA,
-        };
-        let c = g.eval_continuous(t.clamp(0.0, 1.0) as f64);
-        [c.r, c.g, c.b]
     }
 }
 

@@ -4,7 +4,7 @@
 //! Parameters arrive and leave as decoded `(key, value)` pairs: percent-coding is the browser's
 //! `URLSearchParams`' job (see `service::url`), so this stays plain Rust and is tested natively.
 
-use super::settings::{BackendParam, Colormap, MAX_MODELS, MapKind, PageParams, Query, Theme, View, ViewState};
+use crate::settings::{BackendParam, Colormap, MAX_MODELS, MapKind, PageParams, Query, Theme, View, ViewState};
 
 /// Addresses a model or manifest may come from: http(s) or relative, never `javascript:`, `data:` or
 /// `blob:` (a link must not make the page run or decode what it carries).
@@ -193,7 +193,7 @@ impl ViewState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::settings::Filter;
+    use crate::settings::Filter;
 
     /// `a=1&b=2` → pairs, as `URLSearchParams` gives them (these inputs need no percent-decoding).
     fn pairs(query: &str) -> Vec<(String, String)> {
@@ -270,17 +270,6 @@ mod tests {
             ViewState { layer: 30, head: Some(9), query: Query::Patch { row: 20, col: 2 }, ..Default::default() };
         s.clamp_to(12, 3, 14);
         assert_eq!((s.layer, s.head, s.query), (11, None, Query::Patch { row: 13, col: 2 }));
-    }
-
-    #[test]
-    fn colormaps_run_dark_to_light() {
-        for c in Colormap::ALL {
-            let lum = |t| {
-                let [r, g, b] = c.rgb(t);
-                0.2126 * r as f32 + 0.7152 * g as f32 + 0.0722 * b as f32
-            };
-            assert!(lum(0.0) < lum(0.5) && lum(0.5) < lum(1.0), "{c:?}");
-        }
     }
 
     /// Native only: proptest's random source does not build for the browser target.
