@@ -13,6 +13,7 @@ use vitscope_core::image::ImageError;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::protocol::download::MAX_IMAGE_FILE_BYTES;
 use vitscope_core::protocol::metric::Axis;
+use vitscope_core::protocol::metrics::Quartiles;
 use vitscope_core::protocol::report::metrics_csv;
 use vitscope_core::weights::{Curve, ModelFile, ReferenceCurves, replace_card};
 
@@ -74,6 +75,8 @@ struct ModelReport {
     heads: usize,
     /// Per-layer means with per-head values; ΔlogA at the headline bin per depth 0..=L.
     curves: BTreeMap<String, Curve>,
+    /// Per-layer quartiles over the images of each image's layer value (numpy's linear percentiles).
+    quartiles: BTreeMap<String, Quartiles>,
     headline_bin: usize,
     /// `[depth][k]`, the whole half diagonal.
     delta_log_amplitude_full: Vec<Vec<f32>>,
@@ -201,6 +204,7 @@ pub fn run(args: Args) -> Result<(), String> {
             depth: c.depth,
             heads: c.heads,
             curves: mean.curves(grid),
+            quartiles: LayerMetrics::quartiles_of(&per_image, grid),
             headline_bin: headline_bin(grid),
             delta_log_amplitude_full: mean.delta_log_amplitude.clone(),
         });

@@ -73,6 +73,21 @@ fn convert_info_and_analyze_end_to_end() {
         let nmi = m["curves"]["nmi"]["mean"][1].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&nmi));
         assert_eq!(m["curves"]["delta_log_amplitude"]["mean"].as_array().unwrap().len(), 3, "depths 0..=2");
+        // The spread over the 22 photos: quartiles per layer, ordered, around a median inside the range.
+        for (metric, layers) in
+            [("attention_distance", 2), ("nmi", 2), ("token_similarity", 3), ("delta_log_amplitude", 3)]
+        {
+            let q = &m["quartiles"][metric];
+            let at = |key: &str, layer: usize| q[key][layer].as_f64().unwrap();
+            assert_eq!(q["median"].as_array().unwrap().len(), layers, "{metric}");
+            for layer in 0..layers {
+                assert!(
+                    at("q1", layer) <= at("median", layer) && at("median", layer) <= at("q3", layer),
+                    "{metric} {layer}"
+                );
+            }
+            assert!(at("q1", 0) < at("q3", 0), "{metric}: 22 different photos spread");
+        }
     }
     for metric in ["attention_distance", "nmi", "delta_log_amplitude", "token_similarity", "head_similarity"] {
         let svg = std::fs::read_to_string(dir.join("svg").join(format!("{metric}.svg"))).unwrap();

@@ -81,6 +81,45 @@ impl LayerMetrics {
     pub fn curves(&self, grid: usize) -> BTreeMap<String, Curve> {
         Metric::ALL.into_iter().map(|m| (m.key().to_string(), self.curve(m, grid))).collect()
     }
+
+    /// How a set of images spreads around its mean curve: for every metric and layer, the quartiles
+    /// of the images' layer values (the mean over heads for per-head metrics).
+    pub fn quartiles_of(items: &[Self], grid: usize) -> BTreeMap<String, Quartiles> {
+        Metric::ALL
+            .into_iter()
+            .map(|metric| {
+                let curves: Vec<Vec<f32>> = items.iter().map(|m| m.curve(metric, grid).mean).collect();
+                let layers = curves.first().map_or(0, Vec::len);
+                let mut q = Quartiles::default();
+                for layer in 0..layers {
+                    let mut column: Vec<f32> = curves.iter().map(|c| c[layer]).collect();
+                    column.sort_by(f32::total_cmp);
+                    q.q1.push(percentile(&column, 0.25));
+                    q.median.push(percentile(&column, 0.5));
+                    q.q3.push(percentile(&column, 0.75));
+                }
+                (metric.key().to_string(), q)
+            })
+            .collect()
+    }
+}
+
+/// Per-layer quartiles of a metric over a set of images (the interquartile band around a mean curve).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Quartiles {
+    pub q1: Vec<f32>,
+    pub median: Vec<f32>,
+    pub q3: Vec<f32>,
+}
+
+/// The `p`-quantile of sorted values, interpolated linearly between neighbours: numpy's default
+/// (`np.percentile(v, 100 p)`), so the numbers can be checked in a notebook.
+fn percentile(sorted: &[f32], p: f64) -> f32 {
+    let Some(last) = sorted.len().checked_sub(1) else { return f32::NAN };
+    let position = p * last as f64;
+    let (below, above) = (position.floor() as usize, position.ceil() as usize);
+    let low = sorted[below] as f64;
+    (low + (sorted[above] as f64 - low) * (position - below as f64)) as f32
 }
 
 /// The Fourier bin the paper plots: the highest below Nyquist (⌊G/2⌋ for odd G, G/2 − 1 for even G).
@@ -115,6 +154,34 @@ mod tests {
         assert!(m.curve(Metric::TokenSimilarity, 4).per_head.is_empty());
         let keys: Vec<String> = m.curves(4).into_keys().collect();
         assert_eq!(keys, ["attention_distance", "delta_log_amplitude", "head_similarity", "nmi", "token_similarity"]);
+    }
+
+    #[test]
+    fn quartiles_are_numpys_linear_percentiles_of_each_images_layer_value() {
+        // Four images whose token similarity at depth 0 is 4, 1, 3, 2 and whose attention distance
+        // at layer 1 averages (over heads) to 10, 20, 30, 40.
+        let images: Vec<LayerMetrics> = [4.0, 1.0, 3.0, 2.0]
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut m = two_layers();
+                m.token_similarity[0] = t;
+                m.attention_distance[0] = vec![10.0 * (i + 1) as f32 - 5.0, 10.0 * (i + 1) as f32 + 5.0];
+                m
+            })
+            .collect();
+        let q = LayerMetrics::quartiles_of(&images, 4);
+        // np.percentile([1, 2, 3, 4], [25, 50, 75]) = [1.75, 2.5, 3.25]
+        let similarity = &q["token_similarity"];
+        assert_eq!((similarity.q1[0], similarity.median[0], similarity.q3[0]), (1.75, 2.5, 3.25));
+        assert_eq!((similarity.q1[1], similarity.q3[1]), (0.4, 0.4), "equal values have no spread");
+        let distance = &q["attention_distance"];
+        assert_eq!((distance.q1[0], distance.median[0], distance.q3[0]), (17.5, 25.0, 32.5));
+        assert_eq!(q["delta_log_amplitude"].median, [-1.0, -1.5, -0.5]);
+        assert_eq!(q.len(), Metric::ALL.len());
+        // One image: every quartile is its value; none: no layers.
+        assert_eq!(LayerMetrics::quartiles_of(&images[..1], 4)["token_similarity"].q1[0], 4.0);
+        assert!(LayerMetrics::quartiles_of(&[], 4)["nmi"].median.is_empty());
     }
 
     #[test]
