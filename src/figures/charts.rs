@@ -60,13 +60,14 @@ fn series(label: String, curve: &Curve, metric: Metric, dashed: bool, color: usi
         } else {
             curve.per_head.iter().enumerate().flat_map(|(i, h)| h.iter().map(move |&v| (x(i), v as f64))).collect()
         },
+        band: Vec::new(),
         dashed,
         color: Some(color),
     }
 }
 
 fn plain(label: String, line: Vec<(f64, f64)>, dashed: bool, color: Option<usize>) -> Series {
-    Series { label, line, dots: Vec::new(), dashed, color }
+    Series { label, line, dots: Vec::new(), band: Vec::new(), dashed, color }
 }
 
 /// One row of a metric's table: a model and this image's layer means.

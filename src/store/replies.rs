@@ -103,6 +103,8 @@ impl State {
                     self.filtered = Some(analysis);
                 }
             }
+            // Answers a set's `Measure`, which the page does not send yet (dataset mode, issue 12).
+            Response::Measured { .. } => {}
             Response::Failed(WorkerError::Device(reason)) if self.link.backend() == Some(Backend::WebGpu) => {
                 self.fall_back(&reason, out);
             }

@@ -11,6 +11,9 @@ pub struct Series {
     pub line: Vec<(f64, f64)>,
     /// Per-head values, drawn as dots in the line's colour.
     pub dots: Vec<(f64, f64)>,
+    /// (x, low, high): a shaded band in the line's colour, such as the interquartile range of a set
+    /// of images around their mean.
+    pub band: Vec<(f64, f64, f64)>,
     pub dashed: bool,
     /// Index into the palette; `None` takes the series' position. Lets a model's own curve and its
     /// reference share a colour.
@@ -25,6 +28,7 @@ impl Series {
             label: p.model.to_string(),
             line: p.values.iter().enumerate().map(|(i, &v)| (axis.number(i) as f64, v as f64)).collect(),
             dots: Vec::new(),
+            band: Vec::new(),
             dashed: true,
             color,
         }
@@ -60,9 +64,10 @@ pub fn line_chart(
     series: &[Series],
     size: (u32, u32),
 ) -> Result<String, String> {
-    let points = series.iter().flat_map(|s| s.line.iter().chain(&s.dots));
+    let bands = series.iter().flat_map(|s| s.band.iter().flat_map(|&(x, low, high)| [(x, low), (x, high)]));
+    let points = series.iter().flat_map(|s| s.line.iter().chain(&s.dots).copied()).chain(bands);
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in points.filter(|(_, y)| y.is_finite()) {
+    for (x, y) in points.filter(|(_, y)| y.is_finite()) {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
     }
     if x0 > x1 {
@@ -70,7 +75,9 @@ pub fn line_chart(
     }
     let pad = ((y1 - y0) * 0.08).max(1e-3);
     let mut svg = String::new();
-    let legend_height = LEGEND_ROW * series.len() as u32 + 8;
+    // A last legend row says what the shading is, when any series has a band.
+    let banded = series.iter().any(|s| s.band.len() > 1);
+    let legend_height = LEGEND_ROW * (series.len() + banded as usize) as u32 + 8;
     let root = SVGBackend::with_string(&mut svg, (size.0, size.1 + legend_height)).into_drawing_area();
     let draw = |e: &dyn std::fmt::Display| format!("{title}: {e}");
     root.fill(&WHITE).map_err(|e| draw(&e))?;
@@ -91,6 +98,18 @@ pub fn line_chart(
         .light_line_style(WHITE)
         .draw()
         .map_err(|e| draw(&e))?;
+    // Bands first, so every line and dot stays on top of every band.
+    for (i, s) in series.iter().enumerate() {
+        let band: Vec<_> = s.band.iter().filter(|(_, low, high)| low.is_finite() && high.is_finite()).collect();
+        if band.len() > 1 {
+            let outline =
+                band.iter().map(|&&(x, low, _)| (x, low)).chain(band.iter().rev().map(|&&(x, _, high)| (x, high)));
+            let fill = color_of(s, i).mix(0.18).filled();
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline.collect::<Vec<_>>(), fill)))
+                .map_err(|e| draw(&e))?;
+        }
+    }
     for (i, s) in series.iter().enumerate() {
         let color = color_of(s, i);
         let style = ShapeStyle { color: color.to_rgba(), filled: false, stroke_width: 2 };
@@ -112,6 +131,11 @@ pub fn line_chart(
         let text = Text::new(s.label.clone(), (98, y - 6), ("sans-serif", 13).into_font().color(&BLACK));
         legend.draw(&text).map_err(|e| draw(&e))?;
     }
+    if banded {
+        let y = (LEGEND_ROW * series.len() as u32 + 4) as i32;
+        let note = "shaded: the middle half of the images (first to third quartile)";
+        legend.draw(&Text::new(note, (72, y), ("sans-serif", 13).into_font().color(&BLACK))).map_err(|e| draw(&e))?;
+    }
     root.present().map_err(|e| draw(&e))?;
     drop(chart);
     drop((plot, legend, root));
@@ -127,6 +151,7 @@ mod tests {
             label: label.into(),
             line: vec![(1.0, 0.5), (2.0, 0.7)],
             dots: vec![(1.0, 0.4)],
+            band: Vec::new(),
             dashed,
             color: Some(color),
         }
@@ -150,6 +175,30 @@ mod tests {
         assert_eq!(ys.len(), 7);
         assert!(ys.iter().all(|&y| y > 400.0), "{ys:?}");
         assert!(ys.windows(2).all(|w| w[1] - w[0] == LEGEND_ROW as f64), "{ys:?}");
+    }
+
+    #[test]
+    fn a_band_is_shaded_under_its_line_and_widens_the_axis_to_fit() {
+        let plain = line_chart("T", "x", "y", &[series("a", false, 0)], (300, 200)).unwrap();
+        assert!(!plain.contains("<polygon") && !plain.contains("shaded:"));
+        let banded = Series { band: vec![(1.0, 0.1, 0.6), (2.0, 0.6, 1.9)], ..series("a", false, 0) };
+        let svg = line_chart("T", "x", "y", &[banded], (300, 200)).unwrap();
+        assert!(svg.contains("shaded: the middle half of the images (first to third quartile)"));
+        assert!(svg.contains(&format!(r#"height="{}""#, 200 + LEGEND_ROW * 2 + 8)), "a legend row for the note");
+        let polygon = svg.split("<polygon").nth(1).expect("a shaded band").split("/>").next().unwrap();
+        assert_eq!(polygon.matches(',').count(), 4, "four corners: {polygon}");
+        assert!(polygon.contains(r#"fill-opacity="0.18""#) || polygon.contains("opacity"), "{polygon}");
+        // The band's 1.9 is inside the axis, which the line alone (≤ 0.7) would not reach.
+        let ticks: Vec<&str> =
+            svg.split("<text").filter_map(|t| Some(t.split('>').nth(1)?.split('<').next()?.trim())).collect();
+        assert!(ticks.contains(&"1.8"), "the y axis reaches the band: {ticks:?}");
+        // Drawn before the line (the first polyline in the series' colour, #0072B2) and its dots.
+        let band_at = svg.find("<polygon").unwrap();
+        let line_at = svg
+            .match_indices("<polyline")
+            .map(|(i, _)| i)
+            .find(|&i| svg[i..].split("/>").next().unwrap().contains("#0072B2"));
+        assert!(band_at < line_at.expect("the line") && band_at < svg.find("<circle").unwrap());
     }
 
     #[test]

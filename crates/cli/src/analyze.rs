@@ -274,6 +274,11 @@ fn write_csv(dir: &Path, report: &Report) -> Result<(), String> {
     Ok(())
 }
 
+/// The interquartile band over the images, once there are images to spread.
+fn band(q: &Quartiles, x: impl Fn(usize) -> f64) -> Vec<(f64, f64, f64)> {
+    q.q1.iter().zip(&q.q3).enumerate().map(|(i, (&low, &high))| (x(i), low as f64, high as f64)).collect()
+}
+
 fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for metric in Metric::ALL {
@@ -292,6 +297,7 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
                         .enumerate()
                         .flat_map(|(i, heads)| heads.iter().map(move |&v| (x(i), v as f64)))
                         .collect(),
+                    band: m.quartiles.get(metric.key()).map_or_else(Vec::new, |q| band(q, x)),
                     dashed: false,
                     color: None,
                 })

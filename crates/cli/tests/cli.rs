@@ -92,6 +92,7 @@ fn convert_info_and_analyze_end_to_end() {
     for metric in ["attention_distance", "nmi", "delta_log_amplitude", "token_similarity", "head_similarity"] {
         let svg = std::fs::read_to_string(dir.join("svg").join(format!("{metric}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<polyline"), "{metric}.svg has lines");
+        assert_eq!(svg.matches("<polygon").count(), 2, "{metric}.svg shades each model's interquartile band");
     }
     let csv = std::fs::read_to_string(dir.join("csv").join("vit-s-300ep.csv")).unwrap();
     assert!(csv.starts_with("metric,layer,index,value\n") && csv.contains("\nnmi,2,1,"));

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::card::{Family, ModelCard};
 use crate::filter::FrequencyFilter;
+use crate::metrics::LayerMetrics;
 use crate::snapshot::Snapshot;
 
 /// Where the models run.
@@ -135,6 +136,12 @@ pub enum Request {
         models: Vec<String>,
         filter: Option<FrequencyFilter>,
     },
+    /// One image of a set: decoded, measured by each model (per-layer numbers only, no maps) and let
+    /// go, so a set's memory does not grow with its images; the image kept for `Analyze` stays.
+    Measure {
+        bytes: Vec<u8>,
+        models: Vec<String>,
+    },
 }
 
 /// What the page needs to know about a loaded model to label and lay it out.
@@ -226,6 +233,11 @@ pub enum Response {
     Analyzed {
         models: Vec<ModelAnalysis>,
         filter: Option<FrequencyFilter>,
+        millis: f64,
+    },
+    /// Each model's per-layer numbers for one image of a set, in the order asked.
+    Measured {
+        models: Vec<(String, LayerMetrics)>,
         millis: f64,
     },
     Failed(WorkerError),
@@ -346,6 +358,13 @@ mod tests {
             Response::Failed(WorkerError::Model { id: "m".into(), reason: "truncated".into() }),
             Response::Failed(WorkerError::Device("lost".into())),
             Response::ImageOpened { width: 451, height: 300 },
+            Response::Measured {
+                models: vec![(
+                    "cl".into(),
+                    crate::LayerMetrics { token_similarity: vec![0.5, 0.25], ..Default::default() },
+                )],
+                millis: 12.5,
+            },
         ];
         for body in replies {
             let message = Envelope { id: 9, body };
@@ -359,6 +378,7 @@ mod tests {
                 size: RunSize::Native,
             },
             Request::Unload { id: "d".into() },
+            Request::Measure { bytes: vec![0x89, b'P'], models: vec!["cl".into(), "mim".into()] },
         ] {
             let request = Envelope { id: 3, body };
             assert_eq!(decode::<Envelope<Request>>(&encode(&request)).unwrap(), request);

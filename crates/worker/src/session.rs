@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use image::RgbImage;
 use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
-use vitscope_core::analysis::AnalysisError;
+use vitscope_core::analysis::{AnalysisError, LayerMetrics};
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
 use vitscope_core::model::ModelError;
 use vitscope_core::pipeline::LoadedModel;
@@ -186,6 +186,20 @@ impl Session {
                 size: prepared.size,
                 snapshot,
             });
+        }
+        Ok(out)
+    }
+
+    /// One image of a set: each model's per-layer numbers, as `vitscope analyze` computes them; the
+    /// image is not kept, and the one kept for [`Session::analyze`] is untouched.
+    pub async fn measure(&self, bytes: &[u8], ids: &[String]) -> Result<Vec<(String, LayerMetrics)>, WorkerError> {
+        let image = decode(bytes).map_err(|e| WorkerError::Image(e.to_string()))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
+            let prepared = model.prepare(&image);
+            let mut metrics = model.layer_metrics(&[&prepared]).await.map_err(device_error)?;
+            out.push((id.clone(), metrics.pop().unwrap_or_default()));
         }
         Ok(out)
     }

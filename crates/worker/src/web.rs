@@ -168,6 +168,13 @@ async fn answer(
             w.borrow_mut().session = Some(session);
             Response::Analyzed { models: result?, filter, millis: js_sys::Date::now() - start }
         }
+        Request::Measure { bytes, models } => {
+            let start = js_sys::Date::now();
+            let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
+            let result = session.measure(&bytes, &models).await;
+            w.borrow_mut().session = Some(session);
+            Response::Measured { models: result?, millis: js_sys::Date::now() - start }
+        }
     })
 }
 

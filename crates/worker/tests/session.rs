@@ -13,7 +13,7 @@ use vitscope_core::analysis::{LayerMetrics, Query, attention_map, rollout, simil
 use vitscope_core::image::{FilterKind, FrequencyFilter, Prepared, decode};
 use vitscope_core::model::{Capture, HostTensor};
 use vitscope_core::pipeline::LoadedModel;
-use vitscope_core::weights::{Family, Precision};
+use vitscope_core::weights::{Family, ModelFile, Precision};
 use vitscope_protocol::messages::{self, Envelope, Response, RunSize, WorkerError};
 use vitscope_worker::Session;
 
@@ -304,4 +304,31 @@ fn a_native_size_whose_attention_the_page_cannot_hold_is_refused_with_the_cli_co
         other => panic!("{other:?}"),
     }
     assert!(!session.has("big"));
+}
+
+#[test]
+fn measuring_an_image_of_a_set_gives_the_clis_numbers_and_keeps_the_open_image() {
+    let file = convert_fixture("mocov3");
+    let mut session = Session::new(device());
+    session.load("cl", &file.to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
+    session.open_image(&photo()).unwrap();
+    let ids = ["cl".to_string()];
+    let before = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
+
+    let other = std::fs::read(common::fixtures().join("../../www/gallery/skimage_coffee.jpg")).unwrap();
+    let measured = pollster::block_on(session.measure(&other, &ids)).unwrap();
+    // What `vitscope analyze` computes for that image with the same int8 file.
+    let cli =
+        LoadedModel::new(ModelFile::from_bytes(&file.to_bytes(Precision::Int8).unwrap()).unwrap(), None, &device())
+            .unwrap();
+    let expected = pollster::block_on(cli.layer_metrics(&[&cli.prepare(&decode(&other).unwrap())])).unwrap();
+    assert_eq!(measured, [("cl".to_string(), expected[0].clone())]);
+    assert_ne!(measured[0].1, before.snapshot.metrics, "another image, other numbers");
+
+    // The open image is untouched; a bad image of the set is named as an image error.
+    let after = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
+    assert_eq!(after.snapshot.metrics, before.snapshot.metrics);
+    assert!(matches!(pollster::block_on(session.measure(b"GIF89a", &ids)), Err(WorkerError::Image(_))));
+    let unknown = pollster::block_on(session.measure(&other, &["nope".to_string()])).unwrap_err();
+    assert_eq!(unknown, WorkerError::NotLoaded("nope".into()));
 }
