@@ -8,17 +8,18 @@ use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, DragEvent};
 use yew::prelude::*;
 
+use crate::components::dataset::DatasetPanel;
 use crate::components::footer::Footer;
 use crate::components::header::{Header, Notices};
 use crate::components::inputs::Inputs;
 use crate::components::model::ShownModel;
 use crate::service::commands::{self, Link};
 use crate::service::dom::{document, window};
-use crate::service::files::read_file;
+use crate::service::files::{read_file, read_files};
 use crate::service::url::{hash_of, keep_hash, location_params, post_height, read_params};
 use crate::store::handle::{Dispatch, Store};
 use crate::store::settings::Theme;
-use crate::store::{Action, State};
+use crate::store::{Action, State, View};
 use crate::views::{CurrentView, Tabs};
 
 /// Drop and paste anywhere on the page, and the user's own hash changes.
@@ -38,11 +39,13 @@ fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
     listeners.push(EventListener::new_with_options(&document, "drop", options(), move |e| {
         e.prevent_default();
         let files = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files());
-        match files.and_then(|f| f.get(0)) {
-            Some(file) => read_file(file, on_drop.clone()),
-            None => on_drop.emit(Action::Notice(
+        let files: Vec<_> = files.map(|f| (0..f.length()).filter_map(|i| f.get(i)).collect()).unwrap_or_default();
+        match files.len() {
+            0 => on_drop.emit(Action::Notice(
                 "Nothing to use in that drop: drop an image or a .safetensors model file.".into(),
             )),
+            1 => read_file(files.into_iter().next().expect("one file"), on_drop.clone()),
+            _ => read_files(files, on_drop.clone()),
         }
     }));
     listeners.push(EventListener::new(&document, "paste", move |e| {
@@ -116,6 +119,9 @@ pub fn App() -> Html {
                 <main id="view" class="view" aria-busy={s.analysing().to_string()}>
                     <CurrentView analysis={s.analysis.clone()} filtered={s.filtered.clone()} view={s.view.clone()}
                         has_image={s.image.is_some()} has_error={s.error.is_some()} />
+                    if !embed && s.view.view == View::Metrics {
+                        <DatasetPanel dataset={s.dataset.clone()} gallery={s.gallery.clone()} ready={s.pair_ready()} />
+                    }
                 </main>
                 { footer(s, embed) }
             </div>

@@ -6,6 +6,7 @@ pub mod canvas;
 pub mod chart;
 pub mod colorbar;
 pub mod controls;
+pub mod dataset;
 pub mod footer;
 pub mod header;
 pub mod inputs;

@@ -6,7 +6,7 @@ use vitscope_protocol::messages::ModelInfo;
 use vitscope_protocol::{Curve, LayerMetrics, Metric, paper};
 
 use super::maps::{feature_change, token_depth};
-use crate::store::{Analysis, View, ViewState};
+use crate::store::{Analysis, Dataset, View, ViewState};
 
 /// Which chart: each is a function of the analysis (and the filtered run) and these settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -84,6 +84,37 @@ pub fn metric_rows(metric: Metric, analysis: &Analysis) -> Vec<MetricRow> {
         values: m.snapshot.metrics.curve(metric, m.snapshot.grid).mean,
     });
     rows.collect()
+}
+
+/// A metric over a measured set of images: each model's mean over the images, with the middle half of
+/// them (first to third quartile) shaded, as `vitscope analyze --svg` draws it.
+pub fn set_chart(metric: Metric, set: &Dataset) -> Chart {
+    let x = |l: usize| metric.axis().number(l) as f64;
+    let series = set.models.iter().enumerate().map(|(k, m)| {
+        let mean = set.mean(m).curve(metric, m.grid()).mean;
+        let q = set.quartiles(m).remove(metric.key()).unwrap_or_default();
+        Series {
+            label: format!("{} ({})", m.name(), m.family().label()),
+            line: mean.iter().enumerate().map(|(l, &v)| (x(l), v as f64)).collect(),
+            dots: Vec::new(),
+            band: q
+                .q1
+                .iter()
+                .zip(&q.q3)
+                .enumerate()
+                .map(|(l, (&low, &high))| (x(l), low as f64, high as f64))
+                .collect(),
+            dashed: false,
+            color: Some(k),
+        }
+    });
+    Chart {
+        title: format!("{} over {} images", metric.title(), set.measured.len()),
+        x_label: metric.axis().label(),
+        y_label: metric.unit(),
+        series: series.collect(),
+        size: (640, 400),
+    }
 }
 
 fn metric_chart(metric: Metric, analysis: &Analysis) -> Chart {

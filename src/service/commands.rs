@@ -8,7 +8,7 @@ use yew::Callback;
 
 use super::worker::Connection;
 use super::{export, fetch, files, webgpu};
-use crate::store::{Action, Command, State};
+use crate::store::{Action, Command, SetSource, State};
 
 /// The worker now in use (replaced on every spawn).
 pub type Link = Rc<RefCell<Option<Connection>>>;
@@ -28,6 +28,13 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
                 async move { dispatch.emit(Action::ImageRead { choice, result: fetch::gallery_image(file).await }) },
             )
         }
+        Command::ReadSetImage { source, index, name } => spawn_local(async move {
+            let result = match source {
+                SetSource::Gallery => fetch::gallery_image(name).await.map(|image| image.bytes),
+                SetSource::Dropped => files::read_set_file(index).await,
+            };
+            dispatch.emit(Action::SetImageRead { index, result });
+        }),
         Command::Probe { generation, allow_software } => spawn_local(async move {
             let result = webgpu::probe(allow_software).await;
             dispatch.emit(Action::Probed { generation, result });

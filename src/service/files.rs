@@ -10,7 +10,7 @@ use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, size_label};
 use wasm_bindgen_futures::JsFuture;
 use yew::Callback;
 
-use crate::store::{Action, ImageInput};
+use crate::store::{Action, ImageInput, SetSource};
 
 /// What a model file may be called: vitscope or timm `.safetensors`, `torch.save` files.
 const MODEL_EXTENSIONS: [&str; 6] = [".safetensors", ".pth", ".pt", ".tar", ".bin", ".ckpt"];
@@ -19,6 +19,8 @@ thread_local! {
     /// Dropped model files by name, kept so a restarted worker can be handed the file again.
     static DROPPED: RefCell<HashMap<String, web_sys::File>> = RefCell::default();
     static CHOICES: Cell<u64> = const { Cell::new(0) };
+    /// Images dropped together, measured as a set one at a time (never all read at once).
+    static SET: RefCell<Vec<web_sys::File>> = RefCell::default();
 }
 
 /// Numbers each image the user chooses (a drop, a paste, a pick, a gallery photo), in the order
@@ -49,10 +51,48 @@ pub fn save(name: &str) -> Result<(), String> {
     super::export::download_blob(name, &file)
 }
 
+fn is_model_file(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    MODEL_EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+}
+
+/// A drop of several files: the images among them are measured as a set, the model files load as
+/// when dropped alone.
+pub fn read_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
+    let (models, images): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| is_model_file(&f.name()));
+    for file in models {
+        read_file(file, dispatch.clone());
+    }
+    match images.len() {
+        0 => {}
+        1 => read_file(images.into_iter().next().expect("one image"), dispatch),
+        _ => {
+            let names = images.iter().map(web_sys::File::name).collect();
+            SET.with(|s| *s.borrow_mut() = images);
+            dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
+        }
+    }
+}
+
+/// The bytes of image `index` of the dropped set.
+pub async fn read_set_file(index: usize) -> Result<Rc<Vec<u8>>, String> {
+    let file = SET.with(|s| s.borrow().get(index).cloned()).ok_or("the dropped files are no longer in this page")?;
+    let size = file.size() as u64;
+    if size > MAX_IMAGE_FILE_BYTES {
+        return Err(format!(
+            "the file has {}; images of at most {} are read",
+            size_label(size),
+            size_label(MAX_IMAGE_FILE_BYTES)
+        ));
+    }
+    let buffer =
+        JsFuture::from(file.array_buffer()).await.map_err(|e| format!("the file could not be read ({e:?})"))?;
+    Ok(Rc::new(js_sys::Uint8Array::new(&buffer).to_vec()))
+}
+
 pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
     let name = file.name();
-    let lower = name.to_lowercase();
-    if MODEL_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) {
+    if is_model_file(&name) {
         let size = file.size() as u64;
         DROPPED.with(|d| d.borrow_mut().insert(name.clone(), file));
         dispatch.emit(Action::ModelFileDropped { name, size });

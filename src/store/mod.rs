@@ -5,6 +5,7 @@
 //! `service`) runs the commands and turns their outcomes back into actions.
 
 pub mod data;
+pub mod dataset;
 #[cfg(target_arch = "wasm32")]
 pub mod handle;
 pub mod reducer;
@@ -23,6 +24,7 @@ use vitscope_protocol::FrequencyFilter;
 use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
 pub use data::{Analysis, GalleryItem, ImageInput, ModelResult, Progress};
+pub use dataset::{Dataset, SetSource};
 use settings::BackendParam;
 pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
 pub use vitscope_links::{Manifest, ManifestEntry};
@@ -119,6 +121,19 @@ pub enum Action {
         message: String,
     },
     Cancel,
+    /// Measures every image of a set with the models shown (the gallery's files, or the names of
+    /// images dropped together, which the shell keeps).
+    MeasureSet {
+        source: SetSource,
+        names: Vec<String>,
+    },
+    /// Image `index` of the set, read by the shell.
+    SetImageRead {
+        index: usize,
+        result: Result<Rc<Vec<u8>>, String>,
+    },
+    /// Stops the set; what was measured stays.
+    StopSet,
     /// The hash's parameters, decoded, after the user changed it (back button, edited address).
     HashChanged(settings::Params),
     ToggleEmbed,
@@ -134,6 +149,12 @@ pub enum Command {
     FetchGallery,
     /// A gallery file, to come back as [`Action::ImageRead`].
     FetchImage(String),
+    /// Image `index` of a set, to come back as [`Action::SetImageRead`].
+    ReadSetImage {
+        source: SetSource,
+        index: usize,
+        name: String,
+    },
     Probe {
         generation: u32,
         allow_software: bool,
@@ -194,6 +215,8 @@ pub struct State {
     paused: bool,
     /// The latest [`Action::ImageRead`] choice acted on.
     chosen: u64,
+    /// The set being measured, or the last one.
+    pub dataset: Option<Rc<Dataset>>,
 }
 
 impl State {
@@ -232,6 +255,7 @@ impl State {
             embed_open: false,
             paused: false,
             chosen: 0,
+            dataset: None,
         };
         let mut out = vec![Command::FetchManifest(state.page.manifest_url.clone()), Command::FetchGallery];
         state.restart_worker(&mut out);

@@ -161,6 +161,9 @@ impl State {
                     self.restart_worker(out);
                 }
             }
+            Action::MeasureSet { source, names } => self.start_set(source, names, out),
+            Action::SetImageRead { index, result } => self.set_image_read(index, result, out),
+            Action::StopSet => self.stop_set("stopped"),
             Action::Cancel => {
                 self.status = "Cancelled. Choose an image or change a setting to run again.".into();
                 // A file still being read or converted is dropped, not read again by the next worker.
@@ -247,6 +250,7 @@ impl State {
     }
 
     pub(super) fn restart_worker(&mut self, out: &mut Vec<Command>) {
+        self.stop_set("the worker restarted");
         self.link = WorkerLink::Probing;
         self.loaded.clear();
         self.loading.clear();

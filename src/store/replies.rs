@@ -103,8 +103,14 @@ impl State {
                     self.filtered = Some(analysis);
                 }
             }
-            // Answers a set's `Measure`, which the page does not send yet (dataset mode, issue 12).
-            Response::Measured { .. } => {}
+            Response::Measured { models, millis } => {
+                if self.is_set_request(id) {
+                    self.set_measured(models, millis, out);
+                }
+            }
+            Response::Failed(error) if self.is_set_request(id) && !matches!(error, WorkerError::Device(_)) => {
+                self.set_failed(error, out);
+            }
             Response::Failed(WorkerError::Device(reason)) if self.link.backend() == Some(Backend::WebGpu) => {
                 self.fall_back(&reason, out);
             }

@@ -390,3 +390,58 @@ test('?manifest= shows a blog author\'s hosted models, and the Embed snippet kee
     author.close();
   }
 });
+
+test('the whole gallery measured as a set: means and quartiles equal the CLI\'s; several dropped images make a set', async () => {
+  const cli = JSON.parse(readFileSync(join(ROOT, 'target/e2e-reference/gallery.json'), 'utf8'));
+  await withBrowser(false, async ({ context }) => {
+    const requests = recordRequests(context);
+    const page = await context.newPage();
+    await page.goto(`${origin}/?backend=cpu#img=${PHOTO}`);
+    await waitReady(page, PHOTO);
+    await page.click('#tab-metrics');
+    await page.click('button.measure-set');
+    await page.waitForFunction(() => /^Done: 22 of 22 images measured/.test(document.querySelector('.set-status [role=status]')?.textContent ?? ''),
+      null, { timeout: 240_000 });
+    const cells = await page.$$eval('td[data-set-model]', (cells) => cells.map((c) => ({
+      model: c.dataset.setModel, metric: c.dataset.metric, layer: Number(c.dataset.layer),
+      mean: Number(c.dataset.mean), q1: Number(c.dataset.q1), q3: Number(c.dataset.q3) })));
+    let checked = 0;
+    for (const cell of cells) {
+      const entry = MANIFEST.models.find((m) => m.id === cell.model);
+      const model = cli.models.find((m) => m.file.endsWith(entry.file));
+      const axis = cli.metrics.find((m) => m.key === cell.metric).axis;
+      const i = axis === 'depth' ? cell.layer : cell.layer - 1;
+      const expected = { mean: model.curves[cell.metric].mean[i], q1: model.quartiles[cell.metric].q1[i], q3: model.quartiles[cell.metric].q3[i] };
+      for (const key of ['mean', 'q1', 'q3']) {
+        const tolerance = TOLERANCE.abs + TOLERANCE.rel * Math.abs(expected[key]);
+        assert.ok(Math.abs(cell[key] - expected[key]) <= tolerance,
+          `${cell.model} ${cell.metric} ${cell.layer} ${key}: page ${cell[key]}, CLI ${expected[key]}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3 * 2 * (12 + 12 + 13 + 13), `only ${checked} numbers`);
+    console.log(`set of 22: ${checked} means and quartiles within tolerance of the CLI's`);
+    assert.equal(await page.$$eval('.set-metric .chart svg polygon', (p) => p.length), 2 * 4, 'a band per model and chart');
+    await page.screenshot({ path: join(ARTIFACTS, 'set-gallery.png'), fullPage: true });
+
+    // Three images dropped together, one of them broken: a set of three, the broken one skipped
+    // with its reason; the image shown stays.
+    const photo = (f) => ({ name: f, data: readFileSync(join(ROOT, 'dist/gallery', f)).toString('base64'), type: 'image/jpeg' });
+    const files = [photo('skimage_coffee.jpg'), photo('skimage_rocket.jpg'),
+      { name: 'broken.jpg', data: readFileSync(join(ROOT, 'tests/fixtures/images/truncated.jpg')).toString('base64'), type: 'image/jpeg' }];
+    await page.evaluate((files) => {
+      const transfer = new DataTransfer();
+      for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForFunction(() => /^Done: 2 of 3 images measured, 1 skipped/.test(document.querySelector('.set-status [role=status]')?.textContent ?? ''),
+      null, { timeout: 120_000 });
+    assert.match(await page.textContent('.set-status .skipped'), /broken\.jpg: the image could not be decoded/);
+    assert.match(await page.textContent('#status'), new RegExp(`^Ready: ${PHOTO.replace('.', '\\.')}`));
+    // The images never left the page.
+    for (const r of requests) {
+      assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+      assert.ok(r.url.startsWith(origin), r.url);
+    }
+  });
+});

@@ -17,6 +17,8 @@ models=$(node -e '
   const m = require("./www/models/manifest.json");
   console.log(m.default_pair.map((id) => "www/models/" + m.models.find((x) => x.id === id).file).join(","));')
 target/debug/vitscope analyze --models "$models" --images "$ref/images" --out "$ref/report.json"
+# The whole gallery, for the page's set measurement (means and quartiles over 22 photos).
+target/debug/vitscope analyze --models "$models" --images www/gallery --out "$ref/gallery.json"
 # Full-size ViT-B/16 checkpoints in the official MoCo v3 and SimMIM layouts (random weights, ~1 GB
 # each, never committed) and what the CLI makes of them, for convert.test.mjs.
 vitb=target/vit-b

@@ -1,6 +1,7 @@
 //! The page's behaviour without a browser: what each action changes and which commands it leaves.
 //! These are the shared fixtures; [`worker`] follows the worker link, [`view`] the user's actions.
 
+mod dataset;
 mod models;
 mod view;
 mod worker;

@@ -1,0 +1,135 @@
+//! The set panel under the metrics view: measure every gallery photo (or drop several images at
+//! once), watch the count, stop when enough; each metric's chart shows the models' means over the
+//! set with the middle half of the images shaded, and a table gives the numbers.
+
+use std::rc::Rc;
+
+use vitscope_protocol::Metric;
+use yew::prelude::*;
+
+use crate::figures::charts::set_chart;
+use crate::store::dataset::SetProgress;
+use crate::store::handle::use_dispatch;
+use crate::store::{Action, Dataset, GalleryItem, SetSource};
+
+#[derive(Properties, PartialEq)]
+pub struct DatasetProps {
+    pub dataset: Option<Rc<Dataset>>,
+    pub gallery: Rc<Vec<GalleryItem>>,
+    /// The models shown are loaded.
+    pub ready: bool,
+}
+
+#[function_component]
+pub fn DatasetPanel(props: &DatasetProps) -> Html {
+    let dispatch = use_dispatch();
+    let running = props.dataset.as_ref().is_some_and(|s| s.progress == SetProgress::Running);
+    let measure = {
+        let (dispatch, gallery) = (dispatch.clone(), props.gallery.clone());
+        Callback::from(move |_| {
+            let names = gallery.iter().map(|g| g.file.clone()).collect();
+            dispatch.emit(Action::MeasureSet { source: SetSource::Gallery, names });
+        })
+    };
+    let stop = Callback::from(move |_| dispatch.emit(Action::StopSet));
+    let charts = use_memo(props.dataset.clone(), |set| {
+        let set = set.as_ref().filter(|s| !s.measured.is_empty())?;
+        Some(Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, set).svg())).collect::<Vec<_>>())
+    });
+    html! {
+        <section class="dataset" aria-labelledby="dataset-title">
+            <h2 id="dataset-title">{ "Over a set of images" }</h2>
+            <p class="caption">{ "The paper's curves are averages over ImageNet's validation images; one image's are noisy. Measure every gallery photo, or drop several images at once: each goes through the models shown, only its numbers are kept (the images stay in this page), and each chart shows the models' means with the middle half of the images shaded." }</p>
+            <button class="measure-set" disabled={!props.ready || running || props.gallery.is_empty()} onclick={measure}>
+                { format!("Measure all {} gallery photos", props.gallery.len()) }
+            </button>
+            if let Some(set) = &props.dataset {
+                { status(set, stop) }
+            }
+            if let (Some(set), Some(charts)) = (&props.dataset, &*charts) {
+                <div class="charts">{ for charts.iter().map(|(metric, svg)| figure(*metric, svg, set)) }</div>
+            }
+        </section>
+    }
+}
+
+fn status(set: &Dataset, stop: Callback<MouseEvent>) -> Html {
+    let (done, total) = (set.seen(), set.names.len());
+    let skipped = match set.skipped.len() {
+        0 => String::new(),
+        n => format!(", {n} skipped"),
+    };
+    let state = match &set.progress {
+        SetProgress::Running => "Measuring".to_string(),
+        SetProgress::Done => "Done".to_string(),
+        SetProgress::Stopped(why) => format!("Stopped ({why})"),
+    };
+    let text = format!(
+        "{state}: {} of {total} images measured{skipped}, {:.1} s in the worker.",
+        set.measured.len(),
+        set.millis / 1000.0
+    );
+    html! {
+        <div class="set-status">
+            <p role="status" data-measured={set.measured.len().to_string()} data-total={total.to_string()}>{ text }</p>
+            <progress max={total.to_string()} value={done.to_string()} aria-label="images measured"></progress>
+            if set.progress == SetProgress::Running {
+                <button class="stop-set" onclick={stop}>{ "Stop" }</button>
+            }
+            if !set.skipped.is_empty() {
+                <details class="skipped">
+                    <summary>{ "Skipped" }</summary>
+                    <ul>{ for set.skipped.iter().map(|(name, why)| html! { <li>{ format!("{name}: {why}") }</li> }) }</ul>
+                </details>
+            }
+        </div>
+    }
+}
+
+fn figure(metric: Metric, svg: &Result<String, String>, set: &Dataset) -> Html {
+    let (title, axis, key) = (metric.title(), metric.axis(), metric.key());
+    let chart = match svg {
+        Ok(svg) => {
+            html! { <div class="chart" aria-hidden="true">{ Html::from_html_unchecked(svg.clone().into()) }</div> }
+        }
+        Err(e) => html! { <p class="error">{ e }</p> },
+    };
+    let rows: Vec<_> = set
+        .models
+        .iter()
+        .map(|m| {
+            let mean = set.mean(m).curve(metric, m.grid()).mean;
+            (m.clone(), mean, set.quartiles(m).remove(key).unwrap_or_default())
+        })
+        .collect();
+    let layers = rows.iter().map(|(_, mean, _)| mean.len()).max().unwrap_or(0);
+    html! {
+        <figure class="metric set-metric" data-metric={key}>
+            <figcaption>{ format!("{title} over {} images", set.measured.len()) }</figcaption>
+            { chart }
+            <details class="numbers">
+                <summary>{ format!("{title} over the set: mean (first–third quartile)") }</summary>
+                <table>
+                    <thead><tr><th scope="col">{ axis.label() }</th>{ for rows.iter().map(|(m, _, _)| html! { <th scope="col">{ m.name() }</th> }) }</tr></thead>
+                    <tbody>
+                        { for (0..layers).map(|l| html! {
+                            <tr>
+                                <th scope="row">{ axis.number(l) }</th>
+                                { for rows.iter().map(|(m, mean, q)| {
+                                    let at = |v: &Vec<f32>| v.get(l).copied().unwrap_or(f32::NAN);
+                                    let (v, q1, q3) = (at(mean), at(&q.q1), at(&q.q3));
+                                    html! {
+                                        <td data-set-model={m.id.clone()} data-metric={key} data-layer={axis.number(l).to_string()}
+                                            data-mean={v.to_string()} data-q1={q1.to_string()} data-q3={q3.to_string()}>
+                                            { format!("{v:.4} ({q1:.4}–{q3:.4})") }
+                                        </td>
+                                    }
+                                }) }
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </details>
+        </figure>
+    }
+}

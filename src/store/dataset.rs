@@ -1,0 +1,178 @@
+//! A set of images measured one at a time (the gallery, or several images dropped at once): each
+//! goes to the worker, only its per-layer numbers come back and stay, so the page's memory grows by
+//! a few kilobytes an image, never by its pixels. The metrics view charts each model's mean over
+//! the set with its interquartile band, as `vitscope analyze` reports them.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use vitscope_protocol::LayerMetrics;
+use vitscope_protocol::messages::{ModelInfo, Request, WorkerError};
+use vitscope_protocol::metrics::Quartiles;
+
+use super::{Command, State};
+
+/// Where a set's images come from; the shell reads image `index` of it when asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetSource {
+    Gallery,
+    /// Files dropped together, kept by the shell in the order dropped.
+    Dropped,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetProgress {
+    Running,
+    Done,
+    /// Stopped by the user or by the worker ending; what was measured stays.
+    Stopped(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    pub source: SetSource,
+    pub names: Vec<String>,
+    /// The models shown when it started, each measured on every image.
+    pub models: Vec<Rc<ModelInfo>>,
+    /// Per model, per measured image.
+    pub metrics: BTreeMap<String, Vec<LayerMetrics>>,
+    pub measured: Vec<String>,
+    pub skipped: Vec<(String, String)>,
+    pub progress: SetProgress,
+    /// The index being read or measured.
+    next: usize,
+    /// The Measure request in flight, and the worker it was sent to.
+    running: Option<(u32, u32)>,
+    pub millis: f64,
+}
+
+impl Dataset {
+    /// How far it is: measured and skipped images of all.
+    pub fn seen(&self) -> usize {
+        self.measured.len() + self.skipped.len()
+    }
+
+    /// Each metric's quartiles over the measured images, for one model.
+    pub fn quartiles(&self, model: &ModelInfo) -> BTreeMap<String, Quartiles> {
+        LayerMetrics::quartiles_of(self.of(model), model.grid())
+    }
+
+    pub fn mean(&self, model: &ModelInfo) -> LayerMetrics {
+        LayerMetrics::mean_of(self.of(model))
+    }
+
+    fn of(&self, model: &ModelInfo) -> &[LayerMetrics] {
+        self.metrics.get(&model.id).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl State {
+    /// Starts measuring `names` from `source` with the models shown (once they are loaded).
+    pub(super) fn start_set(&mut self, source: SetSource, names: Vec<String>, out: &mut Vec<Command>) {
+        if names.is_empty() {
+            return;
+        }
+        if !self.pair_ready() {
+            self.notices.push("The models are still loading: measure the set once they are in.".into());
+            return;
+        }
+        let models: Vec<Rc<ModelInfo>> =
+            self.view.models.iter().filter_map(|id| self.loaded.get(id).cloned()).collect();
+        self.dataset = Some(Rc::new(Dataset {
+            source,
+            metrics: models.iter().map(|m| (m.id.clone(), Vec::new())).collect(),
+            names,
+            models,
+            measured: Vec::new(),
+            skipped: Vec::new(),
+            progress: SetProgress::Running,
+            next: 0,
+            running: None,
+            millis: 0.0,
+        }));
+        self.read_next(out);
+    }
+
+    fn read_next(&mut self, out: &mut Vec<Command>) {
+        let Some(set) = self.dataset.as_deref() else { return };
+        if set.progress != SetProgress::Running {
+            return;
+        }
+        let (source, index) = (set.source, set.next);
+        match set.names.get(index).cloned() {
+            Some(name) => out.push(Command::ReadSetImage { source, index, name }),
+            None => self.edit_set(|s| s.progress = SetProgress::Done),
+        }
+    }
+
+    fn edit_set(&mut self, change: impl FnOnce(&mut Dataset)) {
+        if let Some(set) = self.dataset.as_mut() {
+            change(Rc::make_mut(set));
+        }
+    }
+
+    /// Image `index` of the set was read: it goes to the worker, or is skipped with its reason.
+    pub(super) fn set_image_read(&mut self, index: usize, result: Result<Rc<Vec<u8>>, String>, out: &mut Vec<Command>) {
+        let Some(set) = self.dataset.as_deref() else { return };
+        if set.progress != SetProgress::Running || set.next != index {
+            return;
+        }
+        let models = set.models.iter().map(|m| m.id.clone()).collect();
+        match result {
+            Ok(bytes) => {
+                let generation = self.generation;
+                let id = self.send(out, Request::Measure { bytes: bytes.to_vec(), models });
+                self.edit_set(|s| s.running = id.map(|id| (generation, id)));
+                if id.is_none() {
+                    self.stop_set("the worker is not running");
+                }
+            }
+            Err(why) => self.skip_in_set(why, out),
+        }
+    }
+
+    fn skip_in_set(&mut self, why: String, out: &mut Vec<Command>) {
+        self.edit_set(|s| {
+            let name = s.names[s.next].clone();
+            s.skipped.push((name, why));
+            s.next += 1;
+            s.running = None;
+        });
+        self.read_next(out);
+    }
+
+    /// Whether `id` is the set's Measure request in flight (to this worker).
+    pub(super) fn is_set_request(&self, id: u32) -> bool {
+        self.dataset.as_ref().is_some_and(|s| s.running == Some((self.generation, id)))
+    }
+
+    pub(super) fn set_measured(&mut self, models: Vec<(String, LayerMetrics)>, millis: f64, out: &mut Vec<Command>) {
+        self.edit_set(|s| {
+            for (id, metrics) in models {
+                s.metrics.entry(id).or_default().push(metrics);
+            }
+            s.measured.push(s.names[s.next].clone());
+            s.millis += millis;
+            s.next += 1;
+            s.running = None;
+        });
+        self.read_next(out);
+    }
+
+    pub(super) fn set_failed(&mut self, error: WorkerError, out: &mut Vec<Command>) {
+        match error {
+            WorkerError::Image(why) => self.skip_in_set(why, out),
+            other => self.stop_set(&other.to_string()),
+        }
+    }
+
+    /// Stops the set where it is; what was measured stays.
+    pub(super) fn stop_set(&mut self, why: &str) {
+        if self.dataset.as_ref().is_some_and(|s| s.progress == SetProgress::Running) {
+            self.edit_set(|s| {
+                s.progress = SetProgress::Stopped(why.to_string());
+                s.running = None;
+            });
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Measuring a set of images: one at a time through the worker, numbers kept, pixels not.
+
+use std::rc::Rc;
+
+use vitscope_protocol::LayerMetrics;
+use vitscope_protocol::messages::{Request, Response, WorkerError};
+
+use super::*;
+use crate::store::dataset::SetProgress;
+use crate::store::reducer::reduce;
+
+fn metrics(similarity: f32) -> LayerMetrics {
+    LayerMetrics { token_similarity: vec![similarity, similarity / 2.0], ..Default::default() }
+}
+
+/// The image index asked for, if the commands ask for one.
+fn read_asked(out: &[Command]) -> Option<usize> {
+    out.iter().find_map(|c| match c {
+        Command::ReadSetImage { index, .. } => Some(*index),
+        _ => None,
+    })
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{i}.jpg")).collect()
+}
+
+#[test]
+fn a_set_is_measured_one_image_at_a_time_and_bad_images_are_skipped_with_their_reason() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(3) });
+    assert_eq!(out, [Command::ReadSetImage { source: SetSource::Gallery, index: 0, name: "0.jpg".into() }]);
+
+    let out = reduce(&mut state, Action::SetImageRead { index: 0, result: Ok(Rc::new(vec![7])) });
+    let measure =
+        id_of(&out, |r| matches!(r, Request::Measure { bytes, models } if bytes == &[7] && models == &["cl", "mim"]));
+    let measured = vec![("cl".to_string(), metrics(0.4)), ("mim".to_string(), metrics(0.8))];
+    let out = reply(&mut state, measure, Response::Measured { models: measured, millis: 30.0 });
+    assert_eq!(read_asked(&out), Some(1));
+
+    // A file that cannot be read, and an image the worker refuses: skipped, the set goes on.
+    let out = reduce(&mut state, Action::SetImageRead { index: 1, result: Err("1.jpg: unreadable".into()) });
+    assert_eq!(read_asked(&out), Some(2));
+    let out = reduce(&mut state, Action::SetImageRead { index: 2, result: Ok(Rc::new(vec![8])) });
+    let measure = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+    let out = reply(&mut state, measure, Response::Failed(WorkerError::Image("damaged".into())));
+    assert!(read_asked(&out).is_none());
+
+    let set = state.dataset.clone().unwrap();
+    assert_eq!(set.progress, SetProgress::Done);
+    assert_eq!(set.measured, ["0.jpg"]);
+    assert_eq!(set.skipped, [("1.jpg".into(), "1.jpg: unreadable".into()), ("2.jpg".into(), "damaged".into())]);
+    assert_eq!((set.seen(), set.millis), (3, 30.0));
+    let mim = &set.models[1];
+    assert_eq!(set.mean(mim).token_similarity, [0.8, 0.4]);
+    assert_eq!(set.quartiles(mim)["token_similarity"].median, [0.8, 0.4]);
+    // The image shown and its analysis were not touched.
+    assert_eq!(state.image.as_ref().unwrap().name, "cat.jpg");
+}
+
+#[test]
+fn stopping_or_a_restarted_worker_keeps_what_was_measured() {
+    let (mut state, _) = ready();
+    reduce(&mut state, Action::MeasureSet { source: SetSource::Dropped, names: names(5) });
+    let out = reduce(&mut state, Action::SetImageRead { index: 0, result: Ok(Rc::new(vec![1])) });
+    let first = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+    reply(&mut state, first, Response::Measured { models: vec![("cl".into(), metrics(0.5))], millis: 5.0 });
+    let out = reduce(&mut state, Action::SetImageRead { index: 1, result: Ok(Rc::new(vec![2])) });
+    let second = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+    reduce(&mut state, Action::StopSet);
+    // The answer to the request in flight is not counted, and nothing more is read.
+    let out = reply(&mut state, second, Response::Measured { models: vec![("cl".into(), metrics(0.9))], millis: 5.0 });
+    assert!(out.is_empty(), "{out:?}");
+    let set = state.dataset.clone().unwrap();
+    assert_eq!((set.progress.clone(), set.measured.len()), (SetProgress::Stopped("stopped".into()), 1));
+    assert_eq!(set.metrics["cl"], [metrics(0.5)]);
+
+    // A new set; then Cancel restarts the worker, which stops it.
+    reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(2) });
+    reduce(&mut state, Action::SetImageRead { index: 0, result: Ok(Rc::new(vec![1])) });
+    reduce(&mut state, Action::Cancel);
+    assert_eq!(state.dataset.as_ref().unwrap().progress, SetProgress::Stopped("the worker restarted".into()));
+}
+
+#[test]
+fn a_set_waits_for_the_models() {
+    let (mut state, _) = started("backend=cpu");
+    let out = reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(2) });
+    assert!(out.is_empty() && state.dataset.is_none());
+    assert!(state.notices.iter().any(|n| n.contains("still loading")), "{:?}", state.notices);
+}
