@@ -10,7 +10,7 @@ use yew::prelude::*;
 use crate::figures::charts::set_chart;
 use crate::store::dataset::SetProgress;
 use crate::store::handle::use_dispatch;
-use crate::store::{Action, Dataset, GalleryItem, SetSource};
+use crate::store::{Action, Dataset, ExportKind, GalleryItem, SetSource};
 
 #[derive(Properties, PartialEq)]
 pub struct DatasetProps {
@@ -31,7 +31,12 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
             dispatch.emit(Action::MeasureSet { source: SetSource::Gallery, names });
         })
     };
-    let stop = Callback::from(move |_| dispatch.emit(Action::StopSet));
+    let send = |action: Action| {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_| dispatch.emit(action.clone()))
+    };
+    let (stop, csv, json) =
+        (send(Action::StopSet), send(Action::Export(ExportKind::SetCsv)), send(Action::Export(ExportKind::SetJson)));
     let charts = use_memo(props.dataset.clone(), |set| {
         let set = set.as_ref().filter(|s| !s.measured.is_empty())?;
         Some(Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, set).svg())).collect::<Vec<_>>())
@@ -45,6 +50,12 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
             </button>
             if let Some(set) = &props.dataset {
                 { status(set, stop) }
+                if !set.measured.is_empty() {
+                    <div class="set-exports">
+                        <button class="set-csv" onclick={csv}>{ "Set CSV (every image)" }</button>
+                        <button class="set-json" onclick={json}>{ "Set JSON" }</button>
+                    </div>
+                }
             }
             if let (Some(set), Some(charts)) = (&props.dataset, &*charts) {
                 <div class="charts">{ for charts.iter().map(|(metric, svg)| figure(*metric, svg, set)) }</div>
@@ -59,10 +70,11 @@ fn status(set: &Dataset, stop: Callback<MouseEvent>) -> Html {
         0 => String::new(),
         n => format!(", {n} skipped"),
     };
-    let state = match &set.progress {
-        SetProgress::Running => "Measuring".to_string(),
-        SetProgress::Done => "Done".to_string(),
-        SetProgress::Stopped(why) => format!("Stopped ({why})"),
+    let state = match (&set.progress, set.seconds_left()) {
+        (SetProgress::Running, Some(left)) => format!("Measuring (about {left:.0} s left)"),
+        (SetProgress::Running, None) => "Measuring".to_string(),
+        (SetProgress::Done, _) => "Done".to_string(),
+        (SetProgress::Stopped(why), _) => format!("Stopped ({why})"),
     };
     let text = format!(
         "{state}: {} of {total} images measured{skipped}, {:.1} s in the worker.",

@@ -1,11 +1,14 @@
 //! The metric exports' contents (CSV and JSON of every metric of every model) and their file names,
 //! from the analysis alone.
 
-use serde::Serialize;
-use vitscope_protocol::LayerMetrics;
-use vitscope_protocol::report::metrics_csv;
+use std::collections::BTreeMap;
 
-use crate::store::{Analysis, View};
+use serde::Serialize;
+use vitscope_protocol::metrics::Quartiles;
+use vitscope_protocol::report::metrics_csv;
+use vitscope_protocol::{Curve, LayerMetrics};
+
+use crate::store::{Analysis, Dataset, View};
 
 #[derive(Serialize)]
 struct ModelExport<'a> {
@@ -61,6 +64,71 @@ pub fn csv(analysis: &Analysis) -> String {
         let csv = metrics_csv(&metrics.curves(m.snapshot.grid), &metrics.delta_log_amplitude);
         for line in csv.lines().skip(1) {
             out += &format!("{},{line}\n", m.info.id);
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct SetModel<'a> {
+    id: &'a str,
+    name: &'a str,
+    family: &'a str,
+    image_size: u32,
+    grid: usize,
+    /// In the order of `images`.
+    per_image: Vec<&'a LayerMetrics>,
+    curves: BTreeMap<String, Curve>,
+    quartiles: BTreeMap<String, Quartiles>,
+}
+
+#[derive(Serialize)]
+struct SetExport<'a> {
+    tool: String,
+    images: &'a [String],
+    skipped: Vec<Skipped<'a>>,
+    models: Vec<SetModel<'a>>,
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    file: &'a str,
+    error: &'a str,
+}
+
+/// The set's numbers as `vitscope analyze` reports a folder (its mean `curves` and `quartiles`),
+/// plus every image's own numbers.
+pub fn set_json(set: &Dataset) -> Result<String, String> {
+    let models = set.models.iter().map(|m| SetModel {
+        id: &m.id,
+        name: m.name(),
+        family: m.family().label(),
+        image_size: m.image_size,
+        grid: m.grid(),
+        per_image: set.metrics.get(&m.id).map_or_else(Vec::new, |v| v.iter().map(|r| &**r).collect()),
+        curves: set.mean(m).curves(m.grid()),
+        quartiles: set.quartiles(m),
+    });
+    let export = SetExport {
+        tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
+        images: &set.measured,
+        skipped: set.skipped.iter().map(|(file, error)| Skipped { file, error }).collect(),
+        models: models.collect(),
+    };
+    serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
+}
+
+/// One row per image, model and number: `image,model,metric,layer,index,value`.
+pub fn set_csv(set: &Dataset) -> String {
+    let mut out = String::from("image,model,metric,layer,index,value\n");
+    for m in &set.models {
+        let per_image = set.metrics.get(&m.id).map_or(&[][..], Vec::as_slice);
+        for (image, metrics) in set.measured.iter().zip(per_image) {
+            let csv = metrics_csv(&metrics.curves(m.grid()), &metrics.delta_log_amplitude);
+            let image = image.replace([',', '"', '\n'], "_");
+            for line in csv.lines().skip(1) {
+                out += &format!("{image},{},{line}\n", m.id);
+            }
         }
     }
     out

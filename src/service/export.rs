@@ -8,7 +8,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Ima
 
 use super::dom::create;
 use crate::figures::charts::{chart, view_charts};
-use crate::figures::exports::{csv, json, stem};
+use crate::figures::exports::{csv, json, set_csv, set_json, stem};
 use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
 use crate::store::{ExportKind, State};
@@ -38,7 +38,23 @@ pub fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
     result
 }
 
+/// The measured set's numbers, every image's (`json` also the means and quartiles).
+fn export_set(state: &State, json: bool) -> Result<(), String> {
+    let set = state.dataset.as_ref().filter(|s| !s.measured.is_empty()).ok_or("no image of the set is measured yet")?;
+    let stem = format!("vitscope-set-{}-images", set.measured.len());
+    if json {
+        download(&format!("{stem}.json"), set_json(set)?.as_bytes(), "application/json")
+    } else {
+        download(&format!("{stem}.csv"), set_csv(set).as_bytes(), "text/csv")
+    }
+}
+
 pub fn export(kind: ExportKind, state: &State) -> Result<(), String> {
+    match kind {
+        ExportKind::SetCsv => return export_set(state, false),
+        ExportKind::SetJson => return export_set(state, true),
+        _ => {}
+    }
     let analysis = state.analysis.clone().ok_or("nothing to export yet: choose an image first")?;
     let stem = stem(state.view.view, state.image.as_ref().map_or("image", |i| i.name.as_str()));
     match kind {
@@ -63,6 +79,7 @@ pub fn export(kind: ExportKind, state: &State) -> Result<(), String> {
             });
             Ok(())
         }
+        ExportKind::SetCsv | ExportKind::SetJson => unreachable!("exported above"),
     }
 }
 

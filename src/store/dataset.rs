@@ -34,8 +34,8 @@ pub struct Dataset {
     pub names: Vec<String>,
     /// The models shown when it started, each measured on every image.
     pub models: Vec<Rc<ModelInfo>>,
-    /// Per model, per measured image.
-    pub metrics: BTreeMap<String, Vec<LayerMetrics>>,
+    /// Per model, per measured image; shared, so a new state copies pointers, not numbers.
+    pub metrics: BTreeMap<String, Vec<Rc<LayerMetrics>>>,
     pub measured: Vec<String>,
     pub skipped: Vec<(String, String)>,
     pub progress: SetProgress,
@@ -52,6 +52,13 @@ impl Dataset {
         self.measured.len() + self.skipped.len()
     }
 
+    /// Seconds left at the pace so far, once an image has been measured.
+    pub fn seconds_left(&self) -> Option<f64> {
+        let measured = Some(self.measured.len()).filter(|&n| n > 0)?;
+        let per_image = self.millis / measured as f64;
+        Some(per_image * self.names.len().saturating_sub(self.seen()) as f64 / 1000.0)
+    }
+
     /// Each metric's quartiles over the measured images, for one model.
     pub fn quartiles(&self, model: &ModelInfo) -> BTreeMap<String, Quartiles> {
         LayerMetrics::quartiles_of(self.of(model), model.grid())
@@ -61,7 +68,7 @@ impl Dataset {
         LayerMetrics::mean_of(self.of(model))
     }
 
-    fn of(&self, model: &ModelInfo) -> &[LayerMetrics] {
+    fn of(&self, model: &ModelInfo) -> &[Rc<LayerMetrics>] {
         self.metrics.get(&model.id).map_or(&[], Vec::as_slice)
     }
 }
@@ -149,7 +156,7 @@ impl State {
     pub(super) fn set_measured(&mut self, models: Vec<(String, LayerMetrics)>, millis: f64, out: &mut Vec<Command>) {
         self.edit_set(|s| {
             for (id, metrics) in models {
-                s.metrics.entry(id).or_default().push(metrics);
+                s.metrics.entry(id).or_default().push(Rc::new(metrics));
             }
             s.measured.push(s.names[s.next].clone());
             s.millis += millis;

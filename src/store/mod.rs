@@ -59,6 +59,9 @@ pub enum ExportKind {
     Png,
     Csv,
     Json,
+    /// Every image of the measured set, per model.
+    SetCsv,
+    SetJson,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -423,6 +423,16 @@ test('the whole gallery measured as a set: means and quartiles equal the CLI\'s;
     console.log(`set of 22: ${checked} means and quartiles within tolerance of the CLI's`);
     assert.equal(await page.$$eval('.set-metric .chart svg polygon', (p) => p.length), 2 * 4, 'a band per model and chart');
     await page.screenshot({ path: join(ARTIFACTS, 'set-gallery.png'), fullPage: true });
+    // The set's JSON: every photo's numbers, and the same means as the table.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.set-json')]);
+    assert.equal(download.suggestedFilename(), 'vitscope-set-22-images.json');
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(exported.images.length, 22);
+    for (const m of exported.models) {
+      assert.equal(m.per_image.length, 22);
+      const cell = cells.find((c) => c.model === m.id && c.metric === 'nmi' && c.layer === 12);
+      assert.ok(Math.abs(m.curves.nmi.mean[11] - cell.mean) < 1e-6, `${m.id}: ${m.curves.nmi.mean[11]} vs ${cell.mean}`);
+    }
 
     // Three images dropped together, one of them broken: a set of three, the broken one skipped
     // with its reason; the image shown stays.

@@ -2,6 +2,7 @@
 //! explorer's page draws and model cards store. The core's `analysis::measure` computes them on the
 //! device.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -29,20 +30,23 @@ fn mean(values: &[f32]) -> f32 {
 }
 
 impl LayerMetrics {
-    /// Mean over images, element by element (per head, per bin).
-    pub fn mean_of(items: &[Self]) -> Self {
+    /// Mean over images, element by element (per head, per bin). Takes the images' numbers owned
+    /// or shared (`Rc`), as a set in the page keeps them.
+    pub fn mean_of<M: Borrow<Self>>(items: &[M]) -> Self {
         let n = items.len().max(1) as f32;
         let avg2 = |f: fn(&Self) -> &Vec<Vec<f32>>| -> Vec<Vec<f32>> {
-            let first = items.first().map(f).cloned().unwrap_or_default();
+            let first = items.first().map(|m| f(m.borrow())).cloned().unwrap_or_default();
             first
                 .iter()
                 .enumerate()
-                .map(|(i, row)| (0..row.len()).map(|j| items.iter().map(|m| f(m)[i][j]).sum::<f32>() / n).collect())
+                .map(|(i, row)| {
+                    (0..row.len()).map(|j| items.iter().map(|m| f(m.borrow())[i][j]).sum::<f32>() / n).collect()
+                })
                 .collect()
         };
         let avg1 = |f: fn(&Self) -> &Vec<f32>| -> Vec<f32> {
-            let len = items.first().map(|m| f(m).len()).unwrap_or(0);
-            (0..len).map(|i| items.iter().map(|m| f(m)[i]).sum::<f32>() / n).collect()
+            let len = items.first().map(|m| f(m.borrow()).len()).unwrap_or(0);
+            (0..len).map(|i| items.iter().map(|m| f(m.borrow())[i]).sum::<f32>() / n).collect()
         };
         Self {
             attention_distance: avg2(|m| &m.attention_distance),
@@ -84,11 +88,11 @@ impl LayerMetrics {
 
     /// How a set of images spreads around its mean curve: for every metric and layer, the quartiles
     /// of the images' layer values (the mean over heads for per-head metrics).
-    pub fn quartiles_of(items: &[Self], grid: usize) -> BTreeMap<String, Quartiles> {
+    pub fn quartiles_of<M: Borrow<Self>>(items: &[M], grid: usize) -> BTreeMap<String, Quartiles> {
         Metric::ALL
             .into_iter()
             .map(|metric| {
-                let curves: Vec<Vec<f32>> = items.iter().map(|m| m.curve(metric, grid).mean).collect();
+                let curves: Vec<Vec<f32>> = items.iter().map(|m| m.borrow().curve(metric, grid).mean).collect();
                 let layers = curves.first().map_or(0, Vec::len);
                 let mut q = Quartiles::default();
                 for layer in 0..layers {
@@ -181,7 +185,7 @@ mod tests {
         assert_eq!(q.len(), Metric::ALL.len());
         // One image: every quartile is its value; none: no layers.
         assert_eq!(LayerMetrics::quartiles_of(&images[..1], 4)["token_similarity"].q1[0], 4.0);
-        assert!(LayerMetrics::quartiles_of(&[], 4)["nmi"].median.is_empty());
+        assert!(LayerMetrics::quartiles_of::<LayerMetrics>(&[], 4)["nmi"].median.is_empty());
     }
 
     #[test]
@@ -193,6 +197,6 @@ mod tests {
         let mean = LayerMetrics::mean_of(&[a, b]);
         assert_eq!(mean.attention_distance, [vec![10.0, 30.0], vec![60.0, 60.0]]);
         assert_eq!(mean.token_similarity, [0.2, 0.4, 0.8]);
-        assert_eq!(LayerMetrics::mean_of(&[]), LayerMetrics::default());
+        assert_eq!(LayerMetrics::mean_of::<LayerMetrics>(&[]), LayerMetrics::default());
     }
 }

@@ -51,6 +51,7 @@ fn a_set_is_measured_one_image_at_a_time_and_bad_images_are_skipped_with_their_r
     assert_eq!(set.measured, ["0.jpg"]);
     assert_eq!(set.skipped, [("1.jpg".into(), "1.jpg: unreadable".into()), ("2.jpg".into(), "damaged".into())]);
     assert_eq!((set.seen(), set.millis), (3, 30.0));
+    assert_eq!(set.seconds_left(), Some(0.0));
     let mim = &set.models[1];
     assert_eq!(set.mean(mim).token_similarity, [0.8, 0.4]);
     assert_eq!(set.quartiles(mim)["token_similarity"].median, [0.8, 0.4]);
@@ -67,13 +68,14 @@ fn stopping_or_a_restarted_worker_keeps_what_was_measured() {
     reply(&mut state, first, Response::Measured { models: vec![("cl".into(), metrics(0.5))], millis: 5.0 });
     let out = reduce(&mut state, Action::SetImageRead { index: 1, result: Ok(Rc::new(vec![2])) });
     let second = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+    assert_eq!(state.dataset.as_ref().unwrap().seconds_left(), Some(0.02), "4 more at 5 ms each");
     reduce(&mut state, Action::StopSet);
     // The answer to the request in flight is not counted, and nothing more is read.
     let out = reply(&mut state, second, Response::Measured { models: vec![("cl".into(), metrics(0.9))], millis: 5.0 });
     assert!(out.is_empty(), "{out:?}");
     let set = state.dataset.clone().unwrap();
     assert_eq!((set.progress.clone(), set.measured.len()), (SetProgress::Stopped("stopped".into()), 1));
-    assert_eq!(set.metrics["cl"], [metrics(0.5)]);
+    assert_eq!(set.metrics["cl"], [Rc::new(metrics(0.5))]);
 
     // A new set; then Cancel restarts the worker, which stops it.
     reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(2) });
@@ -88,4 +90,35 @@ fn a_set_waits_for_the_models() {
     let out = reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(2) });
     assert!(out.is_empty() && state.dataset.is_none());
     assert!(state.notices.iter().any(|n| n.contains("still loading")), "{:?}", state.notices);
+}
+
+#[test]
+fn a_sets_exports_hold_every_images_numbers_and_the_summaries() {
+    let (mut state, _) = ready();
+    reduce(
+        &mut state,
+        Action::MeasureSet { source: SetSource::Gallery, names: vec!["a,b.jpg".into(), "c.jpg".into()] },
+    );
+    for (index, similarity) in [(0, 0.2), (1, 0.6)] {
+        let out = reduce(&mut state, Action::SetImageRead { index, result: Ok(Rc::new(vec![1])) });
+        let id = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+        let models = vec![("cl".to_string(), metrics(similarity)), ("mim".to_string(), metrics(similarity + 0.1))];
+        reply(&mut state, id, Response::Measured { models, millis: 1.0 });
+    }
+    let set = state.dataset.clone().unwrap();
+    let csv = crate::figures::exports::set_csv(&set);
+    assert!(csv.starts_with("image,model,metric,layer,index,value\n"), "{csv}");
+    // A comma in a file name cannot split a row.
+    assert!(
+        csv.contains("\na_b.jpg,cl,token_similarity,0,,0.2\n")
+            && csv.contains("\na_b.jpg,mim,token_similarity,1,,0.15\n"),
+        "{csv}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&crate::figures::exports::set_json(&set).unwrap()).unwrap();
+    assert_eq!(json["images"], serde_json::json!(["a,b.jpg", "c.jpg"]));
+    let cl = &json["models"][0];
+    assert_eq!(cl["per_image"].as_array().unwrap().len(), 2);
+    let mean = cl["curves"]["token_similarity"]["mean"][0].as_f64().unwrap();
+    assert!((mean - 0.4).abs() < 1e-6, "{mean}");
+    assert!((cl["quartiles"]["token_similarity"]["q1"][0].as_f64().unwrap() - 0.3).abs() < 1e-6);
 }
