@@ -5,9 +5,11 @@
 use std::rc::Rc;
 
 use vitscope_protocol::Metric;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::figures::charts::set_chart;
+use crate::service::files::measure_files;
 use crate::store::dataset::SetProgress;
 use crate::store::handle::use_dispatch;
 use crate::store::{Action, Dataset, ExportKind, GalleryItem, SetSource};
@@ -37,6 +39,16 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
     };
     let (stop, csv, json) =
         (send(Action::StopSet), send(Action::Export(ExportKind::SetCsv)), send(Action::Export(ExportKind::SetJson)));
+    let folder = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(list) = input.files() {
+                measure_files((0..list.length()).filter_map(|i| list.get(i)).collect(), dispatch.clone());
+            }
+            input.set_value("");
+        })
+    };
     let charts = use_memo(props.dataset.clone(), |set| {
         let set = set.as_ref().filter(|s| !s.measured.is_empty())?;
         Some(Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, set).svg())).collect::<Vec<_>>())
@@ -45,9 +57,14 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
         <section class="dataset" aria-labelledby="dataset-title">
             <h2 id="dataset-title">{ "Over a set of images" }</h2>
             <p class="caption">{ "The paper's curves are averages over ImageNet's validation images; one image's are noisy. Measure every gallery photo, or drop several images at once: each goes through the models shown, only its numbers are kept (the images stay in this page), and each chart shows the models' means with the middle half of the images shaded." }</p>
-            <button class="measure-set" disabled={!props.ready || running || props.gallery.is_empty()} onclick={measure}>
-                { format!("Measure all {} gallery photos", props.gallery.len()) }
-            </button>
+            <div class="set-inputs">
+                <button class="measure-set" disabled={!props.ready || running || props.gallery.is_empty()} onclick={measure}>
+                    { format!("Measure all {} gallery photos", props.gallery.len()) }
+                </button>
+                <label class="button" for="set-folder">{ "Measure a folder…" }</label>
+                <input id="set-folder" class="visually-hidden" type="file" webkitdirectory=true multiple=true disabled={!props.ready || running} onchange={folder} />
+                <span class="hint">{ "or drop several images at once." }</span>
+            </div>
             if let Some(set) = &props.dataset {
                 { status(set, stop) }
                 if !set.measured.is_empty() {

@@ -14,6 +14,8 @@ use crate::store::{Action, ImageInput, SetSource};
 
 /// What a model file may be called: vitscope or timm `.safetensors`, `torch.save` files.
 const MODEL_EXTENSIONS: [&str; 6] = [".safetensors", ".pth", ".pt", ".tar", ".bin", ".ckpt"];
+/// What a folder's images are called (the CLI's list).
+const IMAGE_EXTENSIONS: [&str; 7] = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".jfif"];
 
 thread_local! {
     /// Dropped model files by name, kept so a restarted worker can be handed the file again.
@@ -72,6 +74,24 @@ pub fn read_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
             dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
         }
     }
+}
+
+/// A chosen folder's images (by their names' endings, as `vitscope analyze` lists a folder) are
+/// measured as a set, in name order; anything else in it is left out.
+pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
+    let image = |name: &str| {
+        let lower = name.to_lowercase();
+        IMAGE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
+    };
+    let mut images: Vec<_> = files.into_iter().filter(|f| image(&f.name())).collect();
+    if images.is_empty() {
+        dispatch.emit(Action::Notice("That folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
+        return;
+    }
+    images.sort_by_key(web_sys::File::name);
+    let names = images.iter().map(web_sys::File::name).collect();
+    SET.with(|s| *s.borrow_mut() = images);
+    dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
 }
 
 /// The bytes of image `index` of the dropped set.

@@ -447,6 +447,18 @@ test('the whole gallery measured as a set: means and quartiles equal the CLI\'s;
     await page.waitForFunction(() => /^Done: 2 of 3 images measured, 1 skipped/.test(document.querySelector('.set-status [role=status]')?.textContent ?? ''),
       null, { timeout: 120_000 });
     assert.match(await page.textContent('.set-status .skipped'), /broken\.jpg: the image could not be decoded/);
+
+    // A chosen folder: its images, in subfolders too, and nothing else (a text file is left out).
+    const folder = mkdtempSync(join(tmpdir(), 'vitscope-set-'));
+    mkdirSync(join(folder, 'more'));
+    copyFileSync(join(ROOT, 'dist/gallery/skimage_coffee.jpg'), join(folder, 'a.jpg'));
+    copyFileSync(join(ROOT, 'dist/gallery/sklearn_flower.jpg'), join(folder, 'b.JPG'));
+    copyFileSync(join(ROOT, 'dist/gallery/skimage_camera.jpg'), join(folder, 'more', 'c.jpeg'));
+    copyFileSync(join(ROOT, 'tests/fixtures/images/truncated.jpg'), join(folder, 'd.jpg'));
+    writeFileSync(join(folder, 'notes.txt'), 'not an image');
+    await page.setInputFiles('#set-folder', folder);
+    await page.waitForFunction(() => /^Done: 3 of 4 images measured, 1 skipped/.test(document.querySelector('.set-status [role=status]')?.textContent ?? ''),
+      null, { timeout: 120_000 });
     assert.match(await page.textContent('#status'), new RegExp(`^Ready: ${PHOTO.replace('.', '\\.')}`));
     // The images never left the page.
     for (const r of requests) {
