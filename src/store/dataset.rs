@@ -10,7 +10,7 @@ use vitscope_protocol::LayerMetrics;
 use vitscope_protocol::messages::{ModelInfo, Request, WorkerError};
 use vitscope_protocol::metrics::Quartiles;
 
-use super::{Command, State};
+use super::{Command, State, View};
 
 /// Where a set's images come from; the shell reads image `index` of it when asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +97,9 @@ impl State {
             running: None,
             millis: 0.0,
         }));
+        // Its progress and charts are under the metrics view: several images dropped on another view
+        // take the reader there.
+        self.view.view = View::Metrics;
         self.read_next(out);
     }
 

@@ -434,8 +434,10 @@ test('the whole gallery measured as a set: means and quartiles equal the CLI\'s;
       assert.ok(Math.abs(m.curves.nmi.mean[11] - cell.mean) < 1e-6, `${m.id}: ${m.curves.nmi.mean[11]} vs ${cell.mean}`);
     }
 
-    // Three images dropped together, one of them broken: a set of three, the broken one skipped
-    // with its reason; the image shown stays.
+    // Three images dropped together on another view, one of them broken: a set of three (the page
+    // goes to the metrics view, where its progress shows), the broken one skipped with its reason;
+    // the image shown stays.
+    await page.click('#tab-attention');
     const photo = (f) => ({ name: f, data: readFileSync(join(ROOT, 'dist/gallery', f)).toString('base64'), type: 'image/jpeg' });
     const files = [photo('skimage_coffee.jpg'), photo('skimage_rocket.jpg'),
       { name: 'broken.jpg', data: readFileSync(join(ROOT, 'tests/fixtures/images/truncated.jpg')).toString('base64'), type: 'image/jpeg' }];

@@ -28,7 +28,9 @@ fn names(n: usize) -> Vec<String> {
 #[test]
 fn a_set_is_measured_one_image_at_a_time_and_bad_images_are_skipped_with_their_reason() {
     let (mut state, _) = ready();
+    assert_eq!(state.view.view, View::Attention);
     let out = reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(3) });
+    assert_eq!(state.view.view, View::Metrics, "its progress shows under the metrics view");
     assert_eq!(out, [Command::ReadSetImage { source: SetSource::Gallery, index: 0, name: "0.jpg".into() }]);
 
     let out = reduce(&mut state, Action::SetImageRead { index: 0, result: Ok(Rc::new(vec![7])) });
