@@ -12,7 +12,7 @@ use crate::figures::charts::set_chart;
 use crate::service::files::measure_files;
 use crate::store::dataset::SetProgress;
 use crate::store::handle::use_dispatch;
-use crate::store::{Action, Dataset, ExportKind, GalleryItem, SetSource};
+use crate::store::{Action, Dataset, ExportKind, GalleryItem, SetSource, SetSummary};
 
 #[derive(Properties, PartialEq)]
 pub struct DatasetProps {
@@ -49,9 +49,13 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
             input.set_value("");
         })
     };
+    // Summarised once per new image, for the charts and their tables both.
     let charts = use_memo(props.dataset.clone(), |set| {
         let set = set.as_ref().filter(|s| !s.measured.is_empty())?;
-        Some(Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, set).svg())).collect::<Vec<_>>())
+        let summaries = set.summaries();
+        let images = set.measured.len();
+        let svgs = Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, images, &summaries).svg())).collect::<Vec<_>>();
+        Some((summaries, svgs))
     });
     html! {
         <section class="dataset" aria-labelledby="dataset-title">
@@ -74,8 +78,8 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
                     </div>
                 }
             }
-            if let (Some(set), Some(charts)) = (&props.dataset, &*charts) {
-                <div class="charts">{ for charts.iter().map(|(metric, svg)| figure(*metric, svg, set)) }</div>
+            if let (Some(set), Some((summaries, svgs))) = (&props.dataset, &*charts) {
+                <div class="charts">{ for svgs.iter().map(|(metric, svg)| figure(*metric, svg, set.measured.len(), summaries)) }</div>
             }
         </section>
     }
@@ -115,7 +119,7 @@ fn status(set: &Dataset, stop: Callback<MouseEvent>) -> Html {
     }
 }
 
-fn figure(metric: Metric, svg: &Result<String, String>, set: &Dataset) -> Html {
+fn figure(metric: Metric, svg: &Result<String, String>, images: usize, summaries: &[SetSummary]) -> Html {
     let (title, axis, key) = (metric.title(), metric.axis(), metric.key());
     let chart = match svg {
         Ok(svg) => {
@@ -123,29 +127,22 @@ fn figure(metric: Metric, svg: &Result<String, String>, set: &Dataset) -> Html {
         }
         Err(e) => html! { <p class="error">{ e }</p> },
     };
-    let rows: Vec<_> = set
-        .models
-        .iter()
-        .map(|m| {
-            let mean = set.mean(m).curve(metric, m.grid()).mean;
-            (m.clone(), mean, set.quartiles(m).remove(key).unwrap_or_default())
-        })
-        .collect();
-    let layers = rows.iter().map(|(_, mean, _)| mean.len()).max().unwrap_or(0);
+    let rows: Vec<_> = summaries.iter().map(|s| (&s.model, s.of(metric))).collect();
+    let layers = rows.iter().map(|(_, (mean, _))| mean.len()).max().unwrap_or(0);
     html! {
         <figure class="metric set-metric" data-metric={key}>
-            <figcaption>{ format!("{title} over {} images", set.measured.len()) }</figcaption>
+            <figcaption>{ format!("{title} over {images} images") }</figcaption>
             { chart }
             <details class="numbers">
                 <summary>{ format!("{title} over the set: mean (first–third quartile)") }</summary>
                 <table>
-                    <thead><tr><th scope="col">{ axis.label() }</th>{ for rows.iter().map(|(m, _, _)| html! { <th scope="col">{ m.name() }</th> }) }</tr></thead>
+                    <thead><tr><th scope="col">{ axis.label() }</th>{ for rows.iter().map(|(m, _)| html! { <th scope="col">{ m.name() }</th> }) }</tr></thead>
                     <tbody>
                         { for (0..layers).map(|l| html! {
                             <tr>
                                 <th scope="row">{ axis.number(l) }</th>
-                                { for rows.iter().map(|(m, mean, q)| {
-                                    let at = |v: &Vec<f32>| v.get(l).copied().unwrap_or(f32::NAN);
+                                { for rows.iter().map(|(m, (mean, q))| {
+                                    let at = |v: &[f32]| v.get(l).copied().unwrap_or(f32::NAN);
                                     let (v, q1, q3) = (at(mean), at(&q.q1), at(&q.q3));
                                     html! {
                                         <td data-set-model={m.id.clone()} data-metric={key} data-layer={axis.number(l).to_string()}

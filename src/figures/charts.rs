@@ -1,12 +1,12 @@
 //! The line charts of each view, as data ([`Chart`]) built from an analysis: the view renders them as
 //! SVG, the metrics view's tables read the same numbers, and the PNG export draws the same SVGs.
 
-use vitscope_charts::{Series, line_chart};
+use vitscope_charts::{Series, interquartile_band, line_chart};
 use vitscope_protocol::messages::ModelInfo;
 use vitscope_protocol::{Curve, LayerMetrics, Metric, paper};
 
 use super::maps::{feature_change, token_depth};
-use crate::store::{Analysis, Dataset, View, ViewState};
+use crate::store::{Analysis, SetSummary, View, ViewState};
 
 /// Which chart: each is a function of the analysis (and the filtered run) and these settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -86,30 +86,23 @@ pub fn metric_rows(metric: Metric, analysis: &Analysis) -> Vec<MetricRow> {
     rows.collect()
 }
 
-/// A metric over a measured set of images: each model's mean over the images, with the middle half of
-/// them (first to third quartile) shaded, as `vitscope analyze --svg` draws it.
-pub fn set_chart(metric: Metric, set: &Dataset) -> Chart {
+/// A metric over a measured set of `images`: each model's mean over the images, with the middle half
+/// of them (first to third quartile) shaded, as `vitscope analyze --svg` draws it.
+pub fn set_chart(metric: Metric, images: usize, summaries: &[SetSummary]) -> Chart {
     let x = |l: usize| metric.axis().number(l) as f64;
-    let series = set.models.iter().enumerate().map(|(k, m)| {
-        let mean = set.mean(m).curve(metric, m.grid()).mean;
-        let q = set.quartiles(m).remove(metric.key()).unwrap_or_default();
+    let series = summaries.iter().enumerate().map(|(k, s)| {
+        let (mean, q) = s.of(metric);
         Series {
-            label: format!("{} ({})", m.name(), m.family().label()),
+            label: format!("{} ({})", s.model.name(), s.model.family().label()),
             line: mean.iter().enumerate().map(|(l, &v)| (x(l), v as f64)).collect(),
             dots: Vec::new(),
-            band: q
-                .q1
-                .iter()
-                .zip(&q.q3)
-                .enumerate()
-                .map(|(l, (&low, &high))| (x(l), low as f64, high as f64))
-                .collect(),
+            band: interquartile_band(&q, x),
             dashed: false,
             color: Some(k),
         }
     });
     Chart {
-        title: format!("{} over {} images", metric.title(), set.measured.len()),
+        title: format!("{} over {images} images", metric.title()),
         x_label: metric.axis().label(),
         y_label: metric.unit(),
         series: series.collect(),

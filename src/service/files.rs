@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, size_label};
+use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, is_image_name, size_label};
 use wasm_bindgen_futures::JsFuture;
 use yew::Callback;
 
@@ -14,8 +14,6 @@ use crate::store::{Action, ImageInput, SetSource};
 
 /// What a model file may be called: vitscope or timm `.safetensors`, `torch.save` files.
 const MODEL_EXTENSIONS: [&str; 6] = [".safetensors", ".pth", ".pt", ".tar", ".bin", ".ckpt"];
-/// What a folder's images are called (the CLI's list).
-const IMAGE_EXTENSIONS: [&str; 7] = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".jfif"];
 
 thread_local! {
     /// Dropped model files by name, kept so a restarted worker can be handed the file again.
@@ -68,27 +66,24 @@ pub fn read_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
     match images.len() {
         0 => {}
         1 => read_file(images.into_iter().next().expect("one image"), dispatch),
-        _ => {
-            let names = images.iter().map(web_sys::File::name).collect();
-            SET.with(|s| *s.borrow_mut() = images);
-            dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
-        }
+        _ => measure_set(images, dispatch),
     }
 }
 
 /// A chosen folder's images (by their names' endings, as `vitscope analyze` lists a folder) are
 /// measured as a set, in name order; anything else in it is left out.
 pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
-    let image = |name: &str| {
-        let lower = name.to_lowercase();
-        IMAGE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext))
-    };
-    let mut images: Vec<_> = files.into_iter().filter(|f| image(&f.name())).collect();
+    let mut images: Vec<_> = files.into_iter().filter(|f| is_image_name(&f.name())).collect();
     if images.is_empty() {
         dispatch.emit(Action::Notice("That folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
         return;
     }
     images.sort_by_key(web_sys::File::name);
+    measure_set(images, dispatch);
+}
+
+/// Keeps `images` for [`read_set_file`] and starts measuring them.
+fn measure_set(images: Vec<web_sys::File>, dispatch: Callback<Action>) {
     let names = images.iter().map(web_sys::File::name).collect();
     SET.with(|s| *s.borrow_mut() = images);
     dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
@@ -97,13 +92,15 @@ pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
 /// The bytes of image `index` of the dropped set.
 pub async fn read_set_file(index: usize) -> Result<Rc<Vec<u8>>, String> {
     let file = SET.with(|s| s.borrow().get(index).cloned()).ok_or("the dropped files are no longer in this page")?;
+    read_image(&file).await
+}
+
+/// An image file's bytes, refused by its size before it is read.
+async fn read_image(file: &web_sys::File) -> Result<Rc<Vec<u8>>, String> {
     let size = file.size() as u64;
     if size > MAX_IMAGE_FILE_BYTES {
-        return Err(format!(
-            "the file has {}; images of at most {} are read",
-            size_label(size),
-            size_label(MAX_IMAGE_FILE_BYTES)
-        ));
+        let (size, limit) = (size_label(size), size_label(MAX_IMAGE_FILE_BYTES));
+        return Err(format!("the file has {size}; images of at most {limit} are read"));
     }
     let buffer =
         JsFuture::from(file.array_buffer()).await.map_err(|e| format!("the file could not be read ({e:?})"))?;
@@ -118,23 +115,11 @@ pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
         dispatch.emit(Action::ModelFileDropped { name, size });
         return;
     }
+    // Numbered now, as chosen: reads finish in any order.
     let choice = next_choice();
-    let size = file.size() as u64;
-    if size > MAX_IMAGE_FILE_BYTES {
-        let error = format!(
-            "{name}: the file has {}; images of at most {} are read",
-            size_label(size),
-            size_label(MAX_IMAGE_FILE_BYTES)
-        );
-        dispatch.emit(Action::ImageRead { choice, result: Err(error) });
-        return;
-    }
     wasm_bindgen_futures::spawn_local(async move {
-        let bytes = match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => Ok(Rc::new(js_sys::Uint8Array::new(&buffer).to_vec())),
-            Err(e) => Err(format!("{name}: the file could not be read ({e:?})")),
-        };
-        let result = bytes.map(|bytes| ImageInput { name, bytes, gallery: None });
+        let result = read_image(&file).await.map_err(|e| format!("{name}: {e}"));
+        let result = result.map(|bytes| ImageInput { name, bytes, gallery: None });
         dispatch.emit(Action::ImageRead { choice, result });
     });
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use vitscope_protocol::LayerMetrics;
 use vitscope_protocol::messages::{ModelInfo, Request, WorkerError};
 use vitscope_protocol::metrics::Quartiles;
+use vitscope_protocol::{Curve, LayerMetrics, Metric};
 
 use super::{Command, State, View};
 
@@ -70,6 +70,33 @@ impl Dataset {
 
     fn of(&self, model: &ModelInfo) -> &[Rc<LayerMetrics>] {
         self.metrics.get(&model.id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every model's mean curves and quartiles over the measured images, computed once for all the
+    /// charts, tables and exports that show them.
+    pub fn summaries(&self) -> Vec<SetSummary> {
+        let summary = |m: &Rc<ModelInfo>| SetSummary {
+            curves: self.mean(m).curves(m.grid()),
+            quartiles: self.quartiles(m),
+            model: m.clone(),
+        };
+        self.models.iter().map(summary).collect()
+    }
+}
+
+/// One model over a set: each metric's mean curve and quartiles, by metric key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetSummary {
+    pub model: Rc<ModelInfo>,
+    pub curves: BTreeMap<String, Curve>,
+    pub quartiles: BTreeMap<String, Quartiles>,
+}
+
+impl SetSummary {
+    /// The mean and quartiles of `metric`, empty where it has none.
+    pub fn of(&self, metric: Metric) -> (&[f32], Quartiles) {
+        let mean = self.curves.get(metric.key()).map_or(&[][..], |c| c.mean.as_slice());
+        (mean, self.quartiles.get(metric.key()).cloned().unwrap_or_default())
     }
 }
 

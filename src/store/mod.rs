@@ -24,7 +24,7 @@ use vitscope_protocol::FrequencyFilter;
 use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
 pub use data::{Analysis, GalleryItem, ImageInput, ModelResult, Progress};
-pub use dataset::{Dataset, SetSource};
+pub use dataset::{Dataset, SetSource, SetSummary};
 use settings::BackendParam;
 pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
 pub use vitscope_links::{Manifest, ManifestEntry};

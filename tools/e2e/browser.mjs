@@ -58,33 +58,25 @@ export async function tableValues(page) {
 }
 
 
-/** The largest resident set any renderer process of the running browsers has had (VmHWM, bytes): a
- * page and its dedicated workers, wasm memory included. */
-export function rendererPeak() {
-  let peak = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
-    } catch { /* the process ended */ }
-  }
-  return peak;
-}
-
-/** The resident set of the largest renderer process now (VmRSS, bytes): the page under test, its
- * workers and their wasm memory. */
-export function rendererResident() {
+/** The largest value of `field` (a `/proc/PID/status` line in kB) over the running renderer
+ * processes, in bytes: a page with its dedicated workers and their wasm memory. */
+function largestRenderer(field) {
   let largest = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (rss) largest = Math.max(largest, Number(rss[1]) * 1024);
+      const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (kb) largest = Math.max(largest, Number(kb[1]) * 1024);
     } catch { /* the process ended */ }
   }
   return largest;
 }
+
+/** The most any renderer process has ever held (VmHWM, bytes). */
+export const rendererPeak = () => largestRenderer('VmHWM');
+
+/** What the largest renderer process holds now (VmRSS, bytes). */
+export const rendererResident = () => largestRenderer('VmRSS');
 
 /** Drops a file on the page as a user's drag and drop would. */
 export async function dropFile(page, name, bytes, type) {

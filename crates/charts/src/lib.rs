@@ -3,6 +3,7 @@
 
 use plotters::prelude::*;
 
+use vitscope_protocol::metrics::Quartiles;
 use vitscope_protocol::paper::PaperCurve;
 
 pub struct Series {
@@ -33,6 +34,11 @@ impl Series {
             color,
         }
     }
+}
+
+/// A [`Series::band`] from quartiles: first to third, at `x(layer)`.
+pub fn interquartile_band(q: &Quartiles, x: impl Fn(usize) -> f64) -> Vec<(f64, f64, f64)> {
+    q.q1.iter().zip(&q.q3).enumerate().map(|(i, (&low, &high))| (x(i), low as f64, high as f64)).collect()
 }
 
 const COLORS: [RGBColor; 8] = [

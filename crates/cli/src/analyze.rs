@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use vitscope_charts::{Series, line_chart};
+use vitscope_charts::{Series, interquartile_band, line_chart};
 use vitscope_core::analysis::{LayerMetrics, Metric, headline_bin, paper};
 use vitscope_core::image::ImageError;
 use vitscope_core::pipeline::LoadedModel;
-use vitscope_core::protocol::download::MAX_IMAGE_FILE_BYTES;
+use vitscope_core::protocol::download::{MAX_IMAGE_FILE_BYTES, is_image_name};
 use vitscope_core::protocol::metric::Axis;
 use vitscope_core::protocol::metrics::Quartiles;
 use vitscope_core::protocol::report::metrics_csv;
@@ -102,17 +102,11 @@ struct Report {
     models: Vec<ModelReport>,
 }
 
-const EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "jfif"];
-
 fn list_images(dir: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
+        .filter(|p| p.file_name().is_some_and(|n| is_image_name(&n.to_string_lossy())))
         .collect();
     files.sort();
     files.truncate(limit.unwrap_or(usize::MAX));
@@ -274,11 +268,6 @@ fn write_csv(dir: &Path, report: &Report) -> Result<(), String> {
     Ok(())
 }
 
-/// The interquartile band over the images, once there are images to spread.
-fn band(q: &Quartiles, x: impl Fn(usize) -> f64) -> Vec<(f64, f64, f64)> {
-    q.q1.iter().zip(&q.q3).enumerate().map(|(i, (&low, &high))| (x(i), low as f64, high as f64)).collect()
-}
-
 fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for metric in Metric::ALL {
@@ -297,7 +286,7 @@ fn write_svg(dir: &Path, report: &Report, with_paper: bool) -> Result<(), String
                         .enumerate()
                         .flat_map(|(i, heads)| heads.iter().map(move |&v| (x(i), v as f64)))
                         .collect(),
-                    band: m.quartiles.get(metric.key()).map_or_else(Vec::new, |q| band(q, x)),
+                    band: m.quartiles.get(metric.key()).map_or_else(Vec::new, |q| interquartile_band(q, x)),
                     dashed: false,
                     color: None,
                 })

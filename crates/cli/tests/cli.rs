@@ -3,12 +3,19 @@
 #[path = "../../core/tests/common/mod.rs"]
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
 
 fn vitscope(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_vitscope")).args(args).output().expect("runs")
+}
+
+/// `vitscope analyze` of one model over a folder, writing `report`.
+fn analyze_one<'a>(model: &'a Path, images: &'a Path, report: &'a Path) -> [&'a str; 7] {
+    let text = |p: &'a Path| p.to_str().unwrap();
+    ["analyze", "--models", text(model), "--images", text(images), "--out", text(report)]
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -166,15 +173,7 @@ fn bad_inputs_exit_nonzero_with_a_sentence() {
     let model = dir.join("m.safetensors");
     vitscope(&["convert", checkpoint_path("simmim").to_str().unwrap(), "--out", model.to_str().unwrap()]);
     let report = dir.join("r.json");
-    let o = vitscope(&[
-        "analyze",
-        "--models",
-        model.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        report.to_str().unwrap(),
-    ]);
+    let o = vitscope(&analyze_one(&model, &images, &report));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json["images"].as_array().unwrap().len(), 1);
@@ -229,18 +228,7 @@ fn analyze_skips_each_hostile_file_in_a_folder_with_its_reason() {
     let model = dir.join("m.safetensors");
     vitscope(&["convert", checkpoint_path("simmim").to_str().unwrap(), "--out", model.to_str().unwrap()]);
     let report = dir.join("r.json");
-    let o = vitscope_within(
-        &[
-            "analyze",
-            "--models",
-            model.to_str().unwrap(),
-            "--images",
-            images.to_str().unwrap(),
-            "--out",
-            report.to_str().unwrap(),
-        ],
-        std::time::Duration::from_secs(300),
-    );
+    let o = vitscope_within(&analyze_one(&model, &images, &report), std::time::Duration::from_secs(300));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let analysed: Vec<&str> = json["images"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();

@@ -16,6 +16,15 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// named `.jpg` is refused before it takes the tab's memory (the page, the worker and the CLI).
 pub const MAX_IMAGE_FILE_BYTES: u64 = 250_000_000;
 
+/// The name endings of the images a folder holds, for the CLI's `analyze` and the page's folder
+/// picker alike (compared in lower case).
+pub const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "webp", "gif", "bmp", "jfif"];
+
+/// Whether `name` ends like an image file.
+pub fn is_image_name(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
 /// `bytes` for people: "2 GiB", "97 MB", "97.4 MB", "1,000 bytes".
 pub fn size_label(bytes: u64) -> String {
     match bytes {
@@ -110,6 +119,8 @@ mod tests {
         assert_eq!(size_label(2 << 30), "2 GiB");
         assert_eq!(size_label(1 << 20), "1 MiB");
         assert_eq!(size_label(97_000_000), "97 MB");
+        assert!(is_image_name("a.JPG") && is_image_name("b.tar.jpeg") && is_image_name("x.JfIf"));
+        assert!(!is_image_name("jpg") && !is_image_name("notes.txt") && !is_image_name("a.jpg.pth"));
         assert_eq!(size_label(97_000_001), "97.0 MB");
         assert_eq!(size_label(268_435_456), "256 MiB");
         assert_eq!(size_label(1000), "1,000 bytes");
