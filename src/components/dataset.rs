@@ -8,11 +8,12 @@ use vitscope_protocol::Metric;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::probe::ProbeResults;
 use crate::figures::charts::set_chart;
-use crate::service::files::measure_files;
+use crate::service::files::{measure_files, probe_files};
 use crate::store::dataset::SetProgress;
 use crate::store::handle::use_dispatch;
-use crate::store::{Action, Dataset, ExportKind, GalleryItem, SetSource, SetSummary};
+use crate::store::{Action, Dataset, ExportKind, GalleryItem, ProbeState, SetKind, SetSource, SetSummary};
 
 #[derive(Properties, PartialEq)]
 pub struct DatasetProps {
@@ -49,9 +50,19 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
             input.set_value("");
         })
     };
+    let labelled = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(list) = input.files() {
+                probe_files((0..list.length()).filter_map(|i| list.get(i)).collect(), dispatch.clone());
+            }
+            input.set_value("");
+        })
+    };
     // Summarised once per new image, for the charts and their tables both.
     let charts = use_memo(props.dataset.clone(), |set| {
-        let set = set.as_ref().filter(|s| !s.measured.is_empty())?;
+        let set = set.as_ref().filter(|s| !s.measured.is_empty() && s.kind == SetKind::Metrics)?;
         let summaries = set.summaries();
         let images = set.measured.len();
         let svgs = Metric::CHARTED.into_iter().map(|m| (m, set_chart(m, images, &summaries).svg())).collect::<Vec<_>>();
@@ -69,14 +80,27 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
                 <input id="set-folder" class="visually-hidden" type="file" webkitdirectory=true multiple=true disabled={!props.ready || running} onchange={folder} />
                 <span class="hint">{ "or drop several images at once." }</span>
             </div>
+            <div class="set-inputs">
+                <label class="button" for="probe-folder">{ "Probe a labelled folder…" }</label>
+                <input id="probe-folder" class="visually-hidden" type="file" webkitdirectory=true multiple=true disabled={!props.ready || running} onchange={labelled} />
+                <span class="hint">{ "a folder with one subfolder of images per class, such as Imagenette's val folder (fast.ai), near what the bundled models were trained on." }</span>
+            </div>
             if let Some(set) = &props.dataset {
                 { status(set, stop) }
-                if !set.measured.is_empty() {
+                if set.kind == SetKind::Metrics && !set.measured.is_empty() {
                     <div class="set-exports">
                         <button class="set-csv" onclick={csv}>{ "Set CSV (every image)" }</button>
                         <button class="set-json" onclick={json}>{ "Set JSON" }</button>
                     </div>
+                } else if matches!(set.probe, ProbeState::Done(_)) {
+                    <div class="set-exports">
+                        <button class="probe-csv" onclick={csv}>{ "Probe CSV" }</button>
+                        <button class="probe-json" onclick={json}>{ "Probe JSON" }</button>
+                    </div>
                 }
+            }
+            if let Some(set) = props.dataset.as_ref().filter(|s| s.kind == SetKind::Probe) {
+                <ProbeResults set={set.clone()} />
             }
             if let (Some(set), Some((summaries, svgs))) = (&props.dataset, &*charts) {
                 <div class="charts">{ for svgs.iter().map(|(metric, svg)| figure(*metric, svg, set.measured.len(), summaries)) }</div>

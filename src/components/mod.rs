@@ -11,4 +11,5 @@ pub mod footer;
 pub mod header;
 pub mod inputs;
 pub mod model;
+pub mod probe;
 pub mod query;

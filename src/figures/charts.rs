@@ -1,12 +1,13 @@
 //! The line charts of each view, as data ([`Chart`]) built from an analysis: the view renders them as
 //! SVG, the metrics view's tables read the same numbers, and the PNG export draws the same SVGs.
 
-use vitscope_charts::{Series, interquartile_band, line_chart};
+use vitscope_charts::{Series, interquartile_band, line_chart, probe_series};
 use vitscope_protocol::messages::ModelInfo;
+use vitscope_protocol::probe::Probe;
 use vitscope_protocol::{Curve, LayerMetrics, Metric, paper};
 
 use super::maps::{feature_change, token_depth};
-use crate::store::{Analysis, SetSummary, View, ViewState};
+use crate::store::{Analysis, Probed, SetSummary, View, ViewState};
 
 /// Which chart: each is a function of the analysis (and the filtered run) and these settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,6 +107,19 @@ pub fn set_chart(metric: Metric, images: usize, summaries: &[SetSummary]) -> Cha
         x_label: metric.axis().label(),
         y_label: metric.unit(),
         series: series.collect(),
+        size: (640, 400),
+    }
+}
+
+/// A probe's accuracy per layer for each model over a labelled set, as `vitscope probe --svg` draws it.
+pub fn probe_chart(probe: Probe, probed: &Probed) -> Chart {
+    let models: Vec<_> =
+        probed.models.iter().map(|(m, curves)| (format!("{} ({})", m.name(), m.family().label()), curves)).collect();
+    Chart {
+        title: format!("{} over {} images", probe.title(), probed.images),
+        x_label: "layer",
+        y_label: "accuracy (%)",
+        series: probe_series(probe, &models, probed.majority()),
         size: (640, 400),
     }
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use vitscope_protocol::metrics::Quartiles;
+use vitscope_protocol::probe::{Probe, ProbeCurves, protocol_text};
 use vitscope_protocol::report::metrics_csv;
 use vitscope_protocol::{Curve, LayerMetrics};
 
-use crate::store::{Analysis, Dataset, View};
+use crate::store::{Analysis, Dataset, Probed, View};
 
 #[derive(Serialize)]
 struct ModelExport<'a> {
@@ -128,6 +129,75 @@ pub fn set_csv(set: &Dataset) -> String {
             let image = image.replace([',', '"', '\n'], "_");
             for line in csv.lines().skip(1) {
                 out += &format!("{image},{},{line}\n", m.id);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct ProbeModel<'a> {
+    id: &'a str,
+    name: &'a str,
+    family: &'a str,
+    /// Accuracies in [0, 1] after each block (index i is block i + 1).
+    #[serde(flatten)]
+    curves: &'a ProbeCurves,
+}
+
+#[derive(Serialize)]
+struct ProbeClass<'a> {
+    name: &'a str,
+    images: usize,
+}
+
+#[derive(Serialize)]
+struct ProbeImage<'a> {
+    file: &'a str,
+    class: &'a str,
+}
+
+#[derive(Serialize)]
+struct ProbeExport<'a> {
+    tool: String,
+    protocol: String,
+    classes: Vec<ProbeClass<'a>>,
+    majority: f64,
+    images: Vec<ProbeImage<'a>>,
+    skipped: Vec<Skipped<'a>>,
+    models: Vec<ProbeModel<'a>>,
+}
+
+/// A labelled set's probes as `vitscope probe` reports a folder.
+pub fn probe_json(set: &Dataset, probed: &Probed) -> Result<String, String> {
+    let export = ProbeExport {
+        tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
+        protocol: protocol_text(),
+        classes: probed.classes.iter().map(|(name, images)| ProbeClass { name, images: *images }).collect(),
+        majority: probed.majority(),
+        images: set
+            .measured
+            .iter()
+            .zip(&set.measured_labels)
+            .map(|(file, &l)| ProbeImage { file, class: &set.classes[l] })
+            .collect(),
+        skipped: set.skipped.iter().map(|(file, error)| Skipped { file, error }).collect(),
+        models: probed
+            .models
+            .iter()
+            .map(|(m, curves)| ProbeModel { id: &m.id, name: m.name(), family: m.family().label(), curves })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
+}
+
+/// One row per model, probe and layer: `model,probe,layer,accuracy`.
+pub fn probe_csv(probed: &Probed) -> String {
+    let mut out = String::from("model,probe,layer,accuracy\n");
+    for (m, curves) in &probed.models {
+        for probe in Probe::ALL {
+            for (l, a) in probe.curve(curves).unwrap_or_default().iter().enumerate() {
+                out += &format!("{},{},{},{a}\n", m.id.replace([',', '"', '\n'], "_"), probe.key(), l + 1);
             }
         }
     }

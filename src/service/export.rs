@@ -8,10 +8,10 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Ima
 
 use super::dom::create;
 use crate::figures::charts::{chart, view_charts};
-use crate::figures::exports::{csv, json, set_csv, set_json, stem};
+use crate::figures::exports::{csv, json, probe_csv, probe_json, set_csv, set_json, stem};
 use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
-use crate::store::{ExportKind, State};
+use crate::store::{ExportKind, ProbeState, State};
 
 fn download_url(name: &str, url: &str) -> Result<(), String> {
     let a: web_sys::HtmlAnchorElement = create("a")?;
@@ -42,6 +42,14 @@ pub fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
 fn export_set(state: &State, json: bool) -> Result<(), String> {
     let set = state.dataset.as_ref().filter(|s| !s.measured.is_empty()).ok_or("no image of the set is measured yet")?;
     let stem = format!("vitscope-set-{}-images", set.measured.len());
+    if let ProbeState::Done(probed) = &set.probe {
+        let stem = format!("vitscope-probe-{}-images", probed.images);
+        return if json {
+            download(&format!("{stem}.json"), probe_json(set, probed)?.as_bytes(), "application/json")
+        } else {
+            download(&format!("{stem}.csv"), probe_csv(probed).as_bytes(), "text/csv")
+        };
+    }
     if json {
         download(&format!("{stem}.json"), set_json(set)?.as_bytes(), "application/json")
     } else {

@@ -82,6 +82,33 @@ pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
     measure_set(images, dispatch);
 }
 
+/// A labelled folder's images (each named by its path under the folder, whose first folder is its
+/// class) are probed, in the byte order of those paths, as `vitscope probe` orders them.
+pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
+    let mut images: Vec<(String, web_sys::File)> = files
+        .into_iter()
+        .filter(|f| is_image_name(&f.name()))
+        .map(|f| {
+            // `webkitRelativePath` starts with the chosen folder's own name.
+            let path = js_sys::Reflect::get(&f, &"webkitRelativePath".into())
+                .ok()
+                .and_then(|p| p.as_string())
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| f.name());
+            let under = path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_string();
+            (under, f)
+        })
+        .collect();
+    if images.is_empty() {
+        dispatch.emit(Action::Notice("That folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
+        return;
+    }
+    images.sort_by(|a, b| a.0.cmp(&b.0));
+    let (names, files): (Vec<String>, Vec<web_sys::File>) = images.into_iter().unzip();
+    SET.with(|s| *s.borrow_mut() = files);
+    dispatch.emit(Action::ProbeSet { names });
+}
+
 /// Keeps `images` for [`read_set_file`] and starts measuring them.
 fn measure_set(images: Vec<web_sys::File>, dispatch: Callback<Action>) {
     let names = images.iter().map(web_sys::File::name).collect();

@@ -1,15 +1,18 @@
 //! A set of images measured one at a time (the gallery, or several images dropped at once): each
 //! goes to the worker, only its per-layer numbers come back and stay, so the page's memory grows by
 //! a few kilobytes an image, never by its pixels. The metrics view charts each model's mean over
-//! the set with its interquartile band, as `vitscope analyze` reports them.
+//! the set with its interquartile band, as `vitscope analyze` reports them. A labelled set keeps each
+//! image's pooled features instead, for the probes ([`super::probe`]).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{ModelInfo, Request, WorkerError};
+use vitscope_protocol::messages::{Measurement, Measures, ModelInfo, Request, WorkerError};
 use vitscope_protocol::metrics::Quartiles;
+use vitscope_protocol::probe::{PooledFeatures, class_of};
 use vitscope_protocol::{Curve, LayerMetrics, Metric};
 
+use super::probe::ProbeState;
 use super::{Command, State, View};
 
 /// Where a set's images come from; the shell reads image `index` of it when asked.
@@ -28,15 +31,33 @@ pub enum SetProgress {
     Stopped(String),
 }
 
+/// What a set is measured for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetKind {
+    /// Every per-layer metric, averaged over the images.
+    Metrics,
+    /// Per-layer probes of a labelled set: its names are paths whose first folder is the class.
+    Probe,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub source: SetSource,
+    pub kind: SetKind,
     pub names: Vec<String>,
+    /// A probe's classes, in the order first met, and each name's (`None`: not in a class folder).
+    pub classes: Vec<String>,
+    labels: Vec<Option<usize>>,
     /// The models shown when it started, each measured on every image.
     pub models: Vec<Rc<ModelInfo>>,
     /// Per model, per measured image; shared, so a new state copies pointers, not numbers.
     pub metrics: BTreeMap<String, Vec<Rc<LayerMetrics>>>,
+    /// A probe's features, per model, per measured image.
+    pub pooled: BTreeMap<String, Vec<Rc<PooledFeatures>>>,
     pub measured: Vec<String>,
+    /// A probe's class of each measured image.
+    pub measured_labels: Vec<usize>,
+    pub probe: ProbeState,
     pub skipped: Vec<(String, String)>,
     pub progress: SetProgress,
     /// The index being read or measured.
@@ -102,8 +123,32 @@ impl SetSummary {
 
 impl State {
     /// Starts measuring `names` from `source` with the models shown (once they are loaded).
-    pub(super) fn start_set(&mut self, source: SetSource, names: Vec<String>, out: &mut Vec<Command>) {
+    pub(super) fn start_set(&mut self, source: SetSource, kind: SetKind, names: Vec<String>, out: &mut Vec<Command>) {
         if names.is_empty() {
+            return;
+        }
+        let mut classes: Vec<String> = Vec::new();
+        let labels: Vec<Option<usize>> = match kind {
+            SetKind::Metrics => vec![None; names.len()],
+            SetKind::Probe => names
+                .iter()
+                .map(|n| {
+                    let class = class_of(n)?;
+                    Some(classes.iter().position(|c| c == class).unwrap_or_else(|| {
+                        classes.push(class.to_string());
+                        classes.len() - 1
+                    }))
+                })
+                .collect(),
+        };
+        if kind == SetKind::Probe && classes.len() < 2 {
+            self.notices.push(format!(
+                "To probe, choose a folder with one subfolder of images per class (the subfolder's name is the class); that folder has {} with images.",
+                match classes.len() {
+                    0 => "none".to_string(),
+                    _ => "only one".to_string(),
+                }
+            ));
             return;
         }
         if !self.pair_ready() {
@@ -114,10 +159,16 @@ impl State {
             self.view.models.iter().filter_map(|id| self.loaded.get(id).cloned()).collect();
         self.dataset = Some(Rc::new(Dataset {
             source,
+            kind,
             metrics: models.iter().map(|m| (m.id.clone(), Vec::new())).collect(),
+            pooled: BTreeMap::new(),
             names,
+            classes,
+            labels,
             models,
             measured: Vec::new(),
+            measured_labels: Vec::new(),
+            probe: ProbeState::NotYet,
             skipped: Vec::new(),
             progress: SetProgress::Running,
             next: 0,
@@ -131,6 +182,13 @@ impl State {
     }
 
     fn read_next(&mut self, out: &mut Vec<Command>) {
+        // A probe's images outside any class folder are skipped unread.
+        self.edit_set(|s| {
+            while s.kind == SetKind::Probe && s.next < s.names.len() && s.labels[s.next].is_none() {
+                s.skipped.push((s.names[s.next].clone(), "not in a class subfolder".into()));
+                s.next += 1;
+            }
+        });
         let Some(set) = self.dataset.as_deref() else { return };
         if set.progress != SetProgress::Running {
             return;
@@ -138,11 +196,14 @@ impl State {
         let (source, index) = (set.source, set.next);
         match set.names.get(index).cloned() {
             Some(name) => out.push(Command::ReadSetImage { source, index, name }),
-            None => self.edit_set(|s| s.progress = SetProgress::Done),
+            None => {
+                self.edit_set(|s| s.progress = SetProgress::Done);
+                self.request_probe(out);
+            }
         }
     }
 
-    fn edit_set(&mut self, change: impl FnOnce(&mut Dataset)) {
+    pub(super) fn edit_set(&mut self, change: impl FnOnce(&mut Dataset)) {
         if let Some(set) = self.dataset.as_mut() {
             change(Rc::make_mut(set));
         }
@@ -155,10 +216,14 @@ impl State {
             return;
         }
         let models = set.models.iter().map(|m| m.id.clone()).collect();
+        let measures = match set.kind {
+            SetKind::Metrics => Measures::Metrics,
+            SetKind::Probe => Measures::Pooled,
+        };
         match result {
             Ok(bytes) => {
                 let generation = self.generation;
-                let id = self.send(out, Request::Measure { bytes: bytes.to_vec(), models });
+                let id = self.send(out, Request::Measure { bytes: bytes.to_vec(), models, measures });
                 self.edit_set(|s| s.running = id.map(|id| (generation, id)));
                 if id.is_none() {
                     self.stop_set("the worker is not running");
@@ -183,10 +248,16 @@ impl State {
         self.dataset.as_ref().is_some_and(|s| s.running == Some((self.generation, id)))
     }
 
-    pub(super) fn set_measured(&mut self, models: Vec<(String, LayerMetrics)>, millis: f64, out: &mut Vec<Command>) {
+    pub(super) fn set_measured(&mut self, models: Vec<(String, Measurement)>, millis: f64, out: &mut Vec<Command>) {
         self.edit_set(|s| {
-            for (id, metrics) in models {
-                s.metrics.entry(id).or_default().push(Rc::new(metrics));
+            for (id, measured) in models {
+                match measured {
+                    Measurement::Metrics(metrics) => s.metrics.entry(id).or_default().push(Rc::new(metrics)),
+                    Measurement::Pooled(features) => s.pooled.entry(id).or_default().push(Rc::new(features)),
+                }
+            }
+            if let Some(label) = s.labels[s.next] {
+                s.measured_labels.push(label);
             }
             s.measured.push(s.names[s.next].clone());
             s.millis += millis;

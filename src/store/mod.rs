@@ -8,6 +8,7 @@ pub mod data;
 pub mod dataset;
 #[cfg(target_arch = "wasm32")]
 pub mod handle;
+pub mod probe;
 pub mod reducer;
 mod replies;
 #[cfg(test)]
@@ -24,7 +25,8 @@ use vitscope_protocol::FrequencyFilter;
 use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
 pub use data::{Analysis, GalleryItem, ImageInput, ModelResult, Progress};
-pub use dataset::{Dataset, SetSource, SetSummary};
+pub use dataset::{Dataset, SetKind, SetSource, SetSummary};
+pub use probe::{ProbeState, Probed};
 use settings::BackendParam;
 pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
 pub use vitscope_links::{Manifest, ManifestEntry};
@@ -135,8 +137,15 @@ pub enum Action {
         index: usize,
         result: Result<Rc<Vec<u8>>, String>,
     },
-    /// Stops the set; what was measured stays.
+    /// Stops the set; what was measured stays (and a labelled set is probed on it).
     StopSet,
+    /// Probes a labelled folder: `names` are paths under it whose first folder is the class (the
+    /// shell keeps the files, as for images dropped together).
+    ProbeSet {
+        names: Vec<String>,
+    },
+    /// Probes the measured images of the labelled set again (after the worker failed it).
+    ProbeAgain,
     /// The hash's parameters, decoded, after the user changed it (back button, edited address).
     HashChanged(settings::Params),
     ToggleEmbed,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, RunSize};
 
 use super::settings::{BackendParam, MAX_MODELS, View, ViewState};
-use super::{Action, Command, State, WorkerLink};
+use super::{Action, Command, ProbeState, SetKind, SetSource, State, WorkerLink};
 
 /// Applies `action` to `state`; returns what the browser must do, in order.
 pub fn reduce(state: &mut State, action: Action) -> Vec<Command> {
@@ -161,9 +161,17 @@ impl State {
                     self.restart_worker(out);
                 }
             }
-            Action::MeasureSet { source, names } => self.start_set(source, names, out),
+            Action::MeasureSet { source, names } => self.start_set(source, SetKind::Metrics, names, out),
+            Action::ProbeSet { names } => self.start_set(SetSource::Dropped, SetKind::Probe, names, out),
+            Action::ProbeAgain => {
+                self.edit_set(|s| s.probe = ProbeState::NotYet);
+                self.request_probe(out);
+            }
             Action::SetImageRead { index, result } => self.set_image_read(index, result, out),
-            Action::StopSet => self.stop_set("stopped"),
+            Action::StopSet => {
+                self.stop_set("stopped");
+                self.request_probe(out);
+            }
             Action::Cancel => {
                 self.status = "Cancelled. Choose an image or change a setting to run again.".into();
                 // A file still being read or converted is dropped, not read again by the next worker.
@@ -251,6 +259,7 @@ impl State {
 
     pub(super) fn restart_worker(&mut self, out: &mut Vec<Command>) {
         self.stop_set("the worker restarted");
+        self.probe_lost("the worker restarted before the probe finished");
         self.link = WorkerLink::Probing;
         self.loaded.clear();
         self.loading.clear();

@@ -108,6 +108,12 @@ impl State {
                     self.set_measured(models, millis, out);
                 }
             }
+            Response::Probed { models, millis } => {
+                if self.is_probe_request(id) {
+                    self.probed(models, millis);
+                }
+            }
+            Response::Failed(error) if self.is_probe_request(id) => self.probe_failed(&error),
             Response::Failed(error) if self.is_set_request(id) && !matches!(error, WorkerError::Device(_)) => {
                 self.set_failed(error, out);
             }

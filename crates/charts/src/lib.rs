@@ -5,6 +5,7 @@ use plotters::prelude::*;
 
 use vitscope_protocol::metrics::Quartiles;
 use vitscope_protocol::paper::PaperCurve;
+use vitscope_protocol::probe::{Probe, ProbeCurves};
 
 pub struct Series {
     pub label: String,
@@ -40,6 +41,41 @@ impl Series {
 pub fn interquartile_band(q: &Quartiles, x: impl Fn(usize) -> f64) -> Vec<(f64, f64, f64)> {
     q.q1.iter().zip(&q.q3).enumerate().map(|(i, (&low, &high))| (x(i), low as f64, high as f64)).collect()
 }
+
+/// A probe's chart: each model's accuracy (%) at layers 1..L in its own colour, and the share of the
+/// largest class dashed in black, the rate a probe that learned nothing reaches by always naming it.
+pub fn probe_series(probe: Probe, models: &[(String, &ProbeCurves)], majority: f64) -> Vec<Series> {
+    let mut series: Vec<Series> = models
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (label, curves))| {
+            let curve = probe.curve(curves)?;
+            Some(Series {
+                label: label.clone(),
+                line: curve.iter().enumerate().map(|(l, &a)| ((l + 1) as f64, 100.0 * a as f64)).collect(),
+                dots: Vec::new(),
+                band: Vec::new(),
+                dashed: false,
+                color: Some(i),
+            })
+        })
+        .collect();
+    let layers = series.iter().map(|s| s.line.len()).max().unwrap_or(0);
+    if layers > 0 {
+        series.push(Series {
+            label: "largest class (always naming it)".into(),
+            line: vec![(1.0, 100.0 * majority), (layers as f64, 100.0 * majority)],
+            dots: Vec::new(),
+            band: Vec::new(),
+            dashed: true,
+            color: Some(BLACK_INDEX),
+        });
+    }
+    series
+}
+
+/// Black's place in [`COLORS`].
+const BLACK_INDEX: usize = 6;
 
 const COLORS: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
@@ -211,5 +247,19 @@ mod tests {
     fn a_chart_without_finite_points_says_so() {
         let empty = Series { line: vec![(1.0, f64::NAN)], dots: Vec::new(), ..series("x", false, 0) };
         assert_eq!(line_chart("T", "x", "y", &[empty], (100, 100)).unwrap_err(), "T: nothing to plot");
+    }
+
+    #[test]
+    fn a_probe_chart_has_a_line_per_model_that_has_the_probe_and_the_largest_class_dashed() {
+        let cl = ProbeCurves { knn_cls: Some(vec![0.25, 0.5]), knn_avg: vec![0.5, 0.75], linear_avg: None };
+        let no_cls = ProbeCurves { knn_cls: None, knn_avg: vec![0.5, 1.0], linear_avg: Some(vec![0.5, 1.0]) };
+        let models = [("CL".to_string(), &cl), ("MIM".to_string(), &no_cls)];
+        let knn = probe_series(Probe::KnnCls, &models, 0.4);
+        assert_eq!(knn.len(), 2, "the model without a CLS token has no line");
+        assert_eq!(knn[0].line, vec![(1.0, 25.0), (2.0, 50.0)]);
+        assert_eq!((knn[1].line.clone(), knn[1].dashed), (vec![(1.0, 40.0), (2.0, 40.0)], true));
+        let linear = probe_series(Probe::LinearAvg, &models, 0.4);
+        assert_eq!(linear[0].color, Some(1), "a model keeps its colour across charts");
+        assert!(probe_series(Probe::LinearAvg, &models[..1], 0.4).is_empty(), "no chance line without a curve");
     }
 }

@@ -118,7 +118,7 @@ fn list_images(dir: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>, String>
 
 /// The bytes of an image file, or why not: a folder, a pipe or a device named like an image would
 /// block or never end, and a file past the image limit is refused before it takes the memory.
-fn read_image(path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("not a regular file (a folder, a pipe or a device)".into());
@@ -137,7 +137,7 @@ fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn progress(len: usize, label: &str) -> ProgressBar {
+pub(crate) fn progress(len: usize, label: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>24} [{bar:32}] {pos}/{len} images, {elapsed} ({eta} left)")
@@ -253,7 +253,7 @@ fn store_in_card(
     Ok(())
 }
 
-fn file_stem(name: &str) -> String {
+pub(crate) fn file_stem(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 

@@ -6,6 +6,7 @@ mod analyze;
 mod bench;
 mod convert;
 mod info;
+mod probe;
 
 use std::path::PathBuf;
 
@@ -47,6 +48,8 @@ enum Command {
     },
     /// Per-layer metrics over a folder of images, as JSON (and CSV, SVG charts, card curves).
     Analyze(analyze::Args),
+    /// Per-layer kNN and linear-probe accuracy over a folder of class subfolders, as JSON (and SVG charts).
+    Probe(probe::Args),
     /// Time forward + all metrics per image.
     Bench(bench::Args),
 }
@@ -58,6 +61,7 @@ fn run() -> i32 {
         Command::Convert(args) => convert::run(args),
         Command::Info { model } => info::run(&model),
         Command::Analyze(args) => analyze::run(args),
+        Command::Probe(args) => probe::run(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

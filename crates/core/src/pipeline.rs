@@ -10,6 +10,7 @@ use crate::analysis::{self, AnalysisError, LayerMetrics, MetricContext, Snapshot
 use crate::image::{Prepared, prepare};
 use crate::model::{Capture, HostWeights, ModelError, TensorSource, Vit, VitOutput};
 use crate::weights::ModelFile;
+use vitscope_protocol::probe::PooledFeatures;
 
 /// A model bound to a device and an input resolution, with its metric constants.
 pub struct LoadedModel {
@@ -88,6 +89,12 @@ impl LoadedModel {
     pub async fn layer_metrics(&self, images: &[&Prepared]) -> Result<Vec<LayerMetrics>, AnalysisError> {
         let out = self.forward(images, Self::MEASURED);
         analysis::layer_metrics(&self.metrics, &out).await
+    }
+
+    /// Forward plus each image's CLS and mean patch token after every block, for the probes.
+    pub async fn pooled_features(&self, images: &[&Prepared]) -> Result<Vec<PooledFeatures>, AnalysisError> {
+        let out = self.forward(images, Capture { attention: false, streams: true, final_tokens: false });
+        analysis::probe::pooled_features(&out, self.file.config.prefix_tokens()).await
     }
 
     /// Forward plus everything the explorer shows for one image, timed from before the pass.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::card::{Family, ModelCard};
 use crate::filter::FrequencyFilter;
 use crate::metrics::LayerMetrics;
+use crate::probe::{PooledFeatures, ProbeCurves};
 use crate::snapshot::Snapshot;
 
 /// Where the models run.
@@ -141,7 +142,31 @@ pub enum Request {
     Measure {
         bytes: Vec<u8>,
         models: Vec<String>,
+        measures: Measures,
     },
+    /// Every layer's probes of a labelled set, from the features its images gave (`Measures::Pooled`),
+    /// per model: image i has class `labels[i]` of `classes`.
+    Probe {
+        classes: usize,
+        labels: Vec<usize>,
+        models: Vec<(String, Vec<PooledFeatures>)>,
+    },
+}
+
+/// What a set keeps of each image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Measures {
+    /// Every per-layer metric, as `vitscope analyze` reports them.
+    Metrics,
+    /// The CLS and mean patch token after each block, for the probes (`vitscope probe`).
+    Pooled,
+}
+
+/// One image of a set through one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Measurement {
+    Metrics(LayerMetrics),
+    Pooled(PooledFeatures),
 }
 
 /// What the page needs to know about a loaded model to label and lay it out.
@@ -237,7 +262,12 @@ pub enum Response {
     },
     /// Each model's per-layer numbers for one image of a set, in the order asked.
     Measured {
-        models: Vec<(String, LayerMetrics)>,
+        models: Vec<(String, Measurement)>,
+        millis: f64,
+    },
+    /// Each model's probes, in the order asked.
+    Probed {
+        models: Vec<(String, ProbeCurves)>,
         millis: f64,
     },
     Failed(WorkerError),
@@ -359,11 +389,24 @@ mod tests {
             Response::Failed(WorkerError::Device("lost".into())),
             Response::ImageOpened { width: 451, height: 300 },
             Response::Measured {
+                models: vec![
+                    (
+                        "cl".into(),
+                        Measurement::Metrics(crate::LayerMetrics {
+                            token_similarity: vec![0.5, 0.25],
+                            ..Default::default()
+                        }),
+                    ),
+                    ("mim".into(), Measurement::Pooled(PooledFeatures { width: 1, cls: vec![], avg: vec![0.5, 2.0] })),
+                ],
+                millis: 12.5,
+            },
+            Response::Probed {
                 models: vec![(
                     "cl".into(),
-                    crate::LayerMetrics { token_similarity: vec![0.5, 0.25], ..Default::default() },
+                    ProbeCurves { knn_cls: None, knn_avg: vec![0.5], linear_avg: Some(vec![0.75]) },
                 )],
-                millis: 12.5,
+                millis: 3.0,
             },
         ];
         for body in replies {
@@ -378,7 +421,16 @@ mod tests {
                 size: RunSize::Native,
             },
             Request::Unload { id: "d".into() },
-            Request::Measure { bytes: vec![0x89, b'P'], models: vec!["cl".into(), "mim".into()] },
+            Request::Measure {
+                bytes: vec![0x89, b'P'],
+                models: vec!["cl".into(), "mim".into()],
+                measures: Measures::Pooled,
+            },
+            Request::Probe {
+                classes: 2,
+                labels: vec![0, 1],
+                models: vec![("cl".into(), vec![PooledFeatures { width: 1, cls: vec![1.0], avg: vec![2.0] }; 2])],
+            },
         ] {
             let request = Envelope { id: 3, body };
             assert_eq!(decode::<Envelope<Request>>(&encode(&request)).unwrap(), request);

@@ -9,15 +9,17 @@ use burn::tensor::Device;
 use image::RgbImage;
 use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
-use vitscope_core::analysis::{AnalysisError, LayerMetrics};
+use vitscope_core::analysis::AnalysisError;
+use vitscope_core::analysis::probe::probe_curves;
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
 use vitscope_core::model::ModelError;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
 use vitscope_protocol::messages::{
-    MAX_ATTENTION_BYTES, ModelAnalysis, ModelInfo, RunSize, Stage, WorkerError, attention_bytes,
+    MAX_ATTENTION_BYTES, Measurement, Measures, ModelAnalysis, ModelInfo, RunSize, Stage, WorkerError, attention_bytes,
 };
+use vitscope_protocol::probe::{PooledFeatures, ProbeCurves};
 
 /// A dropped file, read: the vitscope file it is or was converted to.
 pub struct Dropped {
@@ -190,18 +192,63 @@ impl Session {
         Ok(out)
     }
 
-    /// One image of a set: each model's per-layer numbers, as `vitscope analyze` computes them; the
-    /// image is not kept, and the one kept for [`Session::analyze`] is untouched.
-    pub async fn measure(&self, bytes: &[u8], ids: &[String]) -> Result<Vec<(String, LayerMetrics)>, WorkerError> {
+    /// One image of a set: each model's per-layer numbers, as `vitscope analyze` computes them, or its
+    /// pooled features, as `vitscope probe` takes them; the image is not kept, and the one kept for
+    /// [`Session::analyze`] is untouched.
+    pub async fn measure(
+        &self,
+        bytes: &[u8],
+        ids: &[String],
+        measures: Measures,
+    ) -> Result<Vec<(String, Measurement)>, WorkerError> {
         let image = decode(bytes).map_err(|e| WorkerError::Image(e.to_string()))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
-            let prepared = model.prepare(&image);
-            let mut metrics = model.layer_metrics(&[&prepared]).await.map_err(device_error)?;
-            out.push((id.clone(), metrics.pop().unwrap_or_default()));
+            let prepared = [&model.prepare(&image)];
+            let measured = match measures {
+                Measures::Metrics => {
+                    let mut metrics = model.layer_metrics(&prepared).await.map_err(device_error)?;
+                    Measurement::Metrics(metrics.pop().unwrap_or_default())
+                }
+                Measures::Pooled => {
+                    let mut pooled = model.pooled_features(&prepared).await.map_err(device_error)?;
+                    Measurement::Pooled(pooled.pop().unwrap_or_default())
+                }
+            };
+            out.push((id.clone(), measured));
         }
         Ok(out)
+    }
+
+    /// A labelled set's probes per model, as `vitscope probe` computes them (no model is needed: the
+    /// features came with the set).
+    pub fn probe(
+        classes: usize,
+        labels: &[usize],
+        models: &[(String, Vec<PooledFeatures>)],
+    ) -> Result<Vec<(String, ProbeCurves)>, WorkerError> {
+        let malformed = |why: String| WorkerError::Malformed(why);
+        if labels.iter().any(|&l| l >= classes) {
+            return Err(malformed(format!("a label is not below the {classes} classes")));
+        }
+        models
+            .iter()
+            .map(|(id, features)| {
+                let width = features.first().map_or(0, |f| f.width);
+                let layers = features.first().map_or(0, PooledFeatures::layers);
+                let consistent = |f: &PooledFeatures| {
+                    f.width == width
+                        && f.avg.len() == layers * width
+                        && (f.cls.is_empty() || f.cls.len() == layers * width)
+                };
+                if features.len() != labels.len() || !features.iter().all(consistent) {
+                    return Err(malformed(format!("{id}: the features do not match the labels or one another")));
+                }
+                let refs: Vec<&PooledFeatures> = features.iter().collect();
+                Ok((id.clone(), probe_curves(&refs, labels, classes, &mut |_, _| {})))
+            })
+            .collect()
     }
 }
 

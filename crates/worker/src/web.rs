@@ -168,12 +168,17 @@ async fn answer(
             w.borrow_mut().session = Some(session);
             Response::Analyzed { models: result?, filter, millis: js_sys::Date::now() - start }
         }
-        Request::Measure { bytes, models } => {
+        Request::Measure { bytes, models, measures } => {
             let start = js_sys::Date::now();
             let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
-            let result = session.measure(&bytes, &models).await;
+            let result = session.measure(&bytes, &models, measures).await;
             w.borrow_mut().session = Some(session);
             Response::Measured { models: result?, millis: js_sys::Date::now() - start }
+        }
+        Request::Probe { classes, labels, models } => {
+            let start = js_sys::Date::now();
+            let models = Session::probe(classes, &labels, &models)?;
+            Response::Probed { models, millis: js_sys::Date::now() - start }
         }
     })
 }

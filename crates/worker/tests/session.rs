@@ -14,7 +14,8 @@ use vitscope_core::image::{FilterKind, FrequencyFilter, Prepared, decode};
 use vitscope_core::model::{Capture, HostTensor};
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::{Family, ModelFile, Precision};
-use vitscope_protocol::messages::{self, Envelope, Response, RunSize, WorkerError};
+use vitscope_protocol::messages::{self, Envelope, Measurement, Measures, Response, RunSize, WorkerError};
+use vitscope_protocol::probe::Pooling;
 use vitscope_worker::Session;
 
 fn photo() -> Vec<u8> {
@@ -316,19 +317,79 @@ fn measuring_an_image_of_a_set_gives_the_clis_numbers_and_keeps_the_open_image()
     let before = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
 
     let other = std::fs::read(common::fixtures().join("../../www/gallery/skimage_coffee.jpg")).unwrap();
-    let measured = pollster::block_on(session.measure(&other, &ids)).unwrap();
+    let measured = pollster::block_on(session.measure(&other, &ids, Measures::Metrics)).unwrap();
     // What `vitscope analyze` computes for that image with the same int8 file.
     let cli =
         LoadedModel::new(ModelFile::from_bytes(&file.to_bytes(Precision::Int8).unwrap()).unwrap(), None, &device())
             .unwrap();
     let expected = pollster::block_on(cli.layer_metrics(&[&cli.prepare(&decode(&other).unwrap())])).unwrap();
-    assert_eq!(measured, [("cl".to_string(), expected[0].clone())]);
-    assert_ne!(measured[0].1, before.snapshot.metrics, "another image, other numbers");
+    assert_eq!(measured, [("cl".to_string(), Measurement::Metrics(expected[0].clone()))]);
+    assert_ne!(measured[0].1, Measurement::Metrics(before.snapshot.metrics.clone()), "another image, other numbers");
 
     // The open image is untouched; a bad image of the set is named as an image error.
     let after = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
     assert_eq!(after.snapshot.metrics, before.snapshot.metrics);
-    assert!(matches!(pollster::block_on(session.measure(b"GIF89a", &ids)), Err(WorkerError::Image(_))));
-    let unknown = pollster::block_on(session.measure(&other, &["nope".to_string()])).unwrap_err();
+    let bad = pollster::block_on(session.measure(b"GIF89a", &ids, Measures::Metrics));
+    assert!(matches!(bad, Err(WorkerError::Image(_))));
+    let unknown = pollster::block_on(session.measure(&other, &["nope".to_string()], Measures::Pooled)).unwrap_err();
     assert_eq!(unknown, WorkerError::NotLoaded("nope".into()));
+}
+
+#[test]
+fn a_labelled_set_pools_as_the_cli_does_and_its_probes_separate_what_is_separable() {
+    let file = convert_fixture("mocov3");
+    let bytes = file.to_bytes(Precision::Int8).unwrap();
+    let mut session = Session::new(device());
+    session.load("cl", &bytes, RunSize::Card).unwrap();
+    let ids = ["cl".to_string()];
+    let gallery = common::fixtures().join("../../www/gallery");
+    let image = std::fs::read(gallery.join("skimage_coffee.jpg")).unwrap();
+    let Measurement::Pooled(pooled) =
+        pollster::block_on(session.measure(&image, &ids, Measures::Pooled)).unwrap().remove(0).1
+    else {
+        panic!("pooled features were asked for")
+    };
+    // The CLS token and the mean patch token after each block, read from the streams directly.
+    let cli = LoadedModel::new(ModelFile::from_bytes(&bytes).unwrap(), None, &device()).unwrap();
+    let out = cli.forward(&[&cli.prepare(&decode(&image).unwrap())], Capture { streams: true, ..Capture::default() });
+    let (depth, width) = (file.config.depth, file.config.width);
+    assert_eq!((pooled.width, pooled.layers()), (width, depth));
+    for layer in 0..depth {
+        let stream = read(out.blocks[layer].after_mlp.clone().unwrap()); // [1, T, C]
+        let tokens = stream.len() / width;
+        let mean: Vec<f32> =
+            (0..width).map(|c| (1..tokens).map(|t| stream[t * width + c]).sum::<f32>() / (tokens - 1) as f32).collect();
+        assert_close("CLS", pooled.layer(Pooling::Cls, layer).unwrap(), &stream[..width], 1e-6);
+        assert_close("mean patch token", pooled.layer(Pooling::Avg, layer).unwrap(), &mean, 1e-5);
+    }
+
+    // Two classes of images, each a photo's own variants (shifted crops), probed in the worker.
+    let photos = ["skimage_coffee.jpg", "skimage_astronaut.jpg"];
+    let (mut features, mut labels) = (Vec::new(), Vec::new());
+    for (class, name) in photos.iter().enumerate() {
+        let photo = decode(&std::fs::read(gallery.join(name)).unwrap()).unwrap();
+        for shift in 0..6u32 {
+            let (w, h) = photo.dimensions();
+            let crop = image::imageops::crop_imm(&photo, shift * 8, shift * 4, w - 48, h - 24).to_image();
+            let mut png = Vec::new();
+            crop.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+            let Measurement::Pooled(f) =
+                pollster::block_on(session.measure(&png, &ids, Measures::Pooled)).unwrap().remove(0).1
+            else {
+                panic!("pooled")
+            };
+            features.push(f);
+            labels.push(class);
+        }
+    }
+    let probed = Session::probe(2, &labels, &[("cl".into(), features.clone())]).unwrap();
+    let curves = &probed[0].1;
+    assert_eq!(curves.knn_avg.len(), depth);
+    assert_eq!(curves.linear_avg.as_ref().map(Vec::len), Some(depth));
+    assert!(curves.knn_avg.iter().all(|&a| a == 1.0), "two photos' crops are told apart: {curves:?}");
+
+    // Labels and features that do not fit are refused, not probed.
+    let refused = Session::probe(2, &labels[..3], &[("cl".into(), features.clone())]).unwrap_err();
+    assert!(matches!(refused, WorkerError::Malformed(_)), "{refused:?}");
+    assert!(Session::probe(1, &labels, &[("cl".into(), features)]).is_err(), "a label past the classes");
 }

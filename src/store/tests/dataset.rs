@@ -3,14 +3,19 @@
 use std::rc::Rc;
 
 use vitscope_protocol::LayerMetrics;
-use vitscope_protocol::messages::{Request, Response, WorkerError};
+use vitscope_protocol::messages::{Measurement, Measures, Request, Response, WorkerError};
+use vitscope_protocol::probe::{PooledFeatures, ProbeCurves};
 
 use super::*;
 use crate::store::dataset::SetProgress;
 use crate::store::reducer::reduce;
 
-fn metrics(similarity: f32) -> LayerMetrics {
+fn layer_metrics(similarity: f32) -> LayerMetrics {
     LayerMetrics { token_similarity: vec![similarity, similarity / 2.0], ..Default::default() }
+}
+
+fn metrics(similarity: f32) -> Measurement {
+    Measurement::Metrics(layer_metrics(similarity))
 }
 
 /// The image index asked for, if the commands ask for one.
@@ -34,8 +39,10 @@ fn a_set_is_measured_one_image_at_a_time_and_bad_images_are_skipped_with_their_r
     assert_eq!(out, [Command::ReadSetImage { source: SetSource::Gallery, index: 0, name: "0.jpg".into() }]);
 
     let out = reduce(&mut state, Action::SetImageRead { index: 0, result: Ok(Rc::new(vec![7])) });
-    let measure =
-        id_of(&out, |r| matches!(r, Request::Measure { bytes, models } if bytes == &[7] && models == &["cl", "mim"]));
+    let measure = id_of(
+        &out,
+        |r| matches!(r, Request::Measure { bytes, models, measures: Measures::Metrics } if bytes == &[7] && models == &["cl", "mim"]),
+    );
     let measured = vec![("cl".to_string(), metrics(0.4)), ("mim".to_string(), metrics(0.8))];
     let out = reply(&mut state, measure, Response::Measured { models: measured, millis: 30.0 });
     assert_eq!(read_asked(&out), Some(1));
@@ -77,7 +84,7 @@ fn stopping_or_a_restarted_worker_keeps_what_was_measured() {
     assert!(out.is_empty(), "{out:?}");
     let set = state.dataset.clone().unwrap();
     assert_eq!((set.progress.clone(), set.measured.len()), (SetProgress::Stopped("stopped".into()), 1));
-    assert_eq!(set.metrics["cl"], [Rc::new(metrics(0.5))]);
+    assert_eq!(set.metrics["cl"], [Rc::new(layer_metrics(0.5))]);
 
     // A new set; then Cancel restarts the worker, which stops it.
     reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: names(2) });
@@ -123,4 +130,98 @@ fn a_sets_exports_hold_every_images_numbers_and_the_summaries() {
     let mean = cl["curves"]["token_similarity"]["mean"][0].as_f64().unwrap();
     assert!((mean - 0.4).abs() < 1e-6, "{mean}");
     assert!((cl["quartiles"]["token_similarity"]["q1"][0].as_f64().unwrap() - 0.3).abs() < 1e-6);
+}
+
+fn pooled(x: f32) -> Measurement {
+    Measurement::Pooled(PooledFeatures { width: 1, cls: vec![x], avg: vec![x] })
+}
+
+/// Measures image `index` of a probe set in the worker (both models give `x`).
+fn measure_pooled(state: &mut State, index: usize, x: f32) -> Vec<Command> {
+    let out = reduce(state, Action::SetImageRead { index, result: Ok(Rc::new(vec![1])) });
+    let id = id_of(&out, |r| matches!(r, Request::Measure { measures: Measures::Pooled, .. }));
+    reply(
+        state,
+        id,
+        Response::Measured { models: vec![("cl".into(), pooled(x)), ("mim".into(), pooled(x))], millis: 2.0 },
+    )
+}
+
+#[test]
+fn a_labelled_folder_is_pooled_image_by_image_then_probed_in_the_worker() {
+    let (mut state, _) = ready();
+    let names: Vec<String> =
+        ["cats/1.jpg", "cats/2.jpg", "dogs/a/1.jpg", "loose.jpg", "owls/1.jpg"].map(String::from).to_vec();
+    let out = reduce(&mut state, Action::ProbeSet { names });
+    assert_eq!(read_asked(&out), Some(0));
+    let set = state.dataset.clone().unwrap();
+    assert_eq!((set.kind, set.classes.clone()), (SetKind::Probe, vec!["cats".into(), "dogs".into(), "owls".into()]));
+
+    measure_pooled(&mut state, 0, 1.0);
+    measure_pooled(&mut state, 1, 2.0);
+    // The image outside a class folder is skipped unread.
+    let out = measure_pooled(&mut state, 2, 3.0);
+    assert_eq!(read_asked(&out), Some(4));
+    assert_eq!(state.dataset.as_ref().unwrap().skipped, [("loose.jpg".into(), "not in a class subfolder".into())]);
+    // An image the worker refuses leaves its class (owls) without images.
+    let out = reduce(&mut state, Action::SetImageRead { index: 4, result: Ok(Rc::new(vec![1])) });
+    let last = id_of(&out, |r| matches!(r, Request::Measure { .. }));
+    let out = reply(&mut state, last, Response::Failed(WorkerError::Image("damaged".into())));
+
+    // Done: the features go to the worker with the classes that have images, renumbered.
+    let probe = id_of(&out, |r| {
+        matches!(r, Request::Probe { classes: 2, labels, models }
+            if labels == &[0, 0, 1] && models.len() == 2 && models[0].1.len() == 3 && models[1].1[2].avg == [3.0])
+    });
+    assert!(matches!(state.dataset.as_ref().unwrap().probe, ProbeState::Running(_)));
+    let curves = ProbeCurves { knn_cls: Some(vec![0.5]), knn_avg: vec![1.0], linear_avg: None };
+    reply(&mut state, probe, Response::Probed { models: vec![("cl".into(), curves.clone())], millis: 4.0 });
+    let set = state.dataset.clone().unwrap();
+    let ProbeState::Done(probed) = &set.probe else { panic!("{:?}", set.probe) };
+    assert_eq!(probed.classes, [("cats".to_string(), 2), ("dogs".to_string(), 1)]);
+    assert_eq!((probed.images, probed.models[0].0.id.as_str()), (3, "cl"));
+    assert!((probed.majority() - 2.0 / 3.0).abs() < 1e-12);
+
+    // Its exports are the probe's, as `vitscope probe` reports a folder.
+    let csv = crate::figures::exports::probe_csv(probed);
+    assert_eq!(csv, "model,probe,layer,accuracy\ncl,knn_cls,1,0.5\ncl,knn_avg,1,1\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&crate::figures::exports::probe_json(&set, probed).unwrap()).unwrap();
+    assert_eq!(json["images"][2], serde_json::json!({"file": "dogs/a/1.jpg", "class": "dogs"}));
+    assert_eq!(json["models"][0]["knn_avg"], serde_json::json!([1.0]));
+    assert_eq!(json["models"][0]["linear_avg"], serde_json::Value::Null);
+    assert_eq!(json["skipped"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_probe_needs_two_classes_and_survives_a_worker_that_fails_it() {
+    let (mut state, _) = ready();
+    let out = reduce(&mut state, Action::ProbeSet { names: vec!["a.jpg".into(), "cats/1.jpg".into()] });
+    assert!(out.is_empty() && state.dataset.is_none());
+    assert!(state.notices.iter().any(|n| n.contains("only one")), "{:?}", state.notices);
+
+    reduce(&mut state, Action::ProbeSet { names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into(), "dogs/2.jpg".into()] });
+    measure_pooled(&mut state, 0, 1.0);
+    // Stopped with one class measured: no probe, and why.
+    let out = reduce(&mut state, Action::StopSet);
+    assert!(!out.iter().any(|c| matches!(c, Command::Send(e) if matches!(e.body, Request::Probe { .. }))));
+    assert_eq!(
+        state.dataset.as_ref().unwrap().probe,
+        ProbeState::Failed("a probe needs measured images of at least two classes".into())
+    );
+
+    reduce(&mut state, Action::ProbeSet { names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into()] });
+    measure_pooled(&mut state, 0, 1.0);
+    let out = measure_pooled(&mut state, 1, 2.0);
+    let probe = id_of(&out, |r| matches!(r, Request::Probe { .. }));
+    reply(&mut state, probe, Response::Failed(WorkerError::Malformed("bad".into())));
+    assert!(matches!(&state.dataset.as_ref().unwrap().probe, ProbeState::Failed(why) if why.contains("bad")));
+    // Probe again sends it again; a restarted worker loses it, and says so.
+    let out = reduce(&mut state, Action::ProbeAgain);
+    id_of(&out, |r| matches!(r, Request::Probe { .. }));
+    reduce(&mut state, Action::Cancel);
+    assert_eq!(
+        state.dataset.as_ref().unwrap().probe,
+        ProbeState::Failed("the worker restarted before the probe finished".into())
+    );
 }

@@ -8,6 +8,7 @@ pub mod distance;
 pub mod fourier;
 pub mod measure;
 pub mod nmi;
+pub mod probe;
 pub mod rollout;
 pub mod similarity;
 pub mod spectrum;

@@ -1,0 +1,202 @@
+//! `vitscope probe`: per-layer kNN and linear-probe accuracy of several models over a labelled folder
+//! (one subfolder per class), as the page's probe computes them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use vitscope_charts::{line_chart, probe_series};
+use vitscope_core::analysis::probe::probe_curves;
+use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::protocol::download::is_image_name;
+use vitscope_core::protocol::probe::{Probe, ProbeCurves, class_of, protocol_text};
+
+use super::analyze::{file_stem, progress, read_image};
+use super::{Backend, device, load_model};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Comma-separated vitscope model files.
+    #[arg(long, value_delimiter = ',', required = true)]
+    models: Vec<PathBuf>,
+    /// A folder with one subfolder of images per class (its name is the class).
+    #[arg(long)]
+    images: PathBuf,
+    /// The JSON report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write one SVG chart per probe into this folder.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: Backend,
+    /// Run every model at this input size instead of its card's.
+    #[arg(long)]
+    image_size: Option<usize>,
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+}
+
+#[derive(Serialize)]
+struct Class {
+    name: String,
+    images: usize,
+}
+
+#[derive(Serialize)]
+struct Image {
+    file: String,
+    class: usize,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    file: String,
+    error: String,
+}
+
+#[derive(Serialize)]
+struct ModelProbes {
+    name: String,
+    file: String,
+    family: String,
+    /// Accuracies in [0, 1] after each block (index i is block i + 1).
+    #[serde(flatten)]
+    curves: ProbeCurves,
+}
+
+#[derive(Serialize)]
+struct Report {
+    tool: String,
+    protocol: String,
+    classes: Vec<Class>,
+    /// The share of the largest class: what always naming it scores.
+    majority: f64,
+    images: Vec<Image>,
+    skipped: Vec<Skipped>,
+    models: Vec<ModelProbes>,
+}
+
+/// Every image under `dir` with its path relative to it (`/`-separated), in byte order of that path
+/// (the order the page sorts a picked folder in).
+fn walk(dir: &Path, relative: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let rel = if relative.is_empty() { name.clone() } else { format!("{relative}/{name}") };
+        // Symlinked folders are not followed: a loop would never end.
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(&path, &rel, out)?;
+        } else if is_image_name(&name) {
+            out.push((rel, path));
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let mut files = Vec::new();
+    walk(&args.images, "", &mut files)?;
+    files.sort();
+    let mut skipped = Vec::new();
+    let mut labelled = Vec::new();
+    let bar = progress(files.len(), "decoding");
+    for (rel, path) in &files {
+        let decoded = match class_of(rel) {
+            None => Err("not in a class subfolder".to_string()),
+            Some(class) => read_image(path)
+                .and_then(|b| vitscope_core::image::decode(&b).map_err(|e| e.to_string()))
+                .map(|img| (class.to_string(), img)),
+        };
+        match decoded {
+            Ok((class, img)) => labelled.push((rel.clone(), class, img)),
+            Err(error) => {
+                bar.suspend(|| eprintln!("warning: skipping {rel}: {error}"));
+                skipped.push(Skipped { file: rel.clone(), error });
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut names: Vec<String> = labelled.iter().map(|(_, c, _)| c.clone()).collect();
+    names.dedup();
+    if names.len() < 2 {
+        return Err(format!(
+            "{}: a probe needs images in at least two class subfolders (found {})",
+            args.images.display(),
+            names.len()
+        ));
+    }
+    let labels: Vec<usize> =
+        labelled.iter().map(|(_, c, _)| names.iter().position(|n| n == c).expect("listed")).collect();
+    let classes: Vec<Class> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Class { name: n.clone(), images: labels.iter().filter(|&&l| l == i).count() })
+        .collect();
+    let majority = classes.iter().map(|c| c.images).max().unwrap_or(0) as f64 / labels.len() as f64;
+
+    let device = device(args.device)?;
+    let mut models = Vec::new();
+    for model_path in &args.models {
+        let file = load_model(model_path)?;
+        let model =
+            LoadedModel::new(file, args.image_size, &device).map_err(|e| format!("{}: {e}", model_path.display()))?;
+        let bar = progress(labelled.len(), &model.file.card.name);
+        let mut features = Vec::with_capacity(labelled.len());
+        for chunk in labelled.chunks(args.batch.max(1)) {
+            let prepared: Vec<_> = chunk.iter().map(|(_, _, img)| model.prepare(img)).collect();
+            let refs: Vec<_> = prepared.iter().collect();
+            features.extend(pollster::block_on(model.pooled_features(&refs)).map_err(|e| e.to_string())?);
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        let refs: Vec<_> = features.iter().collect();
+        let curves = probe_curves(&refs, &labels, names.len(), &mut |_, _| {});
+        eprintln!("{}: {} images probed", model.file.card.name, labels.len());
+        models.push(ModelProbes {
+            name: model.file.card.name.clone(),
+            file: model_path.display().to_string(),
+            family: model.file.card.family.label().into(),
+            curves,
+        });
+    }
+
+    let report = Report {
+        tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
+        protocol: protocol_text(),
+        classes,
+        majority,
+        images: labelled
+            .iter()
+            .zip(&labels)
+            .map(|((file, _, _), &class)| Image { file: file.clone(), class })
+            .collect(),
+        skipped,
+        models,
+    };
+    let json = serde_json::to_string_pretty(&report).expect("plain data serialises");
+    std::fs::write(&args.out, json).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    if let Some(dir) = &args.svg {
+        write_svg(dir, &report)?;
+    }
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn write_svg(dir: &Path, report: &Report) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let models: Vec<(String, &ProbeCurves)> =
+        report.models.iter().map(|m| (format!("{} ({})", m.name, m.family), &m.curves)).collect();
+    for probe in Probe::ALL {
+        let series = probe_series(probe, &models, report.majority);
+        if series.is_empty() {
+            continue;
+        }
+        let svg = line_chart(probe.title(), "layer", "accuracy (%)", &series, (720, 420))?;
+        let path = dir.join(format!("{}.svg", file_stem(probe.key())));
+        std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
