@@ -19,6 +19,19 @@ models=$(node -e '
 target/debug/vitscope analyze --models "$models" --images "$ref/images" --out "$ref/report.json"
 # The whole gallery, for the page's set measurement (means and quartiles over 22 photos).
 target/debug/vitscope analyze --models "$models" --images www/gallery --out "$ref/gallery.json"
+# A labelled folder for the page's probes (probe.test.mjs): the gallery's photos in two classes by
+# source, an image outside any class folder and a broken one, both skipped by page and CLI alike.
+mkdir -p "$ref/labelled/lomiri" "$ref/labelled/other"
+cp www/gallery/lomiri_*.jpg "$ref/labelled/lomiri/"
+cp www/gallery/skimage_*.jpg www/gallery/sklearn_*.jpg "$ref/labelled/other/"
+cp www/gallery/skimage_chelsea.jpg "$ref/labelled/loose.jpg"
+cp tests/fixtures/images/truncated.jpg "$ref/labelled/other/broken.jpg"
+target/debug/vitscope probe --models "$models" --images "$ref/labelled" --out "$ref/probe.json"
+# Two images a class, for WebGPU, where SwiftShader takes about 15 s a model an image.
+mkdir -p "$ref/labelled-small/lomiri" "$ref/labelled-small/other"
+cp www/gallery/lomiri_Bridge_by_Sander_Klootwijk.jpg www/gallery/lomiri_Dragonfly_by_Bolly.jpg "$ref/labelled-small/lomiri/"
+cp www/gallery/skimage_coffee.jpg www/gallery/sklearn_flower.jpg "$ref/labelled-small/other/"
+target/debug/vitscope probe --models "$models" --images "$ref/labelled-small" --out "$ref/probe-small.json"
 # Full-size ViT-B/16 checkpoints in the official MoCo v3 and SimMIM layouts (random weights, ~1 GB
 # each, never committed) and what the CLI makes of them, for convert.test.mjs.
 vitb=target/vit-b

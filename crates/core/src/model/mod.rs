@@ -8,8 +8,7 @@ pub mod config;
 #[cfg(feature = "cpu")]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod flex;
-#[cfg(feature = "cpu")]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// Also the probes' products (analysis::probe), which run on the host whatever the backend.
 pub mod gemm;
 pub mod linear;
 mod matmul;
