@@ -74,6 +74,9 @@ pub fn MapControl(props: &MapProps) -> Html {
                 { option(MapKind::Query, "query attention") }
                 { option(MapKind::Heads, "all heads") }
                 { option(MapKind::Rollout, "rollout") }
+                { option(MapKind::ClsHeads, "CLS: heads in colour (DINO)") }
+                { option(MapKind::ClsMask, "CLS: 60 % mass mask (DINO)") }
+                { option(MapKind::Norms, "token norms and sinks") }
             </select>
         </label>
     }

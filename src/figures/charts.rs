@@ -7,7 +7,7 @@ use vitscope_protocol::probe::Probe;
 use vitscope_protocol::{Curve, LayerMetrics, Metric, paper};
 
 use super::maps::{feature_change, token_depth};
-use crate::store::{Analysis, Probed, SetSummary, View, ViewState};
+use crate::store::{Analysis, Dataset, ProbeState, Probed, SetKind, SetSummary, View, ViewState};
 
 /// Which chart: each is a function of the analysis (and the filtered run) and these settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,6 +121,23 @@ pub fn probe_chart(probe: Probe, probed: &Probed) -> Chart {
         y_label: "accuracy (%)",
         series: probe_series(probe, &models, probed.majority()),
         size: (640, 400),
+    }
+}
+
+/// The charts a measured set adds under the metrics view (and to its PNG): each metric's means and
+/// bands, or a labelled set's probes once they are in.
+pub fn set_charts(set: &Dataset) -> Vec<Chart> {
+    match (&set.kind, &set.probe) {
+        (SetKind::Metrics, _) if !set.measured.is_empty() => {
+            let summaries = set.summaries();
+            Metric::CHARTED.into_iter().map(|m| set_chart(m, set.measured.len(), &summaries)).collect()
+        }
+        (SetKind::Probe, ProbeState::Done(probed)) => Probe::ALL
+            .into_iter()
+            .filter(|&p| probed.models.iter().any(|(_, c)| p.curve(c).is_some()))
+            .map(|p| probe_chart(p, probed))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -3,7 +3,9 @@
 
 use vitscope_protocol::Snapshot;
 
+use super::cls::{KEPT_MASS, cls_head_maps, heads_text, mask_text, mass_mask};
 use super::picture::{Picture, Pixels};
+use super::sinks::sinks;
 use crate::store::{Analysis, MapKind, ModelResult, Query, View, ViewState};
 
 /// The token row of the query in a model with this grid (queries are kept in the first model's grid),
@@ -30,24 +32,61 @@ pub fn attention_map(view: &ViewState, reference_grid: usize, snapshot: &Snapsho
 
 pub fn attention_picture(view: &ViewState, reference_grid: usize, m: &ModelResult, head: Option<usize>) -> Picture {
     let snap = &m.snapshot;
-    Picture::Overlay {
-        input: Pixels { bytes: m.input.clone(), size: m.size },
-        heat: attention_map(view, reference_grid, snap, head),
-        grid: snap.grid,
-        colormap: view.colormap,
-        marker: query_row(view.query, reference_grid, snap).1,
+    let input = Pixels { bytes: m.input.clone(), size: m.size };
+    let (layer, grid) = (view.layer.min(snap.depth - 1), snap.grid);
+    match view.map {
+        // A model without a CLS token shows its input alone; the text says why.
+        MapKind::ClsHeads | MapKind::ClsMask if snap.prefix == 0 => Picture::Rgb(input),
+        MapKind::ClsHeads => Picture::Heads { input, maps: cls_head_maps(snap, layer).unwrap_or_default(), grid },
+        MapKind::ClsMask => {
+            Picture::Mask { input, keep: mass_mask(&snap.attention_map(layer, head, 0), KEPT_MASS), grid }
+        }
+        MapKind::Norms => {
+            let s = sinks(snap, layer);
+            Picture::Flagged { input, heat: s.norms, grid, colormap: view.colormap, flagged: s.flagged }
+        }
+        MapKind::Query | MapKind::Heads | MapKind::Rollout => Picture::Overlay {
+            input,
+            heat: attention_map(view, reference_grid, snap, head),
+            grid,
+            colormap: view.colormap,
+            marker: query_row(view.query, reference_grid, snap).1,
+        },
     }
 }
 
 /// What the attention maps show, as a caption.
 pub fn attention_caption(view: &ViewState) -> String {
+    let head = view.head.map_or("mean of heads".into(), |h| format!("head {}", h + 1));
     match view.map {
         MapKind::Rollout => "attention rollout through all layers".to_string(),
-        _ => format!(
-            "layer {} attention, {}",
-            view.layer + 1,
-            view.head.map_or("mean of heads".into(), |h| format!("head {}", h + 1))
-        ),
+        MapKind::ClsHeads => format!("layer {} CLS attention, each head in its colour", view.layer + 1),
+        MapKind::ClsMask => format!("layer {} CLS attention, {head}: the patches holding 60 % of it", view.layer + 1),
+        MapKind::Norms => format!("token norms entering layer {}, high-norm outliers outlined", view.layer + 1),
+        MapKind::Query | MapKind::Heads => format!("layer {} attention, {head}", view.layer + 1),
+    }
+}
+
+/// A map's text alternative: its numbers, in words.
+pub fn attention_text(view: &ViewState, m: &ModelResult, picture: &Picture) -> String {
+    let (snap, name) = (&m.snapshot, m.info.name());
+    let layer = view.layer.min(snap.depth - 1);
+    let what = attention_caption(view);
+    match view.map {
+        MapKind::ClsHeads | MapKind::ClsMask if snap.prefix == 0 => {
+            format!("{name} has no CLS token, so there is no CLS attention to show.")
+        }
+        MapKind::ClsHeads => {
+            format!("{name} {what}: {}", heads_text(&cls_head_maps(snap, layer).unwrap_or_default(), snap.grid))
+        }
+        MapKind::ClsMask => {
+            let map = snap.attention_map(layer, view.head, 0);
+            format!("{name} {what}: {}", mask_text(&map, &mass_mask(&map, KEPT_MASS), snap.grid))
+        }
+        MapKind::Norms => format!("{name}: {}", sinks(snap, layer).text(snap.grid, layer)),
+        MapKind::Query | MapKind::Heads | MapKind::Rollout => {
+            format!("{name} {what}: strongest patches {}", top_patches(picture.heat(), snap.grid, 5))
+        }
     }
 }
 
@@ -142,9 +181,13 @@ pub fn view_pictures(view: &ViewState, analysis: &Analysis, filtered: Option<&An
 }
 
 /// The colour legend's ends, for views whose canvases carry a colour map.
-pub fn legend(view: View) -> Option<(&'static str, &'static str)> {
-    match view {
-        View::Attention => Some(("low attention", "high attention")),
+pub fn legend(view: &ViewState) -> Option<(&'static str, &'static str)> {
+    match view.view {
+        View::Attention => match view.map {
+            MapKind::Norms => Some(("low token norm", "high token norm")),
+            MapKind::ClsHeads | MapKind::ClsMask => None,
+            MapKind::Query | MapKind::Heads | MapKind::Rollout => Some(("low attention", "high attention")),
+        },
         View::Representation => Some(("least similar", "most similar")),
         View::Metrics | View::Frequency => None,
     }

@@ -2,9 +2,11 @@
 //! ([`picture`], [`maps`]) and charts ([`charts`]). The page and its PNG export share them.
 
 pub mod charts;
+pub mod cls;
 pub mod exports;
 pub mod maps;
 pub mod picture;
+pub mod sinks;
 
 #[cfg(test)]
 mod tests;

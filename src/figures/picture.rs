@@ -47,9 +47,45 @@ pub enum Picture {
         colormap: Colormap,
         marker: Option<(usize, usize)>,
     },
+    /// Several maps over the input, each in its own colour: where map h is the strongest (each
+    /// scaled to its own range), its colour shows, as strong as its value there.
+    Heads {
+        input: Pixels,
+        maps: Vec<Vec<f32>>,
+        grid: usize,
+    },
+    /// The input with the patches outside `keep` darkened.
+    Mask {
+        input: Pixels,
+        keep: Vec<bool>,
+        grid: usize,
+    },
+    /// A map over the input like [`Picture::Overlay`], with the `flagged` patches outlined.
+    Flagged {
+        input: Pixels,
+        heat: Vec<f32>,
+        grid: usize,
+        colormap: Colormap,
+        flagged: Vec<bool>,
+    },
     Rgb(Pixels),
     Gray(Pixels),
 }
+
+/// Okabe–Ito's colours (safe for colour-vision deficiencies), one per head, repeating past eight.
+pub const HEAD_COLOURS: [[u8; 3]; 8] = [
+    [230, 159, 0],
+    [86, 180, 233],
+    [0, 158, 115],
+    [240, 228, 66],
+    [0, 114, 178],
+    [213, 94, 0],
+    [204, 121, 167],
+    [255, 255, 255],
+];
+
+/// How dark the patches outside a mask become (DINO's figures grey them out).
+const MASKED: f32 = 0.2;
 
 /// Strong enough to read the map, weak enough to see the picture under it.
 const ALPHA: f32 = 0.65;
@@ -65,8 +101,8 @@ impl Picture {
     /// The map an overlay shows (its text alternative lists the strongest patches).
     pub fn heat(&self) -> &[f32] {
         match self {
-            Self::Overlay { heat, .. } => heat,
-            Self::Rgb(_) | Self::Gray(_) => &[],
+            Self::Overlay { heat, .. } | Self::Flagged { heat, .. } => heat,
+            Self::Heads { .. } | Self::Mask { .. } | Self::Rgb(_) | Self::Gray(_) => &[],
         }
     }
 
@@ -74,7 +110,22 @@ impl Picture {
     pub fn rgba(&self) -> (Vec<u8>, u32) {
         match self {
             Self::Overlay { input, heat, grid, colormap, marker } => {
-                (overlay(&input.bytes, input.size as usize, heat, *grid, *colormap, *marker), input.size)
+                let cells: Vec<(usize, usize)> = marker.iter().copied().collect();
+                (overlay(&input.bytes, input.size as usize, heat, *grid, *colormap, &cells), input.size)
+            }
+            Self::Flagged { input, heat, grid, colormap, flagged } => {
+                let cells: Vec<(usize, usize)> =
+                    flagged.iter().enumerate().filter(|(_, f)| **f).map(|(i, _)| (i / grid, i % grid)).collect();
+                (overlay(&input.bytes, input.size as usize, heat, *grid, *colormap, &cells), input.size)
+            }
+            Self::Heads { input, maps, grid } => (heads(&input.bytes, input.size as usize, maps, *grid), input.size),
+            Self::Mask { input, keep, grid } => {
+                let s = input.size as usize;
+                let rgba = per_pixel(&input.bytes, s, *grid, |under, cell| {
+                    let k = if keep.get(cell).copied().unwrap_or(false) { 1.0 } else { MASKED };
+                    under.map(|u| (u * k) as u8)
+                });
+                (rgba, input.size)
             }
             Self::Rgb(p) => (p.bytes.chunks_exact(3).flat_map(|c| [c[0], c[1], c[2], 255]).collect(), p.size),
             Self::Gray(p) => (p.bytes.iter().flat_map(|&v| [v, v, v, 255]).collect(), p.size),
@@ -82,29 +133,41 @@ impl Picture {
     }
 }
 
-fn overlay(
-    rgb: &[u8],
-    s: usize,
-    map: &[f32],
-    grid: usize,
-    colormap: Colormap,
-    marker: Option<(usize, usize)>,
-) -> Vec<u8> {
-    let heat = normalise(map);
+/// Opaque RGBA from `colour(input RGB, patch index)` at every pixel of an `s`-pixel square.
+fn per_pixel(rgb: &[u8], s: usize, grid: usize, colour: impl Fn([f32; 3], usize) -> [u8; 3]) -> Vec<u8> {
     let mut rgba = vec![0u8; s * s * 4];
     for y in 0..s {
         for x in 0..s {
             let i = y * s + x;
             let cell = (y * grid / s) * grid + x * grid / s;
-            let c = colormap.rgb(heat.get(cell).copied().unwrap_or(0.0));
-            for k in 0..3 {
-                let under = rgb.get(i * 3 + k).copied().unwrap_or(0) as f32;
-                rgba[i * 4 + k] = ((1.0 - ALPHA) * under + ALPHA * c[k] as f32) as u8;
-            }
+            let under = [0, 1, 2].map(|k| rgb.get(i * 3 + k).copied().unwrap_or(0) as f32);
+            rgba[i * 4..i * 4 + 3].copy_from_slice(&colour(under, cell));
             rgba[i * 4 + 3] = 255;
         }
     }
-    if let Some((row, col)) = marker {
+    rgba
+}
+
+fn heads(rgb: &[u8], s: usize, maps: &[Vec<f32>], grid: usize) -> Vec<u8> {
+    let scaled: Vec<Vec<f32>> = maps.iter().map(|m| normalise(m)).collect();
+    per_pixel(rgb, s, grid, |under, cell| {
+        let strongest = scaled
+            .iter()
+            .enumerate()
+            .map(|(h, m)| (h, m.get(cell).copied().unwrap_or(0.0)))
+            .fold((0, f32::MIN), |best, (h, v)| if v > best.1 { (h, v) } else { best });
+        let (colour, alpha) = (HEAD_COLOURS[strongest.0 % HEAD_COLOURS.len()], ALPHA * strongest.1.max(0.0));
+        [0, 1, 2].map(|k| ((1.0 - alpha) * under[k] + alpha * colour[k] as f32) as u8)
+    })
+}
+
+fn overlay(rgb: &[u8], s: usize, map: &[f32], grid: usize, colormap: Colormap, outlined: &[(usize, usize)]) -> Vec<u8> {
+    let heat = normalise(map);
+    let mut rgba = per_pixel(rgb, s, grid, |under, cell| {
+        let c = colormap.rgb(heat.get(cell).copied().unwrap_or(0.0));
+        [0, 1, 2].map(|k| ((1.0 - ALPHA) * under[k] + ALPHA * c[k] as f32) as u8)
+    });
+    for &(row, col) in outlined {
         let cell = s as f32 / grid as f32;
         let (x0, y0) = ((col as f32 * cell) as usize, (row as f32 * cell) as usize);
         let (x1, y1) =
@@ -145,5 +208,33 @@ mod tests {
         assert_eq!(gray.rgba().0, [7, 7, 7, 255, 9, 9, 9, 255]);
         let rgb = Picture::Rgb(Pixels { bytes: Rc::new(vec![1, 2, 3]), size: 1 });
         assert_eq!(rgb.rgba(), (vec![1, 2, 3, 255], 1));
+    }
+
+    #[test]
+    fn heads_take_the_colour_of_the_strongest_masks_darken_and_flags_are_outlined() {
+        let input = || Pixels { bytes: Rc::new(vec![100; 2 * 2 * 3]), size: 2 };
+        // Head 0 is strongest at patch 0, head 1 at patch 3; at patch 1 neither (both 0 after scaling).
+        let maps = vec![vec![4.0, 0.0, 1.0, 0.0], vec![0.0, 0.0, 1.0, 2.0]];
+        let (rgba, _) = Picture::Heads { input: input(), maps, grid: 2 }.rgba();
+        let pixel = |rgba: &[u8], i: usize| rgba[i * 4..i * 4 + 3].to_vec();
+        let tint = |c: [u8; 3], a: f32| c.map(|v| ((1.0 - a) * 100.0 + a * v as f32) as u8).to_vec();
+        assert_eq!(pixel(&rgba, 0), tint(HEAD_COLOURS[0], ALPHA));
+        assert_eq!(pixel(&rgba, 3), tint(HEAD_COLOURS[1], ALPHA));
+        assert_eq!(pixel(&rgba, 1), [100, 100, 100], "no head there");
+        assert_eq!(pixel(&rgba, 2), tint(HEAD_COLOURS[1], ALPHA * 0.5), "head 1's half beats head 0's quarter");
+
+        let (rgba, _) = Picture::Mask { input: input(), keep: vec![true, false, false, true], grid: 2 }.rgba();
+        assert_eq!((pixel(&rgba, 0), pixel(&rgba, 1)), (vec![100; 3], vec![20; 3]));
+
+        let flagged = Picture::Flagged {
+            input: Pixels { bytes: Rc::new(vec![0; 4 * 4 * 3]), size: 4 },
+            heat: vec![0.0; 4],
+            grid: 2,
+            colormap: Colormap::Viridis,
+            flagged: vec![false, true, false, true],
+        };
+        let (rgba, _) = flagged.rgba();
+        let red = |x: usize, y: usize| rgba[(y * 4 + x) * 4..][..3] == [255, 40, 40];
+        assert!(red(2, 0) && red(3, 3) && !red(0, 0) && !red(1, 3), "patches 1 and 3 outlined, 0 and 2 not");
     }
 }

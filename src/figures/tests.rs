@@ -58,6 +58,8 @@ fn model(id: &str, family: Family) -> ModelResult {
             head_similarity: vec![0.9, 0.8],
         },
         tokens: vec![1.0; 12],
+        // Depth 1: patch 4 (token 4) is a high-norm outlier.
+        token_norms: vec![1.0, 1.0, 1.1, 0.9, 1.0, 1.0, 1.0, 1.1, 0.9, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
         pca_rgb: vec![vec![9; 12]; 3],
         spectrum: vec![vec![0.0, -1.0]; 3],
         timing: Timing::default(),
@@ -130,4 +132,50 @@ fn colormaps_run_dark_to_light() {
         };
         assert!(lum(0.0) < lum(0.5) && lum(0.5) < lum(1.0), "{c:?}");
     }
+}
+
+#[test]
+fn the_cls_views_and_the_norms_view_draw_and_say_their_numbers() {
+    use super::maps::{attention_picture, attention_text};
+    use super::picture::Picture;
+    let a = analysis();
+    let m = &a.models[0];
+    let mut view = ViewState { layer: 1, ..Default::default() };
+    // The CLS row over the patches is 1, 2, 3, 4 (renormalised 0.1–0.4) in both heads.
+    view.map = MapKind::ClsMask;
+    let Picture::Mask { keep, .. } = attention_picture(&view, 2, m, None) else { panic!("a mask") };
+    assert_eq!(keep, [false, false, true, true]);
+    assert_eq!(
+        attention_text(&view, m, &attention_picture(&view, 2, m, None)),
+        "CL layer 2 CLS attention, mean of heads: the patches holding 60 % of it: 2 of 4 patches hold 70.0 % of the CLS attention (rows 2–2)"
+    );
+    view.map = MapKind::ClsHeads;
+    let Picture::Heads { maps, .. } = attention_picture(&view, 2, m, None) else { panic!("head maps") };
+    assert_eq!(maps.len(), 2);
+    assert!(
+        attention_text(&view, m, &Picture::Heads { maps, input: dummy(), grid: 2 })
+            .contains("head 1 strongest on 4 of 4 patches, peak at row 2 col 2 (0.400)")
+    );
+
+    // Layer 2 reads depth 1, where patch 4 (row 2 col 2) has norm 9 against a median of 1.05.
+    view.map = MapKind::Norms;
+    let Picture::Flagged { flagged, heat, .. } = attention_picture(&view, 2, m, None) else { panic!("norms") };
+    assert_eq!((flagged, heat), (vec![false, false, false, true], vec![1.0, 1.1, 0.9, 9.0]));
+    let text = attention_text(&view, m, &attention_picture(&view, 2, m, None));
+    assert!(text.starts_with("CL: 1 high-norm patch enters layer 2 (above 2.05, the median 1.05 + 10 MAD; the largest 8.6× the median): row 2 col 2 (‖z‖ 9.0)."), "{text}");
+    // Every query row gives the flagged column 4 of its (unnormalised) 0+1+2+3+4.
+    assert!(text.contains("They draw 400.0 % of the layer's attention, against 20.0 % under uniform attention; the CLS query gives them 400.0 %"), "{text}");
+    view.layer = 0;
+    let text = attention_text(&view, m, &attention_picture(&view, 2, m, None));
+    assert!(
+        text.starts_with("CL: No high-norm tokens enter layer 1: the largest patch norm is 1.10, 1.1× the median 1.00"),
+        "{text}"
+    );
+    assert_eq!(super::maps::legend(&view), Some(("low token norm", "high token norm")));
+    view.map = MapKind::ClsHeads;
+    assert_eq!(super::maps::legend(&view), None);
+}
+
+fn dummy() -> super::picture::Pixels {
+    super::picture::Pixels { bytes: Rc::new(vec![0; 48]), size: 4 }
 }

@@ -7,11 +7,11 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 
 use super::dom::create;
-use crate::figures::charts::{chart, view_charts};
+use crate::figures::charts::{chart, set_charts, view_charts};
 use crate::figures::exports::{csv, json, probe_csv, probe_json, set_csv, set_json, stem};
 use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
-use crate::store::{ExportKind, ProbeState, State};
+use crate::store::{ExportKind, ProbeState, State, View};
 
 fn download_url(name: &str, url: &str) -> Result<(), String> {
     let a: web_sys::HtmlAnchorElement = create("a")?;
@@ -78,7 +78,11 @@ pub fn export(kind: ExportKind, state: &State) -> Result<(), String> {
                     sheet.charts.push(svg);
                 }
             }
-            sheet.legend = legend(view.view).map(|ends| (ends, view.colormap));
+            // The metrics view shows a measured set's charts under this image's.
+            if let Some(set) = state.dataset.as_deref().filter(|_| view.view == View::Metrics) {
+                sheet.charts.extend(set_charts(set).iter().filter_map(|c| c.svg().ok()));
+            }
+            sheet.legend = legend(&view).map(|ends| (ends, view.colormap));
             let name = format!("{stem}.png");
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = sheet.draw(&name).await {

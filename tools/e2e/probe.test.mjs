@@ -79,6 +79,13 @@ for (const mode of MODES) {
       assert.deepEqual(exported.images, CLI.images.map((i) => ({ file: i.file, class: CLI.classes[i.class].name })));
       assert.equal(exported.protocol, CLI.protocol);
       assert.equal(exported.majority, CLI.majority);
+      if (!mode.webgpu) {
+        // The view's PNG carries the set's charts under the image's: 4 metric and 3 probe charts, 2 a row.
+        const [png] = await Promise.all([page.waitForEvent('download'), page.click('text=Save view as PNG')]);
+        const bytes = readFileSync(await png.path());
+        const height = bytes.readUInt32BE(20);
+        assert.ok(height >= 4 * 400, `the PNG is ${height} px high: 4 rows of charts need 1,600`);
+      }
       // The images never left the page.
       for (const r of requests) {
         assert.equal(r.method, 'GET', `${r.method} ${r.url}`);

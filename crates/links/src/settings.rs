@@ -43,17 +43,33 @@ pub enum MapKind {
     Heads,
     /// Attention rollout through all layers for the selected query.
     Rollout,
+    /// The CLS query's attention at one layer, every head in its own colour (DINO's figure).
+    ClsHeads,
+    /// The patches holding the top 60 % of the CLS query's attention mass (DINO's threshold).
+    ClsMask,
+    /// Each token's norm entering the layer, high-norm outliers outlined, and the attention they
+    /// draw (Darcet et al.'s attention sinks).
+    Norms,
 }
 
 impl MapKind {
-    pub const ALL: [MapKind; 3] = [MapKind::Query, MapKind::Heads, MapKind::Rollout];
+    pub const ALL: [MapKind; 6] =
+        [MapKind::Query, MapKind::Heads, MapKind::Rollout, MapKind::ClsHeads, MapKind::ClsMask, MapKind::Norms];
 
     pub fn key(self) -> &'static str {
         match self {
             Self::Query => "query",
             Self::Heads => "heads",
             Self::Rollout => "rollout",
+            Self::ClsHeads => "cls-heads",
+            Self::ClsMask => "cls-mask",
+            Self::Norms => "norms",
         }
+    }
+
+    /// Whether the map ignores the selected query (the CLS views and the norms).
+    pub fn fixed_query(self) -> bool {
+        matches!(self, Self::ClsHeads | Self::ClsMask | Self::Norms)
     }
 }
 

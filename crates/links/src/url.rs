@@ -90,7 +90,10 @@ impl ViewState {
                 }
                 "map" => match MapKind::ALL.into_iter().find(|x| x.key() == v) {
                     Some(x) => self.map = x,
-                    None => problems.push(format!("`map={v}` is not one of query, heads, rollout")),
+                    None => {
+                        let keys: Vec<&str> = MapKind::ALL.iter().map(|m| m.key()).collect();
+                        problems.push(format!("`map={v}` is not one of {}", keys.join(", ")))
+                    }
                 },
                 "cmap" | "colormap" => match Colormap::ALL.iter().find(|x| x.key() == v) {
                     Some(&x) => self.colormap = x,

@@ -1,7 +1,7 @@
 //! Everything the explorer shows for one model and one image, from one forward pass: the attention
 //! of every layer and head (so any query's map is a host-side slice, with no second pass), the
-//! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), and
-//! each depth's PCA colours and SVD spectrum.
+//! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), every
+//! token's norm per depth, and each depth's PCA colours and SVD spectrum.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,10 @@ pub struct Snapshot {
     /// `[L + 1, N, C]` unit-length patch tokens after the embedding (depth 0) and each block.
     #[serde(with = "raw_f32")]
     pub tokens: Vec<f32>,
+    /// `[L + 1, T]` ‖z_d[t]‖ of every token (CLS and registers too), before any normalisation: the
+    /// high-norm tokens of Darcet et al. (ICLR 2024) stand out here.
+    #[serde(with = "raw_f32")]
+    pub token_norms: Vec<f32>,
     /// `[L + 1][N · 3]` PCA → RGB colours of the patch tokens.
     pub pca_rgb: Vec<Vec<u8>>,
     /// `[L + 1][rank]` ln σ of the token covariance, descending.

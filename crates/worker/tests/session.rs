@@ -92,6 +92,15 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
         let rgb: Vec<u8> = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
         assert_eq!(snap.pca_rgb[depth], rgb);
     }
+    // Every token's norm at every depth, CLS included, as the stream holds it.
+    let t = prefix + snap.patches();
+    assert_eq!(snap.token_norms.len(), (snap.depth + 1) * t);
+    for depth in 0..=snap.depth {
+        let stream = read(out.stream(depth).unwrap().clone());
+        let c = stream.len() / t;
+        let norms: Vec<f32> = stream.chunks_exact(c).map(|z| z.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
+        assert_close("token norms", &snap.token_norms[depth * t..(depth + 1) * t], &norms, 1e-4);
+    }
 }
 
 #[test]

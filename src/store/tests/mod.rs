@@ -126,6 +126,7 @@ fn snapshot() -> Snapshot {
         rollout: vec![0.2; 25],
         metrics: LayerMetrics::default(),
         tokens: vec![1.0; 8],
+        token_norms: vec![1.0; 10],
         pca_rgb: vec![vec![0; 12]; 2],
         spectrum: vec![vec![0.0]; 2],
         timing: Timing::default(),

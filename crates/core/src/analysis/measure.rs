@@ -124,16 +124,19 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
     let metrics = layer_metrics(ctx, out).await?.remove(0);
     let prefix = ctx.prefix;
     let n = t - prefix;
-    let z = patch_tokens(&Tensor::cat(streams, 0), prefix); // [L+1, N, C]
+    let stacked = Tensor::cat(streams, 0); // [L+1, T, C]
+    let token_norms = (stacked.clone() * stacked.clone()).sum_dim(2).sqrt(); // [L+1, T, 1]
+    let z = patch_tokens(&stacked, prefix); // [L+1, N, C]
     let channels = z.dims()[2];
     let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
     let unit = z.clone() / norm;
     let gram = centred_gram(&z);
     let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
-    let flat =
-        read(Tensor::cat(vec![roll.flatten::<1>(0, 2), unit.flatten::<1>(0, 2), gram.flatten::<1>(0, 2)], 0)).await?;
+    let parts = [roll, unit, gram, token_norms].map(|p| p.flatten::<1>(0, 2));
+    let flat = read(Tensor::cat(parts.to_vec(), 0)).await?;
     let (rollout, rest) = flat.split_at(t * t);
-    let (tokens, gram) = rest.split_at((depth + 1) * n * channels);
+    let (tokens, rest) = rest.split_at((depth + 1) * n * channels);
+    let (gram, token_norms) = rest.split_at((depth + 1) * n * n);
     let (pca_rgb, spectrum) = gram
         .chunks_exact(n * n)
         .map(|g| {
@@ -152,6 +155,7 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
         rollout: rollout.to_vec(),
         metrics,
         tokens: tokens.to_vec(),
+        token_norms: token_norms.to_vec(),
         pca_rgb,
         spectrum,
         timing: Timing { forward_ms, total_ms: clock.elapsed().as_secs_f64() * 1e3 },
