@@ -134,6 +134,36 @@ pub fn pca_picture(view: &ViewState, m: &ModelResult) -> Picture {
     Picture::Rgb(Pixels { bytes, size: m.snapshot.grid as u32 })
 }
 
+/// The foreground patches' colours from a PCA fitted on them alone (DINOv2's recipe), black elsewhere.
+pub fn foreground_picture(view: &ViewState, m: &ModelResult) -> Picture {
+    let depth = token_depth(view, m.snapshot.depth);
+    let bytes = m.foreground_pca.get(depth).cloned().unwrap_or_default();
+    Picture::Rgb(Pixels { bytes, size: m.snapshot.grid as u32 })
+}
+
+/// The foreground PCA in words: how many patches, and where.
+pub fn foreground_text(view: &ViewState, m: &ModelResult) -> String {
+    let depth = token_depth(view, m.snapshot.depth);
+    let g = m.snapshot.grid;
+    let kept: Vec<usize> = m
+        .snapshot
+        .foreground
+        .get(depth)
+        .map_or_else(Vec::new, |f| f.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect());
+    let rows = kept.iter().map(|i| i / g + 1);
+    let cols = kept.iter().map(|i| i % g + 1);
+    format!(
+        "{}: {} of {} patches after block {depth} are foreground (the first component's side away from the border), rows {}–{}, columns {}–{}; they are coloured by a PCA of their own",
+        m.info.name(),
+        kept.len(),
+        g * g,
+        rows.clone().min().unwrap_or(0),
+        rows.max().unwrap_or(0),
+        cols.clone().min().unwrap_or(0),
+        cols.max().unwrap_or(0)
+    )
+}
+
 /// Per depth: mean over patches of cos(z[i], z′[i]) between two runs' tokens (1 = unchanged).
 pub fn feature_change(a: &Snapshot, b: &Snapshot) -> Vec<f32> {
     let (n, c) = (a.patches(), a.channels);
@@ -165,6 +195,7 @@ pub fn view_pictures(view: &ViewState, analysis: &Analysis, filtered: Option<&An
             View::Representation => {
                 out.push((format!("{title} similarity to the selected token"), similarity_picture(view, grid, m)));
                 out.push((format!("{title} PCA of the tokens as RGB"), pca_picture(view, m)));
+                out.push((format!("{title} PCA of the foreground tokens"), foreground_picture(view, m)));
             }
             View::Frequency => {
                 let Some(after) = filtered.and_then(|f| f.models.iter().find(|x| x.info.id == m.info.id)) else {

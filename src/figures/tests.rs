@@ -61,6 +61,8 @@ fn model(id: &str, family: Family) -> ModelResult {
         // Depth 1: patch 4 (token 4) is a high-norm outlier.
         token_norms: vec![1.0, 1.0, 1.1, 0.9, 1.0, 1.0, 1.0, 1.1, 0.9, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
         pca_rgb: vec![vec![9; 12]; 3],
+        foreground: vec![vec![false, true, true, false]; 3],
+        foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 3],
         spectrum: vec![vec![0.0, -1.0]; 3],
         timing: Timing::default(),
     };
@@ -98,6 +100,12 @@ fn each_view_lists_its_pictures_as_the_page_labels_them() {
     assert_eq!(labels(&view).len(), 4);
     view.view = View::Representation;
     assert_eq!(labels(&view)[1], "CL CL PCA of the tokens as RGB");
+    assert_eq!(labels(&view)[2], "CL CL PCA of the foreground tokens");
+    let a_model = &a.models[0];
+    assert_eq!(
+        super::maps::foreground_text(&view, a_model),
+        "CL: 2 of 4 patches after block 2 are foreground (the first component's side away from the border), rows 1–2, columns 1–2; they are coloured by a PCA of their own"
+    );
     view.view = View::Frequency;
     assert_eq!(labels(&view)[3], "MIM MIM its spectrum");
     view.view = View::Metrics;

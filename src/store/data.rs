@@ -51,18 +51,22 @@ pub struct ModelResult {
     pub spectrum: Rc<Vec<u8>>,
     /// PCA colours of the patch tokens per depth, moved out of the snapshot so canvases can share them.
     pub pca: Vec<Rc<Vec<u8>>>,
+    /// The foreground PCA's colours per depth, likewise.
+    pub foreground_pca: Vec<Rc<Vec<u8>>>,
     pub snapshot: Snapshot,
 }
 
 impl ModelResult {
     pub fn new(info: Rc<ModelInfo>, mut analysis: ModelAnalysis) -> Self {
         let pca = std::mem::take(&mut analysis.snapshot.pca_rgb).into_iter().map(Rc::new).collect();
+        let foreground_pca = std::mem::take(&mut analysis.snapshot.foreground_rgb).into_iter().map(Rc::new).collect();
         Self {
             info,
             input: Rc::new(analysis.input),
             size: analysis.size,
             spectrum: Rc::new(analysis.spectrum),
             pca,
+            foreground_pca,
             snapshot: analysis.snapshot,
         }
     }

@@ -13,7 +13,7 @@ use crate::components::controls::{ColormapControl, LayerControl, QueryControls};
 use crate::components::model::ModelTitle;
 use crate::components::query::query_handlers;
 use crate::figures::charts::ChartKind;
-use crate::figures::maps::{pca_picture, similarity_picture, token_depth};
+use crate::figures::maps::{foreground_picture, foreground_text, pca_picture, similarity_picture, token_depth};
 use crate::store::handle::use_dispatch;
 use crate::store::{Analysis, View, ViewState};
 
@@ -45,6 +45,7 @@ pub fn RepresentationView(props: &RepresentationProps) -> Html {
             token_depth(view, m.snapshot.depth),
             sim.iter().copied().fold(f32::MAX, f32::min)
         );
+        let foreground = foreground_text(view, m);
         let pca_label = format!("{name}: the patch tokens' top three principal components as red, green and blue");
         html! {
             <article class="panel" data-model={m.info.id.clone()}>
@@ -60,8 +61,16 @@ pub fn RepresentationView(props: &RepresentationProps) -> Html {
                             picture={pca_picture(view, m)} />
                         <figcaption>{ "PCA of the tokens as RGB" }</figcaption>
                     </figure>
+                    <figure>
+                        <PictureCanvas id={format!("fg-pca-{i}")} class={classes!("map", "pixelated")} label={foreground.clone()}
+                            picture={foreground_picture(view, m)} />
+                        <figcaption>{ "PCA of the foreground (DINOv2)" }</figcaption>
+                    </figure>
                 </div>
-                <details class="numbers"><summary>{ "Numbers" }</summary><p data-similarity={m.info.id.clone()} data-mean={mean.to_string()}>{ alt }</p></details>
+                <details class="numbers"><summary>{ "Numbers" }</summary>
+                    <p data-similarity={m.info.id.clone()} data-mean={mean.to_string()}>{ alt }</p>
+                    <p data-foreground={m.info.id.clone()}>{ foreground }</p>
+                </details>
             </article>
         }
     });

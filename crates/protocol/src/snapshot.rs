@@ -31,6 +31,10 @@ pub struct Snapshot {
     pub token_norms: Vec<f32>,
     /// `[L + 1][N · 3]` PCA → RGB colours of the patch tokens.
     pub pca_rgb: Vec<Vec<u8>>,
+    /// `[L + 1][N]` the patches on the foreground side of the first component (DINOv2's recipe).
+    pub foreground: Vec<Vec<bool>>,
+    /// `[L + 1][N · 3]` PCA → RGB fitted on the foreground patches alone; black elsewhere.
+    pub foreground_rgb: Vec<Vec<u8>>,
     /// `[L + 1][rank]` ln σ of the token covariance, descending.
     pub spectrum: Vec<Vec<f32>>,
     pub timing: Timing,

@@ -91,6 +91,11 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
         assert_close("spectrum", &snap.spectrum[depth], &s.log_singular_values(), 1e-4);
         let rgb: Vec<u8> = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
         assert_eq!(snap.pca_rgb[depth], rgb);
+        let (kept, rgb) = spectrum::foreground_pca_rgb(&s, &gram, snap.grid);
+        let rgb: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
+        assert_eq!((&snap.foreground[depth], &snap.foreground_rgb[depth]), (&kept, &rgb));
+        let count = kept.iter().filter(|&&k| k).count();
+        assert!(count > 0 && count < snap.patches(), "depth {depth}: {count} foreground patches");
     }
     // Every token's norm at every depth, CLS included, as the stream holds it.
     let t = prefix + snap.patches();

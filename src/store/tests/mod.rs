@@ -128,6 +128,8 @@ fn snapshot() -> Snapshot {
         tokens: vec![1.0; 8],
         token_norms: vec![1.0; 10],
         pca_rgb: vec![vec![0; 12]; 2],
+        foreground: vec![vec![false, true, true, false]; 2],
+        foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 2],
         spectrum: vec![vec![0.0]; 2],
         timing: Timing::default(),
     }

@@ -9,7 +9,7 @@ use web_time::Instant;
 use super::attention_map::patch_block;
 use super::rollout::rollout;
 use super::similarity::patch_tokens;
-use super::spectrum::{Spectrum, centred_gram};
+use super::spectrum::{Spectrum, centred_gram, foreground_pca_rgb};
 use super::{LayerMetrics, Snapshot, Timing, distance, fourier, nmi, similarity};
 use crate::model::VitOutput;
 
@@ -137,14 +137,20 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
     let (rollout, rest) = flat.split_at(t * t);
     let (tokens, rest) = rest.split_at((depth + 1) * n * channels);
     let (gram, token_norms) = rest.split_at((depth + 1) * n * n);
-    let (pca_rgb, spectrum) = gram
-        .chunks_exact(n * n)
-        .map(|g| {
-            let s = Spectrum::new(g, n, channels);
-            let rgb = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
-            (rgb, s.log_singular_values())
-        })
-        .unzip();
+    let bytes =
+        |rgb: Vec<[f32; 3]>| -> Vec<u8> { rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect() };
+    let mut pca_rgb = Vec::with_capacity(depth + 1);
+    let mut spectrum = Vec::with_capacity(depth + 1);
+    let mut foreground = Vec::with_capacity(depth + 1);
+    let mut foreground_rgb = Vec::with_capacity(depth + 1);
+    for g in gram.chunks_exact(n * n) {
+        let s = Spectrum::new(g, n, channels);
+        let (kept, rgb) = foreground_pca_rgb(&s, g, ctx.grid);
+        pca_rgb.push(bytes(s.pca_rgb()));
+        spectrum.push(s.log_singular_values());
+        foreground.push(kept);
+        foreground_rgb.push(bytes(rgb));
+    }
     Ok(Snapshot {
         grid: ctx.grid,
         prefix,
@@ -157,6 +163,8 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
         tokens: tokens.to_vec(),
         token_norms: token_norms.to_vec(),
         pca_rgb,
+        foreground,
+        foreground_rgb,
         spectrum,
         timing: Timing { forward_ms, total_ms: clock.elapsed().as_secs_f64() * 1e3 },
     })
