@@ -262,3 +262,71 @@ fn analyze_skips_each_hostile_file_in_a_folder_with_its_reason() {
     assert_eq!(stderr.matches("warning: skipping").count(), expected.len(), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_class() {
+    let dir = temp_dir("probe");
+    let model = dir.join("moco.safetensors");
+    let checkpoint = checkpoint_path("mocov3");
+    let o = vitscope(&["convert", checkpoint.to_str().unwrap(), "--heads", "2", "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Two classes, each a photo's shifted crops: separable by any features.
+    let images = dir.join("labelled");
+    let gallery = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/gallery");
+    for (class, photo) in [("coffee", "skimage_coffee.jpg"), ("astronaut", "skimage_astronaut.jpg")] {
+        std::fs::create_dir_all(images.join(class).join("more")).unwrap();
+        let img = image::open(gallery.join(photo)).unwrap().to_rgb8();
+        let (w, h) = img.dimensions();
+        for shift in 0..6u32 {
+            let crop = image::imageops::crop_imm(&img, shift * 8, shift * 4, w - 48, h - 24).to_image();
+            // Deeper folders belong to their first-level class.
+            let sub = if shift == 5 { "more/" } else { "" };
+            crop.save(images.join(class).join(format!("{sub}{shift}.png"))).unwrap();
+        }
+    }
+    std::fs::copy(gallery.join("skimage_camera.jpg"), images.join("loose.jpg")).unwrap();
+    let (report, svg) = (dir.join("probe.json"), dir.join("svg"));
+    let text = |p: &Path| p.to_str().unwrap().to_string();
+    let o = vitscope(&[
+        "probe",
+        "--models",
+        &text(&model),
+        "--images",
+        &text(&images),
+        "--out",
+        &text(&report),
+        "--svg",
+        &text(&svg),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["classes"],
+        serde_json::json!([{"name": "astronaut", "images": 6}, {"name": "coffee", "images": 6}])
+    );
+    assert_eq!(json["majority"], 0.5);
+    assert_eq!(json["images"][5], serde_json::json!({"file": "astronaut/more/5.png", "class": 0}));
+    assert_eq!(json["skipped"], serde_json::json!([{"file": "loose.jpg", "error": "not in a class subfolder"}]));
+    let m = &json["models"][0];
+    for probe in ["knn_cls", "knn_avg", "linear_avg"] {
+        let curve: Vec<f64> = m[probe].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(curve.len(), 2, "{probe}: one accuracy per layer");
+        assert!(curve.iter().all(|&a| (0.0..=1.0).contains(&a)), "{probe}: {curve:?}");
+    }
+    assert_eq!(m["knn_avg"], serde_json::json!([1.0, 1.0]), "two photos' crops are told apart at every layer");
+    for probe in ["knn_cls", "knn_avg", "linear_avg"] {
+        let chart = std::fs::read_to_string(svg.join(format!("{probe}.svg"))).unwrap();
+        assert!(chart.contains("largest class (always naming it)"), "{probe}.svg has the chance line");
+    }
+
+    // One class is not a probe.
+    let one = dir.join("one");
+    std::fs::create_dir_all(one.join("coffee")).unwrap();
+    std::fs::copy(gallery.join("skimage_coffee.jpg"), one.join("coffee/a.jpg")).unwrap();
+    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&one), "--out", &text(&report)]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("a probe needs images in at least two class subfolders (found 1)")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
