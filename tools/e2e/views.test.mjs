@@ -67,6 +67,27 @@ for (const mode of [{ name: 'cpu', webgpu: false, query: '?backend=cpu' }, { nam
       await page.reload();
       await waitReady(page, PHOTO, 300_000);
       assert.equal(await page.$eval(SHOW, (s) => s.value), 'norms');
+
+      // The representation view's foreground PCA: part of the patches, black outside them.
+      await page.click('#tab-representation');
+      const foreground = await page.$$eval('[data-foreground]', (p) => p.map((x) => x.textContent));
+      assert.equal(foreground.length, 2);
+      for (const text of foreground) {
+        const [, kept] = text.match(/(\d+) of 196 patches after block 12 are foreground/) ?? [];
+        assert.ok(Number(kept) >= 3 && Number(kept) < 196, text);
+        const id = await page.$$eval('[data-foreground]', (p, t) => p.find((x) => x.textContent === t).dataset.foreground, text);
+        const black = await page.$eval(`article[data-model="${id}"] canvas[id^="fg-pca-"]`, (c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 0) n++;
+          return n / (d.length / 4);
+        });
+        // The background's share of the canvas is its share of the patches (a foreground patch may be
+        // black too, at the minimum of all three components).
+        assert.ok(Math.abs(black - (196 - Number(kept)) / 196) < 0.02, `${text}: ${black} of the canvas is black`);
+      }
+      assert.ok(await savePng(page) > 0);
+      await page.screenshot({ path: join(ARTIFACTS, `foreground-pca-${mode.name}.png`), fullPage: true });
     });
   });
 }
