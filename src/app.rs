@@ -15,7 +15,8 @@ use crate::components::inputs::Inputs;
 use crate::components::model::ShownModel;
 use crate::service::commands::{self, Link};
 use crate::service::dom::{document, window};
-use crate::service::files::{read_file, read_files};
+use crate::service::files::{measure_folders, read_file, read_files};
+use crate::service::folders::dropped_directories;
 use crate::service::url::{hash_of, keep_hash, location_params, post_height, read_params};
 use crate::store::handle::{Dispatch, Store};
 use crate::store::settings::Theme;
@@ -38,7 +39,13 @@ fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
     let on_drop = dispatch.clone();
     listeners.push(EventListener::new_with_options(&document, "drop", options(), move |e| {
         e.prevent_default();
-        let files = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files());
+        let transfer = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer());
+        let folders = transfer.as_ref().map(dropped_directories).unwrap_or_default();
+        if !folders.is_empty() {
+            measure_folders(folders, on_drop.clone());
+            return;
+        }
+        let files = transfer.and_then(|t| t.files());
         let files: Vec<_> = files.map(|f| (0..f.length()).filter_map(|i| f.get(i)).collect()).unwrap_or_default();
         match files.len() {
             0 => on_drop.emit(Action::Notice(

@@ -111,9 +111,34 @@ pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
 
 /// Keeps `images` for [`read_set_file`] and starts measuring them.
 fn measure_set(images: Vec<web_sys::File>, dispatch: Callback<Action>) {
-    let names = images.iter().map(web_sys::File::name).collect();
-    SET.with(|s| *s.borrow_mut() = images);
+    measure_named(images.into_iter().map(|f| (f.name(), f)).collect(), dispatch);
+}
+
+/// As [`measure_set`], each image under its own name (a dropped folder's: its path).
+fn measure_named(images: Vec<(String, web_sys::File)>, dispatch: Callback<Action>) {
+    let (names, files): (Vec<String>, Vec<web_sys::File>) = images.into_iter().unzip();
+    SET.with(|s| *s.borrow_mut() = files);
     dispatch.emit(Action::MeasureSet { source: SetSource::Dropped, names });
+}
+
+/// Folders dropped on the page (directory entries, taken during the drop): their images, subfolders
+/// included, are measured as a set in the order of their paths, each named by its path.
+pub fn measure_folders(directories: Vec<wasm_bindgen::JsValue>, dispatch: Callback<Action>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut images = Vec::new();
+        for directory in directories {
+            match super::folders::walk(directory).await {
+                Ok(files) => images.extend(files.into_iter().filter(|(path, _)| is_image_name(path))),
+                Err(why) => dispatch.emit(Action::Notice(format!("A dropped folder could not be read: {why}."))),
+            }
+        }
+        if images.is_empty() {
+            dispatch.emit(Action::Notice("The dropped folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
+            return;
+        }
+        images.sort_by(|a, b| a.0.cmp(&b.0));
+        measure_named(images, dispatch);
+    });
 }
 
 /// The bytes of image `index` of the dropped set.

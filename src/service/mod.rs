@@ -7,6 +7,7 @@ pub mod dom;
 pub mod export;
 pub mod fetch;
 pub mod files;
+pub mod folders;
 pub mod url;
 mod webgpu;
 pub mod worker;
