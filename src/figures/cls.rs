@@ -30,14 +30,22 @@ pub fn cls_head_maps(snapshot: &Snapshot, layer: usize) -> Option<Vec<Vec<f32>>>
     (snapshot.prefix > 0).then(|| (0..snapshot.heads).map(|h| snapshot.attention_map(layer, Some(h), 0)).collect())
 }
 
-/// The head-colour view in words: for each head, the share of patches where it is the strongest and
-/// its strongest patch.
-pub fn heads_text(maps: &[Vec<f32>], grid: usize) -> String {
+/// For each head, the patches where it is the strongest (each map scaled to its own range, as the
+/// head-colour picture shows them; a tie goes to the lower head).
+pub fn head_wins(maps: &[Vec<f32>]) -> Vec<usize> {
     let scaled: Vec<Vec<f32>> = maps.iter().map(|m| super::picture::normalise(m)).collect();
     let patches = maps.first().map_or(0, Vec::len);
     let mut wins = vec![0usize; maps.len()];
     let strongest = |p: usize| (0..maps.len()).max_by(|&a, &b| scaled[a][p].total_cmp(&scaled[b][p]).then(b.cmp(&a)));
     (0..patches).filter_map(strongest).for_each(|h| wins[h] += 1);
+    wins
+}
+
+/// The head-colour view in words: for each head, the share of patches where it is the strongest and
+/// its strongest patch.
+pub fn heads_text(maps: &[Vec<f32>], grid: usize) -> String {
+    let patches = maps.first().map_or(0, Vec::len);
+    let wins = head_wins(maps);
     maps.iter()
         .enumerate()
         .map(|(h, m)| {

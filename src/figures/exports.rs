@@ -7,8 +7,10 @@ use serde::Serialize;
 use vitscope_protocol::metrics::Quartiles;
 use vitscope_protocol::probe::{Probe, ProbeCurves, protocol_text};
 use vitscope_protocol::report::metrics_csv;
-use vitscope_protocol::{Curve, LayerMetrics};
+use vitscope_protocol::{Curve, LayerMetrics, Snapshot};
 
+use super::cls::{KEPT_MASS, cls_head_maps, head_wins, mass_mask};
+use super::sinks::sinks;
 use crate::store::{Analysis, Dataset, Probed, View};
 
 #[derive(Serialize)]
@@ -19,6 +21,8 @@ struct ModelExport<'a> {
     image_size: u32,
     grid: usize,
     metrics: &'a LayerMetrics,
+    /// Per layer, the numbers of the attention view's CLS and norm maps and of the foreground PCA.
+    maps: Vec<LayerMaps>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +49,7 @@ pub fn json(analysis: &Analysis) -> Result<String, String> {
         image_size: m.size,
         grid: m.snapshot.grid,
         metrics: &m.snapshot.metrics,
+        maps: layer_maps(&m.snapshot),
     });
     let export = Export {
         tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
@@ -57,7 +62,45 @@ pub fn json(analysis: &Analysis) -> Result<String, String> {
     serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
 }
 
-/// The report's rows with the model's id in front.
+/// One layer's map numbers (layer counts from 1; patches are row-major, from 0).
+#[derive(Serialize)]
+struct LayerMaps {
+    layer: usize,
+    /// Patches in DINO's 60 % mask of the head-mean CLS attention; `None` without a CLS token.
+    cls_mask_patches: Option<usize>,
+    /// Per head, the patches where it is the strongest CLS head.
+    cls_head_patches: Option<Vec<usize>>,
+    /// The tokens entering the layer: their median norm, the outlier threshold, the outliers, and
+    /// the share of the layer's attention they draw.
+    norm_median: f32,
+    norm_threshold: f32,
+    high_norm_patches: Vec<usize>,
+    high_norm_attention_share: f32,
+    /// Foreground patches after this block (DINOv2's first-component rule).
+    foreground_patches: usize,
+}
+
+fn layer_maps(snap: &Snapshot) -> Vec<LayerMaps> {
+    (0..snap.depth)
+        .map(|layer| {
+            let heads = cls_head_maps(snap, layer);
+            let sinks = sinks(snap, layer);
+            LayerMaps {
+                layer: layer + 1,
+                cls_mask_patches: (snap.prefix > 0)
+                    .then(|| mass_mask(&snap.attention_map(layer, None, 0), KEPT_MASS).iter().filter(|&&k| k).count()),
+                cls_head_patches: heads.as_deref().map(head_wins),
+                norm_median: sinks.median,
+                norm_threshold: sinks.threshold,
+                high_norm_patches: (0..sinks.flagged.len()).filter(|&i| sinks.flagged[i]).collect(),
+                high_norm_attention_share: sinks.attention_share,
+                foreground_patches: snap.foreground.get(layer + 1).map_or(0, |f| f.iter().filter(|&&k| k).count()),
+            }
+        })
+        .collect()
+}
+
+/// The report's rows with the model's id in front, then the maps' numbers per layer.
 pub fn csv(analysis: &Analysis) -> String {
     let mut out = String::from("model,metric,layer,index,value\n");
     for m in &analysis.models {
@@ -65,6 +108,20 @@ pub fn csv(analysis: &Analysis) -> String {
         let csv = metrics_csv(&metrics.curves(m.snapshot.grid), &metrics.delta_log_amplitude);
         for line in csv.lines().skip(1) {
             out += &format!("{},{line}\n", m.info.id);
+        }
+        for l in layer_maps(&m.snapshot) {
+            let mut row = |metric: &str, index: String, value: String| {
+                out += &format!("{},{metric},{},{index},{value}\n", m.info.id, l.layer);
+            };
+            if let Some(kept) = l.cls_mask_patches {
+                row("cls_mask_patches", String::new(), kept.to_string());
+            }
+            for (h, wins) in l.cls_head_patches.iter().flatten().enumerate() {
+                row("cls_head_patches", h.to_string(), wins.to_string());
+            }
+            row("high_norm_patches", String::new(), l.high_norm_patches.len().to_string());
+            row("high_norm_attention_share", String::new(), l.high_norm_attention_share.to_string());
+            row("foreground_patches", String::new(), l.foreground_patches.to_string());
         }
     }
     out

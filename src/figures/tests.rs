@@ -187,3 +187,35 @@ fn the_cls_views_and_the_norms_view_draw_and_say_their_numbers() {
 fn dummy() -> super::picture::Pixels {
     super::picture::Pixels { bytes: Rc::new(vec![0; 48]), size: 4 }
 }
+
+#[test]
+fn the_metrics_exports_carry_each_layers_map_numbers() {
+    let a = analysis();
+    let json: serde_json::Value = serde_json::from_str(&super::exports::json(&a).unwrap()).unwrap();
+    let maps = &json["models"][0]["maps"];
+    assert_eq!(maps.as_array().unwrap().len(), 2, "one entry per layer");
+    // Layer 2: the mask keeps patches 2 and 3 of 0.1–0.4; head 1 wins all four (a tie with head 2);
+    // patch 3 (norm 9) is the outlier and draws 4 of each unnormalised row; depth 2 has two foreground patches.
+    let mut layer = maps[1].clone();
+    for (key, expected) in [("norm_median", 1.05), ("norm_threshold", 2.05)] {
+        let got = layer.as_object_mut().unwrap().remove(key).unwrap().as_f64().unwrap();
+        assert!((got - expected).abs() < 1e-6, "{key}: {got}");
+    }
+    assert_eq!(
+        layer,
+        serde_json::json!({"layer": 2, "cls_mask_patches": 2, "cls_head_patches": [4, 0], "high_norm_patches": [3],
+            "high_norm_attention_share": 4.0, "foreground_patches": 2})
+    );
+    assert_eq!(maps[0]["high_norm_patches"], serde_json::json!([]));
+    let csv = super::exports::csv(&a);
+    for row in [
+        "cl,cls_mask_patches,2,,2\n",
+        "cl,cls_head_patches,2,0,4\n",
+        "cl,cls_head_patches,2,1,0\n",
+        "cl,high_norm_patches,2,,1\n",
+        "cl,high_norm_attention_share,2,,4\n",
+        "mim,foreground_patches,1,,2\n",
+    ] {
+        assert!(csv.contains(row), "{row:?} missing from\n{csv}");
+    }
+}

@@ -48,9 +48,19 @@ for (const mode of [{ name: 'cpu', webgpu: false, query: '?backend=cpu' }, { nam
       // The mask, chosen from the menu: the link follows, and each model's mask holds at least 60 %.
       await page.selectOption(SHOW, 'cls-mask');
       await page.waitForFunction(() => location.hash.includes('map=cls-mask'));
+      const masks = [];
       for (const text of await texts(page)) {
         const [, kept, share] = text.match(/(\d+) of 196 patches hold ([\d.]+) % of the CLS attention/) ?? [];
         assert.ok(Number(kept) >= 1 && Number(kept) < 196 && Number(share) >= 60 && Number(share) < 75, text);
+        masks.push(Number(kept));
+      }
+      // The Metrics JSON carries every layer's map numbers: the same mask sizes, no high-norm patches.
+      const [json] = await Promise.all([page.waitForEvent('download'), page.click('footer button:has-text("Metrics JSON")')]);
+      const exported = JSON.parse(readFileSync(await json.path(), 'utf8'));
+      assert.deepEqual(exported.models.map((m) => m.maps[11].cls_mask_patches), masks);
+      for (const m of exported.models) {
+        assert.equal(m.maps.length, 12);
+        assert.ok(m.maps.every((l) => l.high_norm_patches.length === 0 && l.cls_head_patches.reduce((a, b) => a + b) === 196), m.id);
       }
       assert.ok(await savePng(page) > 0);
       await page.screenshot({ path: join(ARTIFACTS, `cls-mask-${mode.name}.png`), fullPage: true });
