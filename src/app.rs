@@ -40,9 +40,9 @@ fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
     listeners.push(EventListener::new_with_options(&document, "drop", options(), move |e| {
         e.prevent_default();
         let transfer = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer());
-        let folders = transfer.as_ref().map(dropped_directories).unwrap_or_default();
+        let (folders, loose) = transfer.as_ref().map(dropped_directories).unwrap_or_default();
         if !folders.is_empty() {
-            measure_folders(folders, on_drop.clone());
+            measure_folders(folders, loose, on_drop.clone());
             return;
         }
         let files = transfer.and_then(|t| t.files());

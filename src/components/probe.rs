@@ -7,6 +7,7 @@ use vitscope_protocol::probe::{Probe, protocol_text};
 use yew::prelude::*;
 
 use crate::figures::charts::probe_chart;
+use crate::store::dataset::SetProgress;
 use crate::store::handle::use_dispatch;
 use crate::store::{Action, Dataset, ProbeState, Probed};
 
@@ -22,6 +23,14 @@ pub fn ProbeResults(props: &ProbeProps) -> Html {
     let set = &props.set;
     let classes = set.classes.len();
     let body = match &set.probe {
+        // Stopped by the worker (a restart, a fallback), not by the user: the measured images can
+        // still be probed.
+        ProbeState::NotYet if matches!(set.progress, SetProgress::Stopped(_)) => html! {
+            <p class="probe-status" role="status">
+                { "The set stopped before the probes ran. " }
+                <button class="probe-again" onclick={again}>{ format!("Probe the {} measured images", set.measured.len()) }</button>
+            </p>
+        },
         ProbeState::NotYet => html! {
             <p class="probe-status" role="status">{ format!("{classes} classes; the probes run once the images are measured (or when you stop).") }</p>
         },

@@ -9,7 +9,10 @@ use vitscope_protocol::Snapshot;
 pub const KEPT_MASS: f64 = 0.6;
 
 /// DINO's mask: sort a map ascending, normalise it to sum 1, and keep the patches whose cumulative
-/// sum passes 1 − `kept`, i.e. the fewest strongest patches holding `kept` of the mass.
+/// sum passes 1 − `kept`, i.e. the fewest strongest patches holding `kept` of the mass. The sums follow
+/// torch's (f64 running sums rounded to f32); its total is summed in another order, so a patch within
+/// a rounding step of the threshold may fall the other way. DINO masks each head; the page also masks
+/// their mean.
 pub fn mass_mask(map: &[f32], kept: f64) -> Vec<bool> {
     let threshold = (1.0 - kept) as f32;
     let mut order: Vec<usize> = (0..map.len()).collect();
@@ -31,18 +34,22 @@ pub fn cls_head_maps(snapshot: &Snapshot, layer: usize) -> Option<Vec<Vec<f32>>>
 }
 
 /// For each head, the patches where it is the strongest (each map scaled to its own range, as the
-/// head-colour picture shows them; a tie goes to the lower head).
+/// head-colour picture shows them; a tie goes to the lower head). A patch at every head's minimum is
+/// nobody's, as the picture leaves it uncoloured.
 pub fn head_wins(maps: &[Vec<f32>]) -> Vec<usize> {
     let scaled: Vec<Vec<f32>> = maps.iter().map(|m| super::picture::normalise(m)).collect();
     let patches = maps.first().map_or(0, Vec::len);
     let mut wins = vec![0usize; maps.len()];
-    let strongest = |p: usize| (0..maps.len()).max_by(|&a, &b| scaled[a][p].total_cmp(&scaled[b][p]).then(b.cmp(&a)));
+    let strongest = |p: usize| {
+        let h = (0..maps.len()).max_by(|&a, &b| scaled[a][p].total_cmp(&scaled[b][p]).then(b.cmp(&a)))?;
+        (scaled[h][p] > 0.0).then_some(h)
+    };
     (0..patches).filter_map(strongest).for_each(|h| wins[h] += 1);
     wins
 }
 
-/// The head-colour view in words: for each head, the share of patches where it is the strongest and
-/// its strongest patch.
+/// The head-colour view in words: for each head, the patches where it is the strongest ([`head_wins`])
+/// and its strongest patch.
 pub fn heads_text(maps: &[Vec<f32>], grid: usize) -> String {
     let patches = maps.first().map_or(0, Vec::len);
     let wins = head_wins(maps);
@@ -113,7 +120,7 @@ mod tests {
         let maps = vec![vec![0.7, 0.1, 0.1, 0.1], vec![0.1, 0.1, 0.2, 0.6]];
         assert_eq!(
             heads_text(&maps, 2),
-            "head 1 strongest on 2 of 4 patches, peak at row 1 col 1 (0.700); head 2 strongest on 2 of 4 patches, peak at row 2 col 2 (0.600)"
+            "head 1 strongest on 1 of 4 patches, peak at row 1 col 1 (0.700); head 2 strongest on 2 of 4 patches, peak at row 2 col 2 (0.600)"
         );
         let keep = mass_mask(&maps[1], KEPT_MASS);
         assert_eq!(mask_text(&maps[1], &keep, 2), "1 of 4 patches hold 60.0 % of the CLS attention (rows 2–2)");

@@ -211,7 +211,8 @@ struct ProbeClass<'a> {
 #[derive(Serialize)]
 struct ProbeImage<'a> {
     file: &'a str,
-    class: &'a str,
+    /// Index into `classes`.
+    class: usize,
 }
 
 #[derive(Serialize)]
@@ -236,7 +237,10 @@ pub fn probe_json(set: &Dataset, probed: &Probed) -> Result<String, String> {
             .measured
             .iter()
             .zip(&set.measured_labels)
-            .map(|(file, &l)| ProbeImage { file, class: &set.classes[l] })
+            .map(|(file, &l)| ProbeImage {
+                file,
+                class: probed.classes.iter().position(|(name, _)| *name == set.classes[l]).unwrap_or(usize::MAX),
+            })
             .collect(),
         skipped: set.skipped.iter().map(|(file, error)| Skipped { file, error }).collect(),
         models: probed

@@ -162,7 +162,7 @@ fn the_cls_views_and_the_norms_view_draw_and_say_their_numbers() {
     assert_eq!(maps.len(), 2);
     assert!(
         attention_text(&view, m, &Picture::Heads { maps, input: dummy(), grid: 2 })
-            .contains("head 1 strongest on 4 of 4 patches, peak at row 2 col 2 (0.400)")
+            .contains("head 1 strongest on 3 of 4 patches, peak at row 2 col 2 (0.400)")
     );
 
     // Layer 2 reads depth 1, where patch 4 (row 2 col 2) has norm 9 against a median of 1.05.
@@ -194,7 +194,8 @@ fn the_metrics_exports_carry_each_layers_map_numbers() {
     let json: serde_json::Value = serde_json::from_str(&super::exports::json(&a).unwrap()).unwrap();
     let maps = &json["models"][0]["maps"];
     assert_eq!(maps.as_array().unwrap().len(), 2, "one entry per layer");
-    // Layer 2: the mask keeps patches 2 and 3 of 0.1–0.4; head 1 wins all four (a tie with head 2);
+    // Layer 2: the mask keeps patches 2 and 3 of 0.1–0.4; head 1 wins the three above the minimum (ties
+    // with head 2);
     // patch 3 (norm 9) is the outlier and draws 4 of each unnormalised row; depth 2 has two foreground patches.
     let mut layer = maps[1].clone();
     for (key, expected) in [("norm_median", 1.05), ("norm_threshold", 2.05)] {
@@ -203,14 +204,14 @@ fn the_metrics_exports_carry_each_layers_map_numbers() {
     }
     assert_eq!(
         layer,
-        serde_json::json!({"layer": 2, "cls_mask_patches": 2, "cls_head_patches": [4, 0], "high_norm_patches": [3],
+        serde_json::json!({"layer": 2, "cls_mask_patches": 2, "cls_head_patches": [3, 0], "high_norm_patches": [3],
             "high_norm_attention_share": 4.0, "foreground_patches": 2})
     );
     assert_eq!(maps[0]["high_norm_patches"], serde_json::json!([]));
     let csv = super::exports::csv(&a);
     for row in [
         "cl,cls_mask_patches,2,,2\n",
-        "cl,cls_head_patches,2,0,4\n",
+        "cl,cls_head_patches,2,0,3\n",
         "cl,cls_head_patches,2,1,0\n",
         "cl,high_norm_patches,2,,1\n",
         "cl,high_norm_attention_share,2,,4\n",

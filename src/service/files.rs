@@ -123,12 +123,24 @@ fn measure_named(images: Vec<(String, web_sys::File)>, dispatch: Callback<Action
 
 /// Folders dropped on the page (directory entries, taken during the drop): their images, subfolders
 /// included, are measured as a set in the order of their paths, each named by its path.
-pub fn measure_folders(directories: Vec<wasm_bindgen::JsValue>, dispatch: Callback<Action>) {
+pub fn measure_folders(directories: Vec<wasm_bindgen::JsValue>, loose: usize, dispatch: Callback<Action>) {
+    if loose > 0 {
+        let (what, were) = if loose == 1 { ("A file", "was") } else { ("Files", "were") };
+        dispatch.emit(Action::Notice(format!(
+            "{what} dropped beside a folder {were} left out: drop images on their own, or put them in the folder."
+        )));
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let mut images = Vec::new();
         for directory in directories {
             match super::folders::walk(directory).await {
-                Ok(files) => images.extend(files.into_iter().filter(|(path, _)| is_image_name(path))),
+                Ok((files, unreadable)) => {
+                    images.extend(files.into_iter().filter(|(path, _)| is_image_name(path)));
+                    if !unreadable.is_empty() {
+                        let names = unreadable.join(", ");
+                        dispatch.emit(Action::Notice(format!("These dropped files could not be read: {names}.")));
+                    }
+                }
                 Err(why) => dispatch.emit(Action::Notice(format!("A dropped folder could not be read: {why}."))),
             }
         }

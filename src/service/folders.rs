@@ -23,23 +23,27 @@ async fn callback_call(target: &JsValue, method: &str) -> Result<JsValue, String
     JsFuture::from(promise).await.map_err(|e| format!("{method} failed ({e:?})"))
 }
 
-/// The directory entries among the dropped items (taken now: they are gone after the event).
-pub fn dropped_directories(transfer: &DataTransfer) -> Vec<JsValue> {
+/// The directory entries among the dropped items (taken now: they are gone after the event), and how
+/// many files were dropped beside them.
+pub fn dropped_directories(transfer: &DataTransfer) -> (Vec<JsValue>, usize) {
     let items = transfer.items();
-    (0..items.length())
+    let entries: Vec<JsValue> = (0..items.length())
         .filter_map(|i| items.get(i))
         .filter_map(|item| {
-            let entry =
-                Reflect::get(&item, &"webkitGetAsEntry".into()).ok()?.dyn_into::<Function>().ok()?.call0(&item).ok()?;
-            get(&entry, "isDirectory").as_bool().unwrap_or(false).then_some(entry)
+            Reflect::get(&item, &"webkitGetAsEntry".into()).ok()?.dyn_into::<Function>().ok()?.call0(&item).ok()
         })
-        .collect()
+        .collect();
+    let (directories, files): (Vec<JsValue>, Vec<JsValue>) =
+        entries.into_iter().partition(|e| get(e, "isDirectory").as_bool().unwrap_or(false));
+    (directories, files.len())
 }
 
-/// Every file under `directory`, with its path from the directory's parent, in no particular order.
-/// Symbolic links are not followed by the browser, so a walk always ends.
-pub async fn walk(directory: JsValue) -> Result<Vec<(String, web_sys::File)>, String> {
+/// Every file under `directory`, with its path from the directory's parent, in no particular order,
+/// and the paths of files that could not be read. Symbolic links are not followed by the browser, so
+/// a walk always ends.
+pub async fn walk(directory: JsValue) -> Result<(Vec<(String, web_sys::File)>, Vec<String>), String> {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     let mut pending = vec![(directory, String::new())];
     while let Some((dir, parent)) = pending.pop() {
         let path = format!("{parent}{}/", get(&dir, "name").as_string().unwrap_or_default());
@@ -59,11 +63,13 @@ pub async fn walk(directory: JsValue) -> Result<Vec<(String, web_sys::File)>, St
                 if get(&entry, "isDirectory").as_bool().unwrap_or(false) {
                     pending.push((entry, path.clone()));
                 } else if get(&entry, "isFile").as_bool().unwrap_or(false) {
-                    let file: web_sys::File = callback_call(&entry, "file").await?.unchecked_into();
-                    out.push((format!("{path}{name}"), file));
+                    match callback_call(&entry, "file").await {
+                        Ok(file) => out.push((format!("{path}{name}"), file.unchecked_into())),
+                        Err(_) => unreadable.push(format!("{path}{name}")),
+                    }
                 }
             }
         }
     }
-    Ok(out)
+    Ok((out, unreadable))
 }

@@ -37,10 +37,14 @@ test('a dropped folder is measured as a set, subfolders included, each image nam
         dirEntry('cats', [fileEntry(file('a.jpg', coffee)), fileEntry(file('broken.jpg', broken))]),
         fileEntry(new File(['not an image'], 'notes.txt')),
       ]);
+      // The folder, and a loose file dropped beside it (left out, with a notice).
       const transfer = new DataTransfer();
       transfer.items.add(new File([''], 'photos'));
+      transfer.items.add(file('loose.jpg', rocket));
       const original = DataTransferItem.prototype.webkitGetAsEntry;
-      DataTransferItem.prototype.webkitGetAsEntry = function () { return root; };
+      DataTransferItem.prototype.webkitGetAsEntry = function () {
+        return this.getAsFile()?.name === 'photos' ? root : fileEntry(this.getAsFile());
+      };
       document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
       DataTransferItem.prototype.webkitGetAsEntry = original;
     }, { coffee: bytes('skimage_coffee.jpg'), rocket: bytes('skimage_rocket.jpg'),
@@ -48,6 +52,7 @@ test('a dropped folder is measured as a set, subfolders included, each image nam
     await page.waitForFunction(() => /^Done: 2 of 3 images measured, 1 skipped/.test(document.querySelector('.set-status [role=status]')?.textContent ?? ''),
       null, { timeout: 120_000 });
     assert.match(await page.textContent('.set-status .skipped'), /photos\/cats\/broken\.jpg: the image could not be decoded/);
+    assert.match(await page.textContent('.notices'), /A file dropped beside a folder was left out/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.set-json')]);
     const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.deepEqual(exported.images, ['photos/b.jpg', 'photos/cats/a.jpg']);

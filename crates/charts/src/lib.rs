@@ -56,7 +56,8 @@ pub fn probe_series(probe: Probe, models: &[(String, &ProbeCurves)], majority: f
                 dots: Vec::new(),
                 band: Vec::new(),
                 dashed: false,
-                color: Some(i),
+                // Black is the chance line's.
+                color: Some(if i >= BLACK_INDEX { i + 1 } else { i }),
             })
         })
         .collect();

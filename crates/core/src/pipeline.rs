@@ -94,7 +94,8 @@ impl LoadedModel {
     /// Forward plus each image's CLS and mean patch token after every block, for the probes.
     pub async fn pooled_features(&self, images: &[&Prepared]) -> Result<Vec<PooledFeatures>, AnalysisError> {
         let out = self.forward(images, Capture { attention: false, streams: true, final_tokens: false });
-        analysis::probe::pooled_features(&out, self.file.config.prefix_tokens()).await
+        let c = &self.file.config;
+        analysis::probe::pooled_features(&out, c.prefix_tokens(), c.cls_token).await
     }
 
     /// Forward plus everything the explorer shows for one image, timed from before the pass.

@@ -187,7 +187,7 @@ fn a_labelled_folder_is_pooled_image_by_image_then_probed_in_the_worker() {
     assert_eq!(csv, "model,probe,layer,accuracy\ncl,knn_cls,1,0.5\ncl,knn_avg,1,1\n");
     let json: serde_json::Value =
         serde_json::from_str(&crate::figures::exports::probe_json(&set, probed).unwrap()).unwrap();
-    assert_eq!(json["images"][2], serde_json::json!({"file": "dogs/a/1.jpg", "class": "dogs"}));
+    assert_eq!(json["images"][2], serde_json::json!({"file": "dogs/a/1.jpg", "class": 1}));
     assert_eq!(json["models"][0]["knn_avg"], serde_json::json!([1.0]));
     assert_eq!(json["models"][0]["linear_avg"], serde_json::Value::Null);
     assert_eq!(json["skipped"].as_array().unwrap().len(), 2);

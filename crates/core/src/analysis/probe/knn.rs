@@ -13,6 +13,10 @@ use crate::model::gemm::{Panels, gemm};
 /// - `rows`: n vectors of one length d
 /// - `labels`: n class indices, each below `classes`
 pub fn knn_accuracy(rows: &[&[f32]], labels: &[usize], classes: usize, k: usize, temperature: f32) -> f32 {
+    // A NaN or an infinity in a feature (a model that overflows) has no neighbours to speak of.
+    if !all_finite(rows) {
+        return f32::NAN;
+    }
     let predicted = knn_predictions(rows, labels, classes, k, temperature);
     accuracy(&predicted, labels)
 }
@@ -55,6 +59,10 @@ pub fn knn_predictions(rows: &[&[f32]], labels: &[usize], classes: usize, k: usi
             argmax(&votes)
         })
         .collect()
+}
+
+pub(super) fn all_finite(rows: &[&[f32]]) -> bool {
+    rows.iter().all(|r| r.iter().all(|v| v.is_finite()))
 }
 
 /// The first index of the largest value.
@@ -103,6 +111,13 @@ mod tests {
         let labels = [0, 1, 0, 0];
         assert_eq!(knn_predictions(&rows, &labels, 2, 3, 0.07)[0], 1);
         assert_eq!(knn_predictions(&rows, &labels, 2, 3, 1.0)[0], 0);
+    }
+
+    #[test]
+    fn a_non_finite_feature_gives_no_accuracy_rather_than_a_wrong_one() {
+        let rows: Vec<&[f32]> = vec![&[1.0, 0.0], &[f32::NAN, 1.0], &[0.1, 1.0]];
+        assert!(knn_accuracy(&rows, &[0, 1, 1], 2, 20, 0.07).is_nan());
+        assert!(super::super::ridge::ridge_accuracy(&rows, &[0, 1, 1], 2, 1.0).is_nan());
     }
 
     #[test]

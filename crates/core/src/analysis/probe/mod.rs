@@ -17,12 +17,17 @@ use vitscope_protocol::probe::{
 pub use knn::knn_accuracy;
 pub use ridge::ridge_accuracy;
 
-/// Each image's CLS token and mean patch token after every block, read back in two transfers.
+/// Each image's CLS token (when `has_cls`) and mean patch token after every block, read back in two
+/// transfers.
 ///
 /// # Shapes
 /// - streams after each block's MLP: `[B, T, C]`, T = `prefix` + patches
 /// - returns B features of L · C values per pooling
-pub async fn pooled_features(out: &VitOutput, prefix: usize) -> Result<Vec<PooledFeatures>, AnalysisError> {
+pub async fn pooled_features(
+    out: &VitOutput,
+    prefix: usize,
+    has_cls: bool,
+) -> Result<Vec<PooledFeatures>, AnalysisError> {
     let streams: Vec<&Tensor<3>> = out
         .blocks
         .iter()
@@ -36,7 +41,8 @@ pub async fn pooled_features(out: &VitOutput, prefix: usize) -> Result<Vec<Poole
         Tensor::cat(streams.iter().map(|&s| s.clone().narrow(1, from, len).mean_dim(1)).collect(), 1)
     };
     let avg = read(pooled(prefix, t - prefix)).await?;
-    let cls = if prefix > 0 { read(pooled(0, 1)).await? } else { Vec::new() };
+    // The CLS token is token 0 when there is one; a model with registers but no CLS token has none.
+    let cls = if has_cls { read(pooled(0, 1)).await? } else { Vec::new() };
     let per_image = layers * c;
     Ok((0..b)
         .map(|i| PooledFeatures {

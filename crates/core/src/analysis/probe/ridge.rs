@@ -13,7 +13,7 @@
 
 use nalgebra::DMatrix;
 
-use super::knn::{accuracy, argmax};
+use super::knn::{accuracy, all_finite, argmax};
 use crate::model::gemm::{Panels, gemm};
 
 /// The share of images the leave-one-out ridge classifier gets right.
@@ -22,6 +22,9 @@ use crate::model::gemm::{Panels, gemm};
 /// - `rows`: n vectors of one length d
 /// - `labels`: n class indices, each below `classes`
 pub fn ridge_accuracy(rows: &[&[f32]], labels: &[usize], classes: usize, penalty_per_image: f64) -> f32 {
+    if !all_finite(rows) {
+        return f32::NAN;
+    }
     accuracy(&ridge_predictions(rows, labels, classes, penalty_per_image), labels)
 }
 
