@@ -40,26 +40,18 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
     };
     let (stop, csv, json) =
         (send(Action::StopSet), send(Action::Export(ExportKind::SetCsv)), send(Action::Export(ExportKind::SetJson)));
-    let folder = {
+    // A picked folder's files go to the shell's `read` (a set to measure, or a labelled set to probe).
+    let folder_input = |read: fn(Vec<web_sys::File>, Callback<Action>)| {
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Some(list) = input.files() {
-                measure_files((0..list.length()).filter_map(|i| list.get(i)).collect(), dispatch.clone());
+                read((0..list.length()).filter_map(|i| list.get(i)).collect(), dispatch.clone());
             }
             input.set_value("");
         })
     };
-    let labelled = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(list) = input.files() {
-                probe_files((0..list.length()).filter_map(|i| list.get(i)).collect(), dispatch.clone());
-            }
-            input.set_value("");
-        })
-    };
+    let (folder, labelled) = (folder_input(measure_files), folder_input(probe_files));
     // Summarised once per new image, for the charts and their tables both.
     let charts = use_memo(props.dataset.clone(), |set| {
         let set = set.as_ref().filter(|s| !s.measured.is_empty() && s.kind == SetKind::Metrics)?;

@@ -80,6 +80,14 @@ impl Dataset {
         Some(per_image * self.names.len().saturating_sub(self.seen()) as f64 / 1000.0)
     }
 
+    /// The classes of a labelled set that have a measured image, ascending.
+    pub fn present_classes(&self) -> Vec<usize> {
+        let mut present = self.measured_labels.clone();
+        present.sort_unstable();
+        present.dedup();
+        present
+    }
+
     /// Each metric's quartiles over the measured images, for one model.
     pub fn quartiles(&self, model: &ModelInfo) -> BTreeMap<String, Quartiles> {
         LayerMetrics::quartiles_of(self.of(model), model.grid())

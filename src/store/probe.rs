@@ -45,9 +45,7 @@ impl State {
         if set.kind != SetKind::Probe || matches!(set.probe, ProbeState::Running(_) | ProbeState::Done(_)) {
             return;
         }
-        let mut present: Vec<usize> = set.measured_labels.clone();
-        present.sort_unstable();
-        present.dedup();
+        let present = set.present_classes();
         if present.len() < 2 {
             let why = "a probe needs measured images of at least two classes".to_string();
             self.edit_set(|s| s.probe = ProbeState::Failed(why));
@@ -78,10 +76,8 @@ impl State {
 
     pub(super) fn probed(&mut self, curves: Vec<(String, ProbeCurves)>, millis: f64) {
         self.edit_set(|s| {
-            let mut present: Vec<usize> = s.measured_labels.clone();
-            present.sort_unstable();
-            present.dedup();
-            let classes = present
+            let classes = s
+                .present_classes()
                 .iter()
                 .map(|&c| (s.classes[c].clone(), s.measured_labels.iter().filter(|&&l| l == c).count()))
                 .collect();

@@ -19,11 +19,33 @@ use vitscope_core::weights::{Curve, ModelFile, ReferenceCurves, replace_card};
 
 use super::{Backend, device, load_model};
 
+/// The models to run and how: shared by `analyze` and `probe`.
 #[derive(clap::Args)]
-pub struct Args {
+pub struct Models {
     /// Comma-separated vitscope model files.
     #[arg(long, value_delimiter = ',', required = true)]
-    models: Vec<PathBuf>,
+    pub models: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub device: Backend,
+    /// Run every model at this input size instead of its card's.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+}
+
+impl Models {
+    /// Model `path`, loaded to run on `device`; errors name the file.
+    pub fn load(&self, path: &Path, device: &burn::tensor::Device) -> Result<LoadedModel, String> {
+        let file = load_model(path)?;
+        LoadedModel::new(file, self.image_size, device).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    run: Models,
     /// A folder of images (JPEG, PNG, WebP, GIF, BMP).
     #[arg(long)]
     images: PathBuf,
@@ -45,13 +67,6 @@ pub struct Args {
     /// Dataset name recorded with --into-card (default: the folder's name).
     #[arg(long)]
     dataset: Option<String>,
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: Backend,
-    /// Run every model at this input size instead of its card's.
-    #[arg(long)]
-    image_size: Option<usize>,
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
     /// Use at most this many images (sorted by name).
     #[arg(long)]
     limit: Option<usize>,
@@ -170,15 +185,13 @@ pub fn run(args: Args) -> Result<(), String> {
         return Err("none of the images could be decoded".into());
     }
 
-    let device = device(args.device)?;
+    let device = device(args.run.device)?;
     let mut reports = Vec::new();
-    for model_path in &args.models {
-        let file = load_model(model_path)?;
-        let model =
-            LoadedModel::new(file, args.image_size, &device).map_err(|e| format!("{}: {e}", model_path.display()))?;
+    for model_path in &args.run.models {
+        let model = args.run.load(model_path, &device)?;
         let bar = progress(images.len(), &model.file.card.name);
         let mut per_image = Vec::with_capacity(images.len());
-        for chunk in images.chunks(args.batch.max(1)) {
+        for chunk in images.chunks(args.run.batch.max(1)) {
             let prepared: Vec<_> = chunk.iter().map(|(_, img)| model.prepare(img)).collect();
             let refs: Vec<_> = prepared.iter().collect();
             per_image.extend(pollster::block_on(model.layer_metrics(&refs)).map_err(|e| e.to_string())?);

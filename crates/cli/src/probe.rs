@@ -7,18 +7,16 @@ use serde::Serialize;
 
 use vitscope_charts::{line_chart, probe_series};
 use vitscope_core::analysis::probe::probe_curves;
-use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::protocol::download::is_image_name;
 use vitscope_core::protocol::probe::{Probe, ProbeCurves, class_of, protocol_text};
 
-use super::analyze::{file_stem, progress, read_image};
-use super::{Backend, device, load_model};
+use super::analyze::{Models, file_stem, progress, read_image};
+use super::device;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Comma-separated vitscope model files.
-    #[arg(long, value_delimiter = ',', required = true)]
-    models: Vec<PathBuf>,
+    #[command(flatten)]
+    run: Models,
     /// A folder with one subfolder of images per class (its name is the class).
     #[arg(long)]
     images: PathBuf,
@@ -28,13 +26,6 @@ pub struct Args {
     /// Also write one SVG chart per probe into this folder.
     #[arg(long)]
     svg: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: Backend,
-    /// Run every model at this input size instead of its card's.
-    #[arg(long)]
-    image_size: Option<usize>,
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
 }
 
 #[derive(Serialize)]
@@ -137,15 +128,13 @@ pub fn run(args: Args) -> Result<(), String> {
         .collect();
     let majority = classes.iter().map(|c| c.images).max().unwrap_or(0) as f64 / labels.len() as f64;
 
-    let device = device(args.device)?;
+    let device = device(args.run.device)?;
     let mut models = Vec::new();
-    for model_path in &args.models {
-        let file = load_model(model_path)?;
-        let model =
-            LoadedModel::new(file, args.image_size, &device).map_err(|e| format!("{}: {e}", model_path.display()))?;
+    for model_path in &args.run.models {
+        let model = args.run.load(model_path, &device)?;
         let bar = progress(labelled.len(), &model.file.card.name);
         let mut features = Vec::with_capacity(labelled.len());
-        for chunk in labelled.chunks(args.batch.max(1)) {
+        for chunk in labelled.chunks(args.run.batch.max(1)) {
             let prepared: Vec<_> = chunk.iter().map(|(_, _, img)| model.prepare(img)).collect();
             let refs: Vec<_> = prepared.iter().collect();
             features.extend(pollster::block_on(model.pooled_features(&refs)).map_err(|e| e.to_string())?);
