@@ -120,7 +120,7 @@ pub fn App() -> Html {
                 <Notices error={s.error.clone().map(AttrValue::from)} notices={s.notices.clone()} />
                 if !embed {
                     <Inputs models={s.view.models.clone()} choices={Rc::new(s.choices())}
-                        gallery={s.gallery.clone()} image={s.view.image.clone()} />
+                        gallery={s.gallery.clone()} image={s.view.image.clone()} camera={s.camera.clone()} />
                     <Tabs view={s.view.view} />
                 }
                 <main id="view" class="view" aria-busy={s.analysing().to_string()}>

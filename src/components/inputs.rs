@@ -7,9 +7,10 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::components::camera::CameraControl;
 use crate::service::files::read_file;
 use crate::store::handle::use_dispatch;
-use crate::store::{Action, GalleryItem, MAX_MODELS};
+use crate::store::{Action, Camera, GalleryItem, MAX_MODELS};
 
 #[derive(Properties, PartialEq)]
 pub struct InputsProps {
@@ -20,6 +21,7 @@ pub struct InputsProps {
     pub gallery: Rc<Vec<GalleryItem>>,
     /// The gallery photo in use, if any.
     pub image: Option<String>,
+    pub camera: Option<Camera>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -133,7 +135,8 @@ pub fn Inputs(props: &InputsProps) -> Html {
             <div class="image-input">
                 <label class="button" for="file">{ "Choose an image or model file…" }</label>
                 <input id="file" class="visually-hidden" type="file" accept="image/*,.safetensors,.pth,.pt,.tar,.bin,.ckpt" onchange={picker} />
-                <span class="hint">{ "or drop / paste an image anywhere. A model file adds a model: a vitscope .safetensors, or an official checkpoint (MoCo v3, SimMIM, MAE, DINO, BEiT .pth; timm or Hugging Face .safetensors), converted here without uploading it." }</span>
+                <CameraControl camera={props.camera.clone()} />
+                <span class="hint">{ "or drop / paste an image or a folder anywhere, or use the camera. A model file adds a model: a vitscope .safetensors, or an official checkpoint (MoCo v3, SimMIM, MAE, DINO, BEiT .pth; timm or Hugging Face .safetensors), converted here without uploading it." }</span>
             </div>
             <details class="gallery">
                 <summary>{ format!("Sample gallery ({} photos)", props.gallery.len()) }</summary>

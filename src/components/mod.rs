@@ -2,6 +2,7 @@
 //! identity, so a component re-renders only when its own data changed: a hover re-renders the maps
 //! and their text, never a card or a chart.
 
+pub mod camera;
 pub mod canvas;
 pub mod chart;
 pub mod colorbar;

@@ -7,7 +7,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::Callback;
 
 use super::worker::Connection;
-use super::{export, fetch, files, webgpu};
+use super::{camera, export, fetch, files, webgpu};
 use crate::store::{Action, Command, SetSource, State};
 
 /// The worker now in use (replaced on every spawn).
@@ -30,7 +30,7 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
         }
         Command::ReadSetImage { source, index, name } => spawn_local(async move {
             let result = match source {
-                SetSource::Gallery => fetch::gallery_image(name).await.map(|image| image.bytes),
+                SetSource::Gallery => fetch::gallery_bytes(&name).await,
                 SetSource::Dropped => files::read_set_file(index).await,
             };
             dispatch.emit(Action::SetImageRead { index, result });
@@ -57,6 +57,9 @@ pub fn run(command: Command, state: &State, link: &Link, dispatch: &Callback<Act
                 dispatch.emit(Action::ShowError(e));
             }
         }
+        Command::StartCamera => camera::start(dispatch),
+        Command::GrabFrame => camera::grab(dispatch),
+        Command::StopCamera => camera::stop(),
         Command::Save { file_name } => {
             if let Err(e) = files::save(&file_name) {
                 dispatch.emit(Action::ShowError(format!("{file_name} could not be saved: {e}")));

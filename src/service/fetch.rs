@@ -112,6 +112,10 @@ pub async fn gallery() -> Vec<GalleryItem> {
 }
 
 pub async fn gallery_image(file: String) -> Result<ImageInput, String> {
-    let bytes = fetch_bytes(&format!("./gallery/{file}")).await?;
-    Ok(ImageInput { name: file.clone(), bytes: Rc::new(bytes), gallery: Some(file) })
+    let bytes = gallery_bytes(&file).await?;
+    Ok(ImageInput::file(file.clone(), bytes, Some(file)))
+}
+
+pub async fn gallery_bytes(file: &str) -> Result<Rc<Vec<u8>>, String> {
+    fetch_bytes(&format!("./gallery/{file}")).await.map(Rc::new)
 }

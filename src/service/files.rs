@@ -183,7 +183,7 @@ pub fn read_file(file: web_sys::File, dispatch: Callback<Action>) {
     let choice = next_choice();
     wasm_bindgen_futures::spawn_local(async move {
         let result = read_image(&file).await.map_err(|e| format!("{name}: {e}"));
-        let result = result.map(|bytes| ImageInput { name, bytes, gallery: None });
+        let result = result.map(|bytes| ImageInput::file(name, bytes, None));
         dispatch.emit(Action::ImageRead { choice, result });
     });
 }

@@ -2,6 +2,7 @@
 //! exports. [`commands::run`] carries out the store's commands; outcomes come back as actions, so
 //! no view ever sees a worker or a fetch.
 
+pub mod camera;
 pub mod commands;
 pub mod dom;
 pub mod export;

@@ -35,9 +35,36 @@ pub fn parse_gallery(text: &str) -> Vec<GalleryItem> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImageInput {
     pub name: String,
-    pub bytes: Rc<Vec<u8>>,
+    pub bytes: ImageBytes,
     /// The gallery file it came from (only those go into the URL).
     pub gallery: Option<String>,
+}
+
+/// What the worker is handed: a file it decodes, or a camera frame's pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImageBytes {
+    File(Rc<Vec<u8>>),
+    /// RGBA rows, as a canvas gives them.
+    Frame {
+        width: u32,
+        height: u32,
+        rgba: Rc<Vec<u8>>,
+    },
+}
+
+impl ImageInput {
+    /// A file the user chose or dropped, or a gallery photo (`gallery`: its file name).
+    pub fn file(name: String, bytes: Rc<Vec<u8>>, gallery: Option<String>) -> Self {
+        Self { name, bytes: ImageBytes::File(bytes), gallery }
+    }
+
+    /// How it is described once opened: a file's size, a frame's pixels.
+    pub fn size_label(&self) -> String {
+        match &self.bytes {
+            ImageBytes::File(bytes) => format!("{} KB", bytes.len() / 1024),
+            ImageBytes::Frame { width, height, .. } => format!("{width}×{height}"),
+        }
+    }
 }
 
 /// One model's results for the image, with the model's description.

@@ -282,9 +282,13 @@ impl State {
         }
     }
 
+    pub(super) fn set_running(&self) -> bool {
+        self.dataset.as_ref().is_some_and(|s| s.progress == SetProgress::Running)
+    }
+
     /// Stops the set where it is; what was measured stays.
     pub(super) fn stop_set(&mut self, why: &str) {
-        if self.dataset.as_ref().is_some_and(|s| s.progress == SetProgress::Running) {
+        if self.set_running() {
             self.edit_set(|s| {
                 s.progress = SetProgress::Stopped(why.to_string());
                 s.running = None;

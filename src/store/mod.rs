@@ -4,6 +4,7 @@
 //! Everything here is plain Rust, so the page's logic is tested natively; the shell (`app`,
 //! `service`) runs the commands and turns their outcomes back into actions.
 
+pub mod camera;
 pub mod data;
 pub mod dataset;
 #[cfg(target_arch = "wasm32")]
@@ -24,7 +25,8 @@ use vitscope_protocol::FilterKind;
 use vitscope_protocol::FrequencyFilter;
 use vitscope_protocol::messages::{Backend, Converted, Envelope, ModelInfo, ModelSource, Request, Response};
 
-pub use data::{Analysis, GalleryItem, ImageInput, ModelResult, Progress};
+pub use camera::Camera;
+pub use data::{Analysis, GalleryItem, ImageBytes, ImageInput, ModelResult, Progress};
 pub use dataset::{Dataset, SetKind, SetSource, SetSummary};
 pub use probe::{ProbeState, Probed};
 use settings::BackendParam;
@@ -146,6 +148,21 @@ pub enum Action {
     },
     /// Probes the measured images of the labelled set again (after the worker failed it).
     ProbeAgain,
+    /// "Use the camera": the shell asks the browser for it.
+    StartCamera,
+    /// The browser gave the camera (its label), or why not.
+    CameraStarted(Result<String, String>),
+    /// The camera stopped giving pictures, or a frame could not be taken.
+    CameraFailed(String),
+    StopCamera,
+    /// The newest camera picture, taken when the store asked for one ([`Command::GrabFrame`]): RGBA
+    /// rows, and when it was taken (ms, the page's clock).
+    FrameTaken {
+        width: u32,
+        height: u32,
+        rgba: Rc<Vec<u8>>,
+        at_ms: f64,
+    },
     /// The hash's parameters, decoded, after the user changed it (back button, edited address).
     HashChanged(settings::Params),
     ToggleEmbed,
@@ -179,6 +196,11 @@ pub enum Command {
     /// To the current worker (queued there until it listens).
     Send(Envelope<Request>),
     Export(ExportKind),
+    StartCamera,
+    /// The camera's newest picture, to come back as [`Action::FrameTaken`].
+    GrabFrame,
+    /// Lets the camera go (its light goes off).
+    StopCamera,
     /// Offers a converted model's file (kept by the shell under this name) for download.
     Save {
         file_name: String,
@@ -229,6 +251,8 @@ pub struct State {
     chosen: u64,
     /// The set being measured, or the last one.
     pub dataset: Option<Rc<Dataset>>,
+    /// On while frames are being analysed.
+    pub camera: Option<Camera>,
 }
 
 impl State {
@@ -268,6 +292,7 @@ impl State {
             paused: false,
             chosen: 0,
             dataset: None,
+            camera: None,
         };
         let mut out = vec![Command::FetchManifest(state.page.manifest_url.clone()), Command::FetchGallery];
         state.restart_worker(&mut out);

@@ -7,12 +7,13 @@ use std::rc::Rc;
 use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, RunSize};
 
 use super::settings::{BackendParam, MAX_MODELS, View, ViewState};
-use super::{Action, Command, ProbeState, SetKind, SetSource, State, WorkerLink};
+use super::{Action, Command, ImageBytes, ProbeState, SetKind, SetSource, State, WorkerLink};
 
 /// Applies `action` to `state`; returns what the browser must do, in order.
 pub fn reduce(state: &mut State, action: Action) -> Vec<Command> {
     let mut out = Vec::new();
     state.apply(action, &mut out);
+    state.pump_camera(&mut out);
     out
 }
 
@@ -70,9 +71,10 @@ impl State {
             Action::ImageRead { choice, .. } if choice < self.chosen => {}
             Action::ImageRead { choice, result: Ok(image) } => {
                 self.chosen = choice;
+                self.stop_camera(out);
                 self.paused = false;
                 self.view.image = image.gallery.clone();
-                self.status = format!("Opened {} ({} KB).", image.name, image.bytes.len() / 1024);
+                self.status = format!("Opened {} ({}).", image.name, image.size_label());
                 self.image = Some(image);
                 // Runs of the previous image no longer count when they answer.
                 self.running = None;
@@ -136,6 +138,7 @@ impl State {
                 if self.link.backend() == Some(Backend::WebGpu) {
                     self.fall_back(&message, out);
                 } else if self.opening.is_some()
+                    && self.image.as_ref().is_some_and(|i| matches!(i.bytes, ImageBytes::File(_)))
                     && let Some(image) = self.image.take()
                 {
                     // It died decoding the image: reopening it in the new worker would kill that one too.
@@ -161,8 +164,14 @@ impl State {
                     self.restart_worker(out);
                 }
             }
-            Action::MeasureSet { source, names } => self.start_set(source, SetKind::Metrics, names, out),
-            Action::ProbeSet { names } => self.start_set(SetSource::Dropped, SetKind::Probe, names, out),
+            Action::MeasureSet { source, names } => {
+                self.stop_camera(out);
+                self.start_set(source, SetKind::Metrics, names, out);
+            }
+            Action::ProbeSet { names } => {
+                self.stop_camera(out);
+                self.start_set(SetSource::Dropped, SetKind::Probe, names, out);
+            }
             Action::ProbeAgain => {
                 self.edit_set(|s| s.probe = ProbeState::NotYet);
                 self.request_probe(out);
@@ -173,6 +182,7 @@ impl State {
                 self.request_probe(out);
             }
             Action::Cancel => {
+                self.stop_camera(out);
                 self.status = "Cancelled. Choose an image or change a setting to run again.".into();
                 // A file still being read or converted is dropped, not read again by the next worker.
                 for id in self.loading.values().filter(|id| !self.converted.contains_key(*id)) {
@@ -205,6 +215,14 @@ impl State {
                     }
                 }
             }
+            Action::StartCamera => self.start_camera(out),
+            Action::CameraStarted(Ok(label)) => self.camera_started(label, out),
+            Action::CameraStarted(Err(why)) | Action::CameraFailed(why) => self.camera_failed(why, out),
+            Action::StopCamera => {
+                self.stop_camera(out);
+                self.status = "Camera off; the last frame analysed stays.".into();
+            }
+            Action::FrameTaken { width, height, rgba, at_ms } => self.frame_taken(width, height, rgba, at_ms, out),
             Action::ToggleEmbed => self.embed_open = !self.embed_open,
             Action::Export(kind) => out.push(Command::Export(kind)),
             Action::Notice(text) => self.notices.push(text),
@@ -331,7 +349,11 @@ impl State {
         self.opening = None;
         let Some(image) = self.image.clone() else { return };
         if matches!(self.link, WorkerLink::Ready { .. }) {
-            self.opening = self.send(out, Request::OpenImage { bytes: image.bytes.to_vec() });
+            let request = match image.bytes {
+                ImageBytes::File(bytes) => Request::OpenImage { bytes: bytes.to_vec() },
+                ImageBytes::Frame { width, height, rgba } => Request::OpenFrame { width, height, rgba: rgba.to_vec() },
+            };
+            self.opening = self.send(out, request);
         }
     }
 

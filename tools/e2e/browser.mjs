@@ -8,8 +8,8 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(ROOT, 'target/e2e-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-export async function launch(webgpu) {
-  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+export async function launch(webgpu, extra = []) {
+  const args = [...extra, '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
   if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan');
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args,
@@ -18,8 +18,8 @@ export async function launch(webgpu) {
 }
 
 /** Runs `body` with a fresh browser, which is closed however `body` ends. */
-export async function withBrowser(webgpu, body) {
-  const { browser, context } = await launch(webgpu);
+export async function withBrowser(webgpu, body, { args = [] } = {}) {
+  const { browser, context } = await launch(webgpu, args);
   try {
     return await body({ browser, context });
   } finally {

@@ -32,6 +32,16 @@ mkdir -p "$ref/labelled-small/lomiri" "$ref/labelled-small/other"
 cp www/gallery/lomiri_Bridge_by_Sander_Klootwijk.jpg www/gallery/lomiri_Dragonfly_by_Bolly.jpg "$ref/labelled-small/lomiri/"
 cp www/gallery/skimage_coffee.jpg www/gallery/sklearn_flower.jpg "$ref/labelled-small/other/"
 target/debug/vitscope probe --models "$models" --images "$ref/labelled-small" --out "$ref/probe-small.json"
+# A fake camera for camera.test.mjs: two gallery photos as 640×480 scenes of a looping video, and
+# what the CLI makes of each scene's pixels.
+if [ -x .venv/bin/python ]; then
+  camera=$ref/camera
+  .venv/bin/python tools/e2e/make_camera.py --out "$camera" www/gallery/skimage_chelsea.jpg www/gallery/skimage_coffee.jpg
+  for scene in 0 1; do
+    mkdir -p "$camera/$scene" && mv "$camera/scene-$scene.png" "$camera/$scene/"
+    target/debug/vitscope analyze --models "$models" --images "$camera/$scene" --out "$camera/scene-$scene.json"
+  done
+fi
 # Full-size ViT-B/16 checkpoints in the official MoCo v3 and SimMIM layouts (random weights, ~1 GB
 # each, never committed) and what the CLI makes of them, for convert.test.mjs.
 vitb=target/vit-b
@@ -53,6 +63,6 @@ if [ -x .venv/bin/python ]; then
     target/debug/vitscope convert "$damaged" --out "$vitb/damaged.safetensors"
   rm -f "$damaged"
 else
-  echo "note: no .venv (tools/test.sh makes it): the ViT-B conversion tests will be skipped" >&2
+  echo "note: no .venv (tools/test.sh makes it): the ViT-B conversion and camera tests will be skipped" >&2
 fi
 node --test --test-concurrency=1 tools/e2e/

@@ -82,3 +82,20 @@ fn images_found_by_fuzzing_are_refused_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn a_camera_frame_is_the_picture_its_rgba_says() {
+    use vitscope_core::image::from_rgba;
+    let reference = load("plain.bmp").unwrap();
+    let (w, h) = reference.dimensions();
+    let rgba: Vec<u8> = reference.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    assert_eq!(from_rgba(w, h, rgba.clone()).unwrap(), reference);
+    // Half-transparent black over white is mid-grey, as for a decoded PNG.
+    let mut faded = rgba.clone();
+    faded[..4].copy_from_slice(&[0, 0, 0, 128]);
+    assert_eq!(from_rgba(w, h, faded).unwrap().get_pixel(0, 0).0, [127, 127, 127]);
+    let err = |w, h, bytes: Vec<u8>| from_rgba(w, h, bytes).unwrap_err().to_string();
+    assert_eq!(err(w, h, rgba[4..].to_vec()), "a 40×24 frame has 3840 RGBA bytes, not 3836");
+    assert_eq!(err(0, 24, vec![]), "the image has no pixels (0×24)");
+    assert!(err(20_000, 1, vec![]).contains("20000×1"));
+}

@@ -1,5 +1,6 @@
 //! Messages between the explorer's page and its inference worker, encoded with postcard. Every
-//! request carries an id that its answers repeat. The image crosses once ([`Request::OpenImage`]) and
+//! request carries an id that its answers repeat. The image crosses once ([`Request::OpenImage`], or a camera frame's
+//! pixels, [`Request::OpenFrame`]) and
 //! the worker keeps it for every later run; failures are typed ([`WorkerError`]), so the page decides
 //! what to do from the variant, never from the wording.
 
@@ -131,6 +132,13 @@ pub enum Request {
     /// The image to analyse: decoded once and kept until the next one.
     OpenImage {
         bytes: Vec<u8>,
+    },
+    /// A camera frame, kept like an opened image: pixels as a canvas gives them (RGBA, row by row),
+    /// so no encoding costs time on either side. Answered with `ImageOpened` too.
+    OpenFrame {
+        width: u32,
+        height: u32,
+        rgba: Vec<u8>,
     },
     /// Runs the kept image through these models, optionally through a Fourier filter first.
     Analyze {
@@ -415,6 +423,7 @@ mod tests {
         }
         for body in [
             Request::OpenImage { bytes: vec![0xff, 0xd8, 0xff] },
+            Request::OpenFrame { width: 1, height: 2, rgba: vec![1, 2, 3, 255, 4, 5, 6, 255] },
             Request::LoadModel {
                 id: "d".into(),
                 source: ModelSource::Dropped { name: "x.pth".into(), size: 9 },

@@ -11,7 +11,7 @@ use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
 use vitscope_core::analysis::AnalysisError;
 use vitscope_core::analysis::probe::probe_curves;
-use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, log_spectrum};
+use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, from_rgba, log_spectrum};
 use vitscope_core::model::ModelError;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
@@ -164,6 +164,13 @@ impl Session {
         let size = decoded.dimensions();
         self.image = Some(decoded);
         Ok(size)
+    }
+
+    /// Keeps a camera frame as [`Session::open_image`] keeps a file: the newest frame replaces the image.
+    pub fn open_frame(&mut self, width: u32, height: u32, rgba: Vec<u8>) -> Result<(u32, u32), WorkerError> {
+        let frame = from_rgba(width, height, rgba).map_err(|e| WorkerError::Image(e.to_string()))?;
+        self.image = Some(frame);
+        Ok((width, height))
     }
 
     /// Runs each model on its own preprocessing of the kept image, through `filter` when given.

@@ -160,6 +160,12 @@ async fn answer(
             let (width, height) = session.open_image(&bytes)?;
             Response::ImageOpened { width, height }
         }
+        Request::OpenFrame { width, height, rgba } => {
+            let mut state = w.borrow_mut();
+            let session = state.session.as_mut().ok_or(WorkerError::NotStarted)?;
+            let (width, height) = session.open_frame(width, height, rgba)?;
+            Response::ImageOpened { width, height }
+        }
         Request::Analyze { models, filter } => {
             let start = js_sys::Date::now();
             // Taken out while it runs (requests run one at a time), so no borrow spans the awaits.

@@ -172,6 +172,30 @@ fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
 }
 
 #[test]
+fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap(), RunSize::Card).unwrap();
+    let ids = ["cl".to_string()];
+    session.open_image(&photo()).unwrap();
+    // Everything but how long it took.
+    let run = |session: &Session| {
+        let mut analysis = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
+        analysis.snapshot.timing = Default::default();
+        analysis
+    };
+    let from_file = run(&session);
+    // What a canvas holding the photo gives: RGBA rows.
+    let pixels = decode(&photo()).unwrap();
+    let rgba: Vec<u8> = pixels.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    assert_eq!(session.open_frame(451, 300, rgba.clone()).unwrap(), (451, 300));
+    assert_eq!(run(&session), from_file);
+    // A frame whose pixels do not fill its size is refused, and the frame before it stays.
+    let short = session.open_frame(452, 300, rgba).unwrap_err();
+    assert_eq!(short, WorkerError::Image("a 452×300 frame has 542400 RGBA bytes, not 541200".into()));
+    assert_eq!(run(&session), from_file);
+}
+
+#[test]
 fn messages_cross_the_worker_boundary_intact() {
     let mut session = Session::new(device());
     session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();

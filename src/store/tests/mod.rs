@@ -1,6 +1,7 @@
 //! The page's behaviour without a browser: what each action changes and which commands it leaves.
 //! These are the shared fixtures; [`worker`] follows the worker link, [`view`] the user's actions.
 
+mod camera;
 mod dataset;
 mod models;
 mod view;
@@ -77,7 +78,7 @@ pub(super) fn manifest() -> Manifest {
 }
 
 pub(super) fn image() -> ImageInput {
-    ImageInput { name: "cat.jpg".into(), bytes: Rc::new(vec![1, 2, 3]), gallery: Some("cat.jpg".into()) }
+    ImageInput::file("cat.jpg".into(), Rc::new(vec![1, 2, 3]), Some("cat.jpg".into()))
 }
 
 /// The requests among `commands`, with their ids.

@@ -187,7 +187,7 @@ fn cancel_restarts_the_worker_and_waits_for_the_user() {
 fn a_new_image_supersedes_the_run_of_the_previous_one() {
     let (mut state, out) = ready();
     let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
-    let dog = ImageInput { name: "dog.png".into(), bytes: Rc::new(vec![9]), gallery: None };
+    let dog = ImageInput::file("dog.png".into(), Rc::new(vec![9]), None);
     let out = reduce(&mut state, Action::ImageRead { choice: 2, result: Ok(dog) });
     assert!(matches!(&sent(&out)[..], [(_, Request::OpenImage { bytes })] if bytes == &[9]));
     assert_eq!(state.view.image, None, "a user's own image stays out of the URL");
@@ -198,7 +198,7 @@ fn a_new_image_supersedes_the_run_of_the_previous_one() {
 #[test]
 fn reads_that_finish_out_of_order_leave_the_last_image_chosen() {
     let (mut state, _) = ready();
-    let named = |name: &str, byte: u8| ImageInput { name: name.into(), bytes: Rc::new(vec![byte]), gallery: None };
+    let named = |name: &str, byte: u8| ImageInput::file(name.into(), Rc::new(vec![byte]), None);
     // Chosen 2 (a large file, read slowly), 3 (small), then 4 (too large: refused before reading).
     let out = reduce(&mut state, Action::ImageRead { choice: 3, result: Ok(named("small.png", 3)) });
     assert!(matches!(&sent(&out)[..], [(_, Request::OpenImage { bytes })] if bytes == &[3]));

@@ -29,6 +29,8 @@ pub enum ImageError {
     NoPixels { width: u32, height: u32 },
     #[error("the image could not be decoded (damaged or truncated?): {0}")]
     Corrupt(String),
+    #[error("a {width}×{height} frame has {} RGBA bytes, not {got}", *.width as usize * *.height as usize * 4)]
+    FrameLength { width: u32, height: u32, got: usize },
 }
 
 fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, ImageError> {
@@ -77,6 +79,26 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, ImageError> {
         image.apply_orientation(o);
     }
     Ok(flatten(image))
+}
+
+/// A video frame as a canvas gives it (`getImageData`: RGBA, row by row) as upright 8-bit RGB, with
+/// the same limits as a file. A camera's frames are opaque, so alpha is composited over white only
+/// to treat any RGBA alike.
+pub fn from_rgba(width: u32, height: u32, rgba: Vec<u8>) -> Result<RgbImage, ImageError> {
+    if width == 0 || height == 0 {
+        return Err(ImageError::NoPixels { width, height });
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
+        return Err(ImageError::TooLarge { width, height });
+    }
+    if rgba.len() != width as usize * height as usize * 4 {
+        return Err(ImageError::FrameLength { width, height, got: rgba.len() });
+    }
+    let image = image::RgbaImage::from_raw(width, height, rgba).expect("the length was checked");
+    if image.pixels().all(|p| p[3] == u8::MAX) {
+        return Ok(DynamicImage::ImageRgba8(image).to_rgb8());
+    }
+    Ok(flatten(DynamicImage::ImageRgba8(image)))
 }
 
 /// 8-bit RGB, compositing any alpha over white (what a browser shows on a white page).

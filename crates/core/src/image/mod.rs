@@ -4,6 +4,6 @@ pub mod decode;
 pub mod filter;
 pub mod preprocess;
 
-pub use decode::{ImageError, decode};
+pub use decode::{ImageError, decode, from_rgba};
 pub use filter::{ApplyFilter, FilterKind, FrequencyFilter, log_spectrum};
 pub use preprocess::{Prepared, prepare};

@@ -1,0 +1,123 @@
+//! The live camera, as the store sees it. Frames are pulled, not pushed: the store asks the shell
+//! for one ([`Command::GrabFrame`]) only when the worker has nothing to do, and the shell answers
+//! with the newest picture the camera has. So the worker runs as fast as its backend allows, a
+//! frame never waits behind another, and the views always show the latest frame analysed (the one
+//! before stays on screen until the next is ready, so nothing flickers).
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::{Command, ImageBytes, ImageInput, State, WorkerLink};
+
+/// How many recent frames the rate is taken over.
+const RATE_WINDOW: usize = 10;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Camera {
+    /// The browser has given the camera (its label), or not yet.
+    pub device: Option<String>,
+    /// Frames taken since it started.
+    pub frames: u64,
+    /// When the latest frames were taken (ms, the page's clock).
+    taken_at: VecDeque<f64>,
+    /// A frame was asked for and has not come yet.
+    waiting: bool,
+}
+
+impl Camera {
+    fn starting() -> Self {
+        Self { device: None, frames: 0, taken_at: VecDeque::new(), waiting: false }
+    }
+
+    /// Frames analysed a second, over the latest few (each frame is taken when the one before has
+    /// been analysed, so this is the analysis rate).
+    pub fn rate(&self) -> Option<f64> {
+        let (first, last) = (self.taken_at.front()?, self.taken_at.back()?);
+        (last > first).then(|| (self.taken_at.len() - 1) as f64 * 1000.0 / (last - first))
+    }
+}
+
+impl State {
+    pub(super) fn start_camera(&mut self, out: &mut Vec<Command>) {
+        if self.camera.is_some() {
+            return;
+        }
+        // One thing at a time in the worker: a set being measured stops, keeping what it has.
+        if self.set_running() {
+            self.stop_set("the camera started");
+            self.request_probe(out);
+        }
+        self.paused = false;
+        self.camera = Some(Camera::starting());
+        self.status = "Asking for the camera…".into();
+        out.push(Command::StartCamera);
+    }
+
+    pub(super) fn camera_started(&mut self, label: String, out: &mut Vec<Command>) {
+        match &mut self.camera {
+            Some(camera) if camera.device.is_none() => {
+                self.status = format!("Camera on ({label}): each frame is analysed as soon as the one before is done.");
+                camera.device = Some(label);
+                self.error = None;
+            }
+            // Stopped while the browser was asking the user.
+            _ => out.push(Command::StopCamera),
+        }
+    }
+
+    /// The camera stops; the last frame analysed stays shown (and is what a restarted worker reopens).
+    pub(super) fn stop_camera(&mut self, out: &mut Vec<Command>) {
+        if self.camera.take().is_some() {
+            out.push(Command::StopCamera);
+        }
+    }
+
+    pub(super) fn camera_failed(&mut self, message: String, out: &mut Vec<Command>) {
+        if self.camera.is_some() {
+            self.stop_camera(out);
+            self.fail(message);
+        }
+    }
+
+    pub(super) fn frame_taken(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: Rc<Vec<u8>>,
+        at_ms: f64,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(camera) = self.camera.as_mut().filter(|c| c.waiting) else { return };
+        camera.waiting = false;
+        camera.frames += 1;
+        camera.taken_at.push_back(at_ms);
+        if camera.taken_at.len() > RATE_WINDOW {
+            camera.taken_at.pop_front();
+        }
+        let name = format!("camera frame {}", camera.frames);
+        self.image = Some(ImageInput { name, bytes: ImageBytes::Frame { width, height, rgba }, gallery: None });
+        self.view.image = None;
+        // Unlike a new file, the analysis shown stays until this frame's replaces it.
+        self.running = None;
+        self.running_filter = None;
+        self.open_image(out);
+    }
+
+    /// Asks for the next frame when the camera is on and the worker is free (called after every action).
+    pub(super) fn pump_camera(&mut self, out: &mut Vec<Command>) {
+        let idle = matches!(self.link, WorkerLink::Ready { .. })
+            && self.pair_ready()
+            && self.opening.is_none()
+            && self.running.is_none()
+            && self.running_filter.is_none()
+            && !self.set_running();
+        if let Some(camera) = self.camera.as_mut()
+            && camera.device.is_some()
+            && !camera.waiting
+            && idle
+        {
+            camera.waiting = true;
+            out.push(Command::GrabFrame);
+        }
+    }
+}
