@@ -30,7 +30,7 @@ pub fn mass_mask(map: &[f32], kept: f64) -> Vec<bool> {
 
 /// The CLS query's map of every head at `layer`, or `None` for a model without a CLS token.
 pub fn cls_head_maps(snapshot: &Snapshot, layer: usize) -> Option<Vec<Vec<f32>>> {
-    (snapshot.prefix > 0).then(|| (0..snapshot.heads).map(|h| snapshot.attention_map(layer, Some(h), 0)).collect())
+    snapshot.cls.then(|| (0..snapshot.heads).map(|h| snapshot.attention_map(layer, Some(h), 0)).collect())
 }
 
 /// For each head, the patches where it is the strongest (each map scaled to its own range, as the

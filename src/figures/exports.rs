@@ -87,7 +87,8 @@ fn layer_maps(snap: &Snapshot) -> Vec<LayerMaps> {
             let sinks = sinks(snap, layer);
             LayerMaps {
                 layer: layer + 1,
-                cls_mask_patches: (snap.prefix > 0)
+                cls_mask_patches: snap
+                    .cls
                     .then(|| mass_mask(&snap.attention_map(layer, None, 0), KEPT_MASS).iter().filter(|&&k| k).count()),
                 cls_head_patches: heads.as_deref().map(head_wins),
                 norm_median: sinks.median,

@@ -12,7 +12,12 @@ use crate::store::{Analysis, MapKind, ModelResult, Query, View, ViewState};
 /// and the patch to outline.
 pub fn query_row(query: Query, reference_grid: usize, snapshot: &Snapshot) -> (usize, Option<(usize, usize)>) {
     match query {
-        Query::Cls => (0, None),
+        Query::Cls if snapshot.cls => (0, None),
+        // Nothing to ask for a model without a CLS token: its centre patch answers instead.
+        Query::Cls => {
+            let centre = snapshot.grid / 2;
+            (snapshot.prefix + centre * snapshot.grid + centre, Some((centre, centre)))
+        }
         Query::Patch { row, col } => {
             let g = snapshot.grid;
             let (r, c) = ((row * g / reference_grid.max(1)).min(g - 1), (col * g / reference_grid.max(1)).min(g - 1));
@@ -36,7 +41,7 @@ pub fn attention_picture(view: &ViewState, reference_grid: usize, m: &ModelResul
     let (layer, grid) = (view.layer.min(snap.depth - 1), snap.grid);
     match view.map {
         // A model without a CLS token shows its input alone; the text says why.
-        MapKind::ClsHeads | MapKind::ClsMask if snap.prefix == 0 => Picture::Rgb(input),
+        MapKind::ClsHeads | MapKind::ClsMask if !snap.cls => Picture::Rgb(input),
         MapKind::ClsHeads => Picture::Heads { input, maps: cls_head_maps(snap, layer).unwrap_or_default(), grid },
         MapKind::ClsMask => {
             Picture::Mask { input, keep: mass_mask(&snap.attention_map(layer, head, 0), KEPT_MASS), grid }
@@ -73,7 +78,7 @@ pub fn attention_text(view: &ViewState, m: &ModelResult, picture: &Picture) -> S
     let layer = view.layer.min(snap.depth - 1);
     let what = attention_caption(view);
     match view.map {
-        MapKind::ClsHeads | MapKind::ClsMask if snap.prefix == 0 => {
+        MapKind::ClsHeads | MapKind::ClsMask if !snap.cls => {
             format!("{name} has no CLS token, so there is no CLS attention to show.")
         }
         MapKind::ClsHeads => {

@@ -72,8 +72,9 @@ pub enum Picture {
     Gray(Pixels),
 }
 
-/// Okabe–Ito's colours (safe for colour-vision deficiencies), one per head, repeating past eight.
-pub const HEAD_COLOURS: [[u8; 3]; 8] = [
+/// One colour per head: Okabe–Ito's eight (safe for colour-vision deficiencies), then Paul Tol's
+/// muted nine, which a ViT-B's 12 and a ViT-L's 16 heads need; past 17, hues a golden angle apart.
+const HEAD_PALETTE: [[u8; 3]; 17] = [
     [230, 159, 0],
     [86, 180, 233],
     [0, 158, 115],
@@ -82,7 +83,34 @@ pub const HEAD_COLOURS: [[u8; 3]; 8] = [
     [213, 94, 0],
     [204, 121, 167],
     [255, 255, 255],
+    [51, 34, 136],
+    [136, 204, 238],
+    [68, 170, 153],
+    [17, 119, 51],
+    [153, 153, 51],
+    [221, 204, 119],
+    [204, 102, 119],
+    [136, 34, 85],
+    [170, 68, 153],
 ];
+
+pub fn head_colour(head: usize) -> [u8; 3] {
+    if let Some(colour) = HEAD_PALETTE.get(head) {
+        return *colour;
+    }
+    let hue = (head as f32 * 137.507_77).rem_euclid(360.0) / 60.0;
+    let x = 1.0 - (hue.rem_euclid(2.0) - 1.0).abs();
+    let [r, g, b] = match hue as u32 {
+        0 => [1.0, x, 0.0],
+        1 => [x, 1.0, 0.0],
+        2 => [0.0, 1.0, x],
+        3 => [0.0, x, 1.0],
+        4 => [x, 0.0, 1.0],
+        _ => [1.0, 0.0, x],
+    };
+    // Not fully saturated, so none is as loud as the markers' red.
+    [r, g, b].map(|c| (60.0 + 170.0 * c) as u8)
+}
 
 /// How dark the patches outside a mask become (DINO's figures grey them out).
 const MASKED: f32 = 0.2;
@@ -156,7 +184,7 @@ fn heads(rgb: &[u8], s: usize, maps: &[Vec<f32>], grid: usize) -> Vec<u8> {
             .enumerate()
             .map(|(h, m)| (h, m.get(cell).copied().unwrap_or(0.0)))
             .fold((0, f32::MIN), |best, (h, v)| if v > best.1 { (h, v) } else { best });
-        let (colour, alpha) = (HEAD_COLOURS[strongest.0 % HEAD_COLOURS.len()], ALPHA * strongest.1.max(0.0));
+        let (colour, alpha) = (head_colour(strongest.0), ALPHA * strongest.1.max(0.0));
         [0, 1, 2].map(|k| ((1.0 - alpha) * under[k] + alpha * colour[k] as f32) as u8)
     })
 }
@@ -218,10 +246,10 @@ mod tests {
         let (rgba, _) = Picture::Heads { input: input(), maps, grid: 2 }.rgba();
         let pixel = |rgba: &[u8], i: usize| rgba[i * 4..i * 4 + 3].to_vec();
         let tint = |c: [u8; 3], a: f32| c.map(|v| ((1.0 - a) * 100.0 + a * v as f32) as u8).to_vec();
-        assert_eq!(pixel(&rgba, 0), tint(HEAD_COLOURS[0], ALPHA));
-        assert_eq!(pixel(&rgba, 3), tint(HEAD_COLOURS[1], ALPHA));
+        assert_eq!(pixel(&rgba, 0), tint(head_colour(0), ALPHA));
+        assert_eq!(pixel(&rgba, 3), tint(head_colour(1), ALPHA));
         assert_eq!(pixel(&rgba, 1), [100, 100, 100], "no head there");
-        assert_eq!(pixel(&rgba, 2), tint(HEAD_COLOURS[1], ALPHA * 0.5), "head 1's half beats head 0's quarter");
+        assert_eq!(pixel(&rgba, 2), tint(head_colour(1), ALPHA * 0.5), "head 1's half beats head 0's quarter");
 
         let (rgba, _) = Picture::Mask { input: input(), keep: vec![true, false, false, true], grid: 2 }.rgba();
         assert_eq!((pixel(&rgba, 0), pixel(&rgba, 1)), (vec![100; 3], vec![20; 3]));
@@ -236,5 +264,18 @@ mod tests {
         let (rgba, _) = flagged.rgba();
         let red = |x: usize, y: usize| rgba[(y * 4 + x) * 4..][..3] == [255, 40, 40];
         assert!(red(2, 0) && red(3, 3) && !red(0, 0) && !red(1, 3), "patches 1 and 3 outlined, 0 and 2 not");
+    }
+
+    #[test]
+    fn every_head_of_a_vit_l_has_its_own_colour_and_later_heads_still_differ() {
+        let colours: Vec<[u8; 3]> = (0..40).map(head_colour).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[..i] {
+                let gap = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u32).sum::<u32>();
+                assert!(gap >= if i < 17 { 60 } else { 2 }, "head {i} looks like an earlier one: {a:?} {b:?}");
+            }
+        }
+        // 17 × 137.51° = 177.6° (mod 360): nearly cyan, 60 + 170 × 0.96 in blue.
+        assert_eq!(head_colour(17), [60, 230, 223]);
     }
 }

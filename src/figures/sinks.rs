@@ -60,12 +60,13 @@ pub fn sinks(snapshot: &Snapshot, layer: usize) -> Sinks {
         (total / count.max(1) as f64) as f32
     };
     let is_flagged = |c: usize| c >= prefix && flagged[c - prefix];
+    let registers_from = usize::from(snapshot.cls);
     let count = flagged.iter().filter(|&&f| f).count();
     Sinks {
         attention_share: share_to(0..t, &is_flagged),
         token_share: count as f32 / t as f32,
-        cls_share: (prefix > 0).then(|| share_to(0..1, &is_flagged)),
-        register_share: (prefix > 1).then(|| share_to(0..t, &|c| (1..prefix).contains(&c))),
+        cls_share: snapshot.cls.then(|| share_to(0..1, &is_flagged)),
+        register_share: (prefix > registers_from).then(|| share_to(0..t, &|c| (registers_from..prefix).contains(&c))),
         norms,
         median: m,
         threshold,

@@ -45,6 +45,7 @@ fn model(id: &str, family: Family) -> ModelResult {
     let snapshot = Snapshot {
         grid: 2,
         prefix: 1,
+        cls: true,
         depth: 2,
         heads: 2,
         channels: 1,
@@ -182,6 +183,35 @@ fn the_cls_views_and_the_norms_view_draw_and_say_their_numbers() {
     assert_eq!(super::maps::legend(&view), Some(("low token norm", "high token norm")));
     view.map = MapKind::ClsHeads;
     assert_eq!(super::maps::legend(&view), None);
+}
+
+#[test]
+fn a_model_with_a_register_and_no_cls_token_has_no_cls_views() {
+    use super::maps::{attention_picture, attention_text};
+    use super::picture::Picture;
+    use super::sinks::sinks;
+    let mut m = model("gap", Family::Contrastive);
+    // Token 0 is a register (timm's `*_reg1_gap` ViTs): the same numbers, read differently.
+    m.snapshot.cls = false;
+    let mut view = ViewState { layer: 1, map: MapKind::ClsHeads, ..Default::default() };
+    for map in [MapKind::ClsHeads, MapKind::ClsMask] {
+        view.map = map;
+        let picture = attention_picture(&view, 2, &m, None);
+        assert!(matches!(picture, Picture::Rgb(_)), "{map:?}");
+        assert_eq!(attention_text(&view, &m, &picture), "GAP has no CLS token, so there is no CLS attention to show.");
+    }
+    // The CLS query falls to the centre patch (row 2, col 2 of 2×2: token 1 + 3).
+    assert_eq!(query_row(Query::Cls, 2, &m.snapshot), (4, Some((1, 1))));
+    // Token 0 counts as a register: every row gives it 0 of its 0+1+2+3+4.
+    let s = sinks(&m.snapshot, 1);
+    assert_eq!((s.cls_share, s.register_share), (None, Some(0.0)));
+    let a = Analysis { models: vec![m], ..analysis() };
+    let json: serde_json::Value = serde_json::from_str(&super::exports::json(&a).unwrap()).unwrap();
+    let layer = &json["models"][0]["maps"][1];
+    assert_eq!(
+        (&layer["cls_mask_patches"], &layer["cls_head_patches"]),
+        (&serde_json::Value::Null, &serde_json::Value::Null)
+    );
 }
 
 fn dummy() -> super::picture::Pixels {

@@ -12,7 +12,7 @@ use crate::components::controls::{ColormapControl, HeadControl, LayerControl, Ma
 use crate::components::model::ModelTitle;
 use crate::components::query::query_handlers;
 use crate::figures::maps::{attention_caption, attention_picture, attention_text, query_row, top_patches};
-use crate::figures::picture::HEAD_COLOURS;
+use crate::figures::picture::head_colour;
 use crate::store::handle::use_dispatch;
 use crate::store::{Analysis, MapKind, View, ViewState};
 
@@ -58,7 +58,7 @@ pub fn AttentionView(props: &AttentionProps) -> Html {
                     onmousemove={handlers.hover.clone()} onkeydown={handlers.keys.clone()} />
             }
         };
-        let legend = (view.map == MapKind::ClsHeads && snap.prefix > 0).then(|| head_legend(snap.heads));
+        let legend = (view.map == MapKind::ClsHeads && snap.cls).then(|| head_legend(snap.heads));
         html! {
             <article class="panel" data-model={m.info.id.clone()}>
                 <ModelTitle info={m.info.clone()} />
@@ -102,7 +102,7 @@ fn head_legend(heads: usize) -> Html {
     html! {
         <ul class="head-legend" aria-label="head colours">
             { for (0..heads).map(|h| {
-                let [r, g, b] = HEAD_COLOURS[h % HEAD_COLOURS.len()];
+                let [r, g, b] = head_colour(h);
                 html! { <li><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("head {}", h + 1) }</li> }
             }) }
         </ul>

@@ -102,7 +102,7 @@ impl LoadedModel {
     pub async fn snapshot(&self, image: &Prepared) -> Result<Snapshot, AnalysisError> {
         let clock = Instant::now();
         let out = self.forward(&[image], Self::MEASURED);
-        analysis::snapshot(&self.metrics, &out, clock).await
+        analysis::snapshot(&self.metrics, &out, self.file.config.cls_token, clock).await
     }
 
     /// What the metrics read from a pass: attention and the residual streams, not the final norm.

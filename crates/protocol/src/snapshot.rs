@@ -11,7 +11,11 @@ use super::raw_f32;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub grid: usize,
+    /// Tokens before the patches: the CLS token (when `cls`) first, then the registers.
     pub prefix: usize,
+    /// Token 0 is a CLS token. A model may have registers and no CLS token (timm's `*_reg*_gap`
+    /// ViTs pool their patches), and then nothing is a CLS query.
+    pub cls: bool,
     pub depth: usize,
     pub heads: usize,
     pub channels: usize,

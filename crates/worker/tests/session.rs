@@ -56,6 +56,7 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
     let model = LoadedModel::new(file, None, &device()).unwrap();
     let prepared = model.prepare(&decode(&photo()).unwrap());
     let snap = pollster::block_on(model.snapshot(&prepared)).unwrap();
+    assert!(snap.cls && snap.prefix == 1, "MoCo v3's token 0 is its CLS token");
     let t = snap.timing;
     assert!(t.forward_ms > 0.0 && t.total_ms > t.forward_ms, "forward {} ms of {} ms", t.forward_ms, t.total_ms);
 

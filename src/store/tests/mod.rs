@@ -120,6 +120,7 @@ fn snapshot() -> Snapshot {
     Snapshot {
         grid: 2,
         prefix: 1,
+        cls: true,
         depth: 1,
         heads: 1,
         channels: 1,

@@ -100,9 +100,14 @@ pub async fn layer_metrics(ctx: &MetricContext, output: &VitOutput) -> Result<Ve
 }
 
 /// Everything the explorer shows for the first image of `out`, a pass with attention and streams
-/// captured. `clock` started before the pass (which runs lazily), so `timing.forward_ms` ends when
-/// the pass's own outputs reach the host.
-pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> Result<Snapshot, AnalysisError> {
+/// captured, of a model with a CLS token or not (`cls`). `clock` started before the pass (which runs
+/// lazily), so `timing.forward_ms` ends when the pass's own outputs reach the host.
+pub async fn snapshot(
+    ctx: &MetricContext,
+    out: &VitOutput,
+    cls: bool,
+    clock: Instant,
+) -> Result<Snapshot, AnalysisError> {
     let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
     let depth = attention.len();
     if depth == 0 || depth < out.blocks.len() {
@@ -154,6 +159,7 @@ pub async fn snapshot(ctx: &MetricContext, out: &VitOutput, clock: Instant) -> R
     Ok(Snapshot {
         grid: ctx.grid,
         prefix,
+        cls,
         depth,
         heads,
         channels,
