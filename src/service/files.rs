@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, is_image_name, size_label};
-use wasm_bindgen_futures::JsFuture;
+use vitscope_protocol::labels::{LABELS_FILE, Labels};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::Callback;
 
 use crate::store::{Action, ImageInput, SetSource};
@@ -85,28 +86,44 @@ pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
 /// A labelled folder's images (each named by its path under the folder, whose first folder is its
 /// class) are probed, in the byte order of those paths, as `vitscope probe` orders them.
 pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
-    let mut images: Vec<(String, web_sys::File)> = files
-        .into_iter()
-        .filter(|f| is_image_name(&f.name()))
-        .map(|f| {
-            // `webkitRelativePath` starts with the chosen folder's own name.
-            let path = js_sys::Reflect::get(&f, &"webkitRelativePath".into())
-                .ok()
-                .and_then(|p| p.as_string())
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| f.name());
-            let under = path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_string();
-            (under, f)
-        })
-        .collect();
+    let under = |f: &web_sys::File| {
+        // `webkitRelativePath` starts with the chosen folder's own name.
+        let path = js_sys::Reflect::get(f, &"webkitRelativePath".into())
+            .ok()
+            .and_then(|p| p.as_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| f.name());
+        path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_string()
+    };
+    let listed = files.iter().find(|f| under(f) == LABELS_FILE).cloned();
+    let mut images: Vec<(String, web_sys::File)> =
+        files.into_iter().filter(|f| is_image_name(&f.name())).map(|f| (under(&f), f)).collect();
     if images.is_empty() {
         dispatch.emit(Action::Notice("That folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
         return;
     }
     images.sort_by(|a, b| a.0.cmp(&b.0));
-    let (names, files): (Vec<String>, Vec<web_sys::File>) = images.into_iter().unzip();
-    SET.with(|s| *s.borrow_mut() = files);
-    dispatch.emit(Action::ProbeSet { names });
+    spawn_local(async move {
+        let labels = match listed {
+            None => Labels::Subfolders,
+            Some(file) => match read_text(&file).await.and_then(|text| Labels::from_csv(&text)) {
+                Ok(labels) => labels,
+                Err(why) => return dispatch.emit(Action::Notice(format!("The folder was not probed: {why}."))),
+            },
+        };
+        let (names, files): (Vec<String>, Vec<web_sys::File>) = images.into_iter().unzip();
+        SET.with(|s| *s.borrow_mut() = files);
+        dispatch.emit(Action::ProbeSet { names, labels });
+    });
+}
+
+/// A small text file's contents (a labels.csv: refused past 16 MB).
+async fn read_text(file: &web_sys::File) -> Result<String, String> {
+    if file.size() > 16e6 {
+        return Err(format!("{} has {:.0} MB; a labels file of at most 16 MB is read", file.name(), file.size() / 1e6));
+    }
+    let text = JsFuture::from(file.text()).await.map_err(|e| format!("{} could not be read ({e:?})", file.name()))?;
+    text.as_string().ok_or_else(|| format!("{} is not text", file.name()))
 }
 
 /// Keeps `images` for [`read_set_file`] and starts measuring them.

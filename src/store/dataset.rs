@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use vitscope_protocol::labels::Labels;
 use vitscope_protocol::messages::{Measurement, Measures, ModelInfo, Request, WorkerError};
 use vitscope_protocol::metrics::Quartiles;
-use vitscope_protocol::probe::{PooledFeatures, class_of};
+use vitscope_protocol::probe::PooledFeatures;
 use vitscope_protocol::{Curve, LayerMetrics, Metric};
 
 use super::probe::ProbeState;
@@ -45,9 +46,11 @@ pub struct Dataset {
     pub source: SetSource,
     pub kind: SetKind,
     pub names: Vec<String>,
-    /// A probe's classes, in the order first met, and each name's (`None`: not in a class folder).
+    /// A probe's classes, in the order first met, and each name's (`None`: it has none).
     pub classes: Vec<String>,
     labels: Vec<Option<usize>>,
+    /// Why a probe's image without a class is skipped.
+    unlabelled: String,
     /// The models shown when it started, each measured on every image.
     pub models: Vec<Rc<ModelInfo>>,
     /// Per model, per measured image; shared, so a new state copies pointers, not numbers.
@@ -130,18 +133,27 @@ impl SetSummary {
 }
 
 impl State {
-    /// Starts measuring `names` from `source` with the models shown (once they are loaded).
-    pub(super) fn start_set(&mut self, source: SetSource, kind: SetKind, names: Vec<String>, out: &mut Vec<Command>) {
+    /// Starts measuring `names` from `source` with the models shown (once they are loaded): for their
+    /// metrics, or with `labels` for the probes.
+    pub(super) fn start_set(
+        &mut self,
+        source: SetSource,
+        labels: Option<&Labels>,
+        names: Vec<String>,
+        out: &mut Vec<Command>,
+    ) {
         if names.is_empty() {
             return;
         }
+        let kind = if labels.is_some() { SetKind::Probe } else { SetKind::Metrics };
+        let unlabelled = labels.map(Labels::why_unlabelled).unwrap_or_default();
         let mut classes: Vec<String> = Vec::new();
-        let labels: Vec<Option<usize>> = match kind {
-            SetKind::Metrics => vec![None; names.len()],
-            SetKind::Probe => names
+        let labels: Vec<Option<usize>> = match labels {
+            None => vec![None; names.len()],
+            Some(listed) => names
                 .iter()
                 .map(|n| {
-                    let class = class_of(n)?;
+                    let class = listed.class_of(n)?;
                     Some(classes.iter().position(|c| c == class).unwrap_or_else(|| {
                         classes.push(class.to_string());
                         classes.len() - 1
@@ -151,7 +163,7 @@ impl State {
         };
         if kind == SetKind::Probe && classes.len() < 2 {
             self.notices.push(format!(
-                "To probe, choose a folder with one subfolder of images per class (the subfolder's name is the class); that folder has {} with images.",
+                "To probe, choose a folder with one subfolder of images per class (the subfolder's name is the class), or with a labels.csv of file,label rows; that folder has {} with images.",
                 match classes.len() {
                     0 => "none".to_string(),
                     _ => "only one".to_string(),
@@ -173,6 +185,7 @@ impl State {
             names,
             classes,
             labels,
+            unlabelled,
             models,
             measured: Vec::new(),
             measured_labels: Vec::new(),
@@ -193,7 +206,7 @@ impl State {
         // A probe's images outside any class folder are skipped unread.
         self.edit_set(|s| {
             while s.kind == SetKind::Probe && s.next < s.names.len() && s.labels[s.next].is_none() {
-                s.skipped.push((s.names[s.next].clone(), "not in a class subfolder".into()));
+                s.skipped.push((s.names[s.next].clone(), s.unlabelled.clone()));
                 s.next += 1;
             }
         });

@@ -141,10 +141,11 @@ pub enum Action {
     },
     /// Stops the set; what was measured stays (and a labelled set is probed on it).
     StopSet,
-    /// Probes a labelled folder: `names` are paths under it whose first folder is the class (the
+    /// Probes a labelled folder: `names` are paths under it, their classes named by `labels` (the
     /// shell keeps the files, as for images dropped together).
     ProbeSet {
         names: Vec<String>,
+        labels: vitscope_protocol::labels::Labels,
     },
     /// Probes the measured images of the labelled set again (after the worker failed it).
     ProbeAgain,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, RunSize};
 
 use super::settings::{BackendParam, MAX_MODELS, View, ViewState};
-use super::{Action, Command, ImageBytes, ProbeState, SetKind, SetSource, State, WorkerLink};
+use super::{Action, Command, ImageBytes, ProbeState, SetSource, State, WorkerLink};
 
 /// Applies `action` to `state`; returns what the browser must do, in order.
 pub fn reduce(state: &mut State, action: Action) -> Vec<Command> {
@@ -166,11 +166,11 @@ impl State {
             }
             Action::MeasureSet { source, names } => {
                 self.stop_camera(out);
-                self.start_set(source, SetKind::Metrics, names, out);
+                self.start_set(source, None, names, out);
             }
-            Action::ProbeSet { names } => {
+            Action::ProbeSet { names, labels } => {
                 self.stop_camera(out);
-                self.start_set(SetSource::Dropped, SetKind::Probe, names, out);
+                self.start_set(SetSource::Dropped, Some(&labels), names, out);
             }
             Action::ProbeAgain => {
                 self.edit_set(|s| s.probe = ProbeState::NotYet);

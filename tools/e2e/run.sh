@@ -32,6 +32,13 @@ mkdir -p "$ref/labelled-small/lomiri" "$ref/labelled-small/other"
 cp www/gallery/lomiri_Bridge_by_Sander_Klootwijk.jpg www/gallery/lomiri_Dragonfly_by_Bolly.jpg "$ref/labelled-small/lomiri/"
 cp www/gallery/skimage_coffee.jpg www/gallery/sklearn_flower.jpg "$ref/labelled-small/other/"
 target/debug/vitscope probe --models "$models" --images "$ref/labelled-small" --out "$ref/probe-small.json"
+# The same four photos in one flat folder, their classes in a labels.csv, and one image it leaves out.
+mkdir -p "$ref/listed"
+cp "$ref"/labelled-small/*/*.jpg www/gallery/skimage_camera.jpg "$ref/listed/"
+mv "$ref/listed/skimage_camera.jpg" "$ref/listed/unlisted.jpg"
+printf 'file,label\n%s,lomiri\n%s,lomiri\n%s,other\n%s,other\n' lomiri_Bridge_by_Sander_Klootwijk.jpg \
+  lomiri_Dragonfly_by_Bolly.jpg skimage_coffee.jpg sklearn_flower.jpg > "$ref/listed/labels.csv"
+target/debug/vitscope probe --models "$models" --images "$ref/listed" --out "$ref/probe-listed.json"
 # A fake camera for camera.test.mjs: two gallery photos as 640×480 scenes of a looping video, and
 # what the CLI makes of each scene's pixels.
 if [ -x .venv/bin/python ]; then

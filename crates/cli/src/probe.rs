@@ -1,5 +1,5 @@
 //! `vitscope probe`: per-layer kNN and linear-probe accuracy of several models over a labelled folder
-//! (one subfolder per class), as the page's probe computes them.
+//! (one subfolder per class, or a `labels.csv` at its top), as the page's probe computes them.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,8 @@ use serde::Serialize;
 use vitscope_charts::{line_chart, probe_series};
 use vitscope_core::analysis::probe::probe_curves;
 use vitscope_core::protocol::download::is_image_name;
-use vitscope_core::protocol::probe::{Probe, ProbeCurves, class_of, protocol_text};
+use vitscope_core::protocol::labels::{LABELS_FILE, Labels};
+use vitscope_core::protocol::probe::{Probe, ProbeCurves, protocol_text};
 
 use super::analyze::{Models, file_stem, progress, read_image};
 use super::device;
@@ -17,7 +18,8 @@ use super::device;
 pub struct Args {
     #[command(flatten)]
     run: Models,
-    /// A folder with one subfolder of images per class (its name is the class).
+    /// A folder with one subfolder of images per class (its name is the class), or with a
+    /// `labels.csv` at its top: `file,label` rows, paths relative to the folder.
     #[arg(long)]
     images: PathBuf,
     /// The JSON report.
@@ -90,12 +92,18 @@ pub fn run(args: Args) -> Result<(), String> {
     let mut files = Vec::new();
     walk(&args.images, "", &mut files)?;
     files.sort();
+    let listed = args.images.join(LABELS_FILE);
+    let labels = match std::fs::read_to_string(&listed) {
+        Ok(text) => Labels::from_csv(&text).map_err(|e| format!("{}: {e}", args.images.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Labels::Subfolders,
+        Err(e) => return Err(format!("{}: {e}", listed.display())),
+    };
     let mut skipped = Vec::new();
     let mut labelled = Vec::new();
     let bar = progress(files.len(), "decoding");
     for (rel, path) in &files {
-        let decoded = match class_of(rel) {
-            None => Err("not in a class subfolder".to_string()),
+        let decoded = match labels.class_of(rel) {
+            None => Err(labels.why_unlabelled()),
             Some(class) => read_image(path)
                 .and_then(|b| vitscope_core::image::decode(&b).map_err(|e| e.to_string()))
                 .map(|img| (class.to_string(), img)),
@@ -110,11 +118,16 @@ pub fn run(args: Args) -> Result<(), String> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let mut names: Vec<String> = labelled.iter().map(|(_, c, _)| c.clone()).collect();
-    names.dedup();
+    // Classes in the order their first image comes (the page's order too).
+    let mut names: Vec<String> = Vec::new();
+    for (_, class, _) in &labelled {
+        if !names.contains(class) {
+            names.push(class.clone());
+        }
+    }
     if names.len() < 2 {
         return Err(format!(
-            "{}: a probe needs images in at least two class subfolders (found {})",
+            "{}: a probe needs images of at least two classes (found {}): one subfolder per class, or a labels.csv",
             args.images.display(),
             names.len()
         ));

@@ -326,7 +326,40 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&one), "--out", &text(&report)]);
     assert!(!o.status.success());
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("a probe needs images in at least two class subfolders (found 1)")
+        String::from_utf8_lossy(&o.stderr).contains("a probe needs images of at least two classes (found 1)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // A labels.csv names the classes instead: here of one flat folder, the photos' crops interleaved.
+    let listed = dir.join("listed");
+    std::fs::create_dir_all(&listed).unwrap();
+    let mut csv = String::from("file,label\n");
+    for (i, class) in ["astronaut", "coffee"].iter().cycle().take(12).enumerate() {
+        let name = format!("{:02}.png", i);
+        std::fs::copy(images.join(class).join(format!("{}.png", i / 2 % 5)), listed.join(&name)).unwrap();
+        csv += &format!("{name},{class}\n");
+    }
+    std::fs::copy(gallery.join("skimage_camera.jpg"), listed.join("unlisted.jpg")).unwrap();
+    std::fs::write(listed.join("labels.csv"), &csv).unwrap();
+    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&listed), "--out", &text(&report)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["classes"],
+        serde_json::json!([{"name": "astronaut", "images": 6}, {"name": "coffee", "images": 6}])
+    );
+    assert_eq!(json["images"][1], serde_json::json!({"file": "01.png", "class": 1}));
+    assert_eq!(json["skipped"], serde_json::json!([{"file": "unlisted.jpg", "error": "not listed in labels.csv"}]));
+    assert_eq!(json["models"][0]["knn_avg"], serde_json::json!([1.0, 1.0]));
+    // A broken one stops the probe with its line.
+    std::fs::write(listed.join("labels.csv"), "file,label\n00.png\n").unwrap();
+    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&listed), "--out", &text(&report)]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("labels.csv line 2: expected `file,label`, found 1 field"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -9,6 +9,7 @@
 pub mod card;
 pub mod download;
 pub mod filter;
+pub mod labels;
 pub mod messages;
 pub mod metric;
 pub mod metrics;

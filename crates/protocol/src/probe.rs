@@ -112,25 +112,9 @@ pub fn linear_probe_runs(class_counts: &[usize]) -> bool {
     class_counts.len() >= 2 && class_counts.iter().all(|&n| n >= LINEAR_MIN_PER_CLASS)
 }
 
-/// Names the class of an image at `path` (relative to the chosen folder, `/`-separated): its
-/// first-level subfolder. Images at the folder's root have no class.
-pub fn class_of(path: &str) -> Option<&str> {
-    let mut parts = path.split('/').filter(|p| !p.is_empty());
-    let class = parts.next()?;
-    parts.next().map(|_| class)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_class_is_the_first_subfolder_and_root_images_have_none() {
-        assert_eq!(class_of("dogs/a.jpg"), Some("dogs"));
-        assert_eq!(class_of("dogs/puppies/a.jpg"), Some("dogs"));
-        assert_eq!(class_of("a.jpg"), None);
-        assert_eq!(class_of("/a.jpg"), None);
-    }
 
     #[test]
     fn the_linear_probe_needs_two_classes_of_five() {

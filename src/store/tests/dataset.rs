@@ -9,6 +9,7 @@ use vitscope_protocol::probe::{PooledFeatures, ProbeCurves};
 use super::*;
 use crate::store::dataset::SetProgress;
 use crate::store::reducer::reduce;
+use vitscope_protocol::labels::Labels;
 
 fn layer_metrics(similarity: f32) -> LayerMetrics {
     LayerMetrics { token_similarity: vec![similarity, similarity / 2.0], ..Default::default() }
@@ -152,7 +153,7 @@ fn a_labelled_folder_is_pooled_image_by_image_then_probed_in_the_worker() {
     let (mut state, _) = ready();
     let names: Vec<String> =
         ["cats/1.jpg", "cats/2.jpg", "dogs/a/1.jpg", "loose.jpg", "owls/1.jpg"].map(String::from).to_vec();
-    let out = reduce(&mut state, Action::ProbeSet { names });
+    let out = reduce(&mut state, Action::ProbeSet { names, labels: Labels::Subfolders });
     assert_eq!(read_asked(&out), Some(0));
     let set = state.dataset.clone().unwrap();
     assert_eq!((set.kind, set.classes.clone()), (SetKind::Probe, vec!["cats".into(), "dogs".into(), "owls".into()]));
@@ -196,11 +197,20 @@ fn a_labelled_folder_is_pooled_image_by_image_then_probed_in_the_worker() {
 #[test]
 fn a_probe_needs_two_classes_and_survives_a_worker_that_fails_it() {
     let (mut state, _) = ready();
-    let out = reduce(&mut state, Action::ProbeSet { names: vec!["a.jpg".into(), "cats/1.jpg".into()] });
+    let out = reduce(
+        &mut state,
+        Action::ProbeSet { names: vec!["a.jpg".into(), "cats/1.jpg".into()], labels: Labels::Subfolders },
+    );
     assert!(out.is_empty() && state.dataset.is_none());
     assert!(state.notices.iter().any(|n| n.contains("only one")), "{:?}", state.notices);
 
-    reduce(&mut state, Action::ProbeSet { names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into(), "dogs/2.jpg".into()] });
+    reduce(
+        &mut state,
+        Action::ProbeSet {
+            names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into(), "dogs/2.jpg".into()],
+            labels: Labels::Subfolders,
+        },
+    );
     measure_pooled(&mut state, 0, 1.0);
     // Stopped with one class measured: no probe, and why.
     let out = reduce(&mut state, Action::StopSet);
@@ -210,7 +220,10 @@ fn a_probe_needs_two_classes_and_survives_a_worker_that_fails_it() {
         ProbeState::Failed("a probe needs measured images of at least two classes".into())
     );
 
-    reduce(&mut state, Action::ProbeSet { names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into()] });
+    reduce(
+        &mut state,
+        Action::ProbeSet { names: vec!["cats/1.jpg".into(), "dogs/1.jpg".into()], labels: Labels::Subfolders },
+    );
     measure_pooled(&mut state, 0, 1.0);
     let out = measure_pooled(&mut state, 1, 2.0);
     let probe = id_of(&out, |r| matches!(r, Request::Probe { .. }));
@@ -224,4 +237,20 @@ fn a_probe_needs_two_classes_and_survives_a_worker_that_fails_it() {
         state.dataset.as_ref().unwrap().probe,
         ProbeState::Failed("the worker restarted before the probe finished".into())
     );
+}
+
+#[test]
+fn a_labels_file_names_the_classes_and_what_it_leaves_out_is_skipped() {
+    let (mut state, _) = ready();
+    let labels = Labels::from_csv("file,label\n2.jpg,dog\n1.jpg,cat\nsub/3.jpg,dog\n").unwrap();
+    let names: Vec<String> = ["1.jpg", "2.jpg", "extra.jpg", "sub/3.jpg"].map(String::from).to_vec();
+    reduce(&mut state, Action::ProbeSet { names, labels });
+    assert_eq!(state.dataset.as_ref().unwrap().classes, ["cat", "dog"], "in the order the images come");
+    measure_pooled(&mut state, 0, 1.0);
+    let out = measure_pooled(&mut state, 1, 2.0);
+    assert_eq!(read_asked(&out), Some(3), "extra.jpg is not read");
+    measure_pooled(&mut state, 3, 3.0);
+    let set = state.dataset.as_ref().unwrap();
+    assert_eq!(set.skipped, [("extra.jpg".into(), "not listed in labels.csv".into())]);
+    assert_eq!(set.measured_labels, [0, 1, 1]);
 }

@@ -1,0 +1,141 @@
+//! Where a labelled set's classes come from, for the probes: each image's first subfolder, or a
+//! `labels.csv` at the folder's top. The CLI and the page read a folder by these same rules, so their
+//! probes see the same classes in the same order.
+
+use std::collections::BTreeMap;
+
+/// The file a labelled folder may name its images' classes in.
+pub const LABELS_FILE: &str = "labels.csv";
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Labels {
+    /// The class of `dogs/a.jpg` is `dogs`; images at the top have none.
+    #[default]
+    Subfolders,
+    /// Image path (relative to the folder, `/`-separated) → class, from `labels.csv`.
+    Listed(BTreeMap<String, String>),
+}
+
+impl Labels {
+    /// Reads `labels.csv`: a `file,label` row per image (its path under the folder, then its class),
+    /// optionally under a header row; blank lines and lines starting with `#` are skipped, and fields
+    /// may be quoted as spreadsheets write them.
+    pub fn from_csv(text: &str) -> Result<Self, String> {
+        let mut listed = BTreeMap::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (number, line) in text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields = split_row(line);
+            let [file, class] = fields.as_slice() else {
+                return Err(format!(
+                    "{LABELS_FILE} line {number}: expected `file,label`, found {} field{}",
+                    fields.len(),
+                    if fields.len() == 1 { "" } else { "s" }
+                ));
+            };
+            let file = file.trim_start_matches("./");
+            if listed.is_empty() && is_header(file, class) {
+                continue;
+            }
+            if file.is_empty() || class.is_empty() {
+                return Err(format!("{LABELS_FILE} line {number}: a file and a label are both needed"));
+            }
+            if let Some(before) = listed.insert(file.to_string(), class.clone())
+                && &before != class
+            {
+                return Err(format!("{LABELS_FILE} line {number}: {file} is labelled both {before} and {class}"));
+            }
+        }
+        if listed.is_empty() {
+            return Err(format!("{LABELS_FILE} lists no images"));
+        }
+        Ok(Self::Listed(listed))
+    }
+
+    /// The class of the image at `path`, or `None` when it has none.
+    pub fn class_of<'a>(&'a self, path: &'a str) -> Option<&'a str> {
+        match self {
+            Self::Subfolders => {
+                let mut parts = path.split('/').filter(|p| !p.is_empty());
+                let class = parts.next()?;
+                parts.next().map(|_| class)
+            }
+            Self::Listed(listed) => listed.get(path).map(String::as_str),
+        }
+    }
+
+    /// Why an image has no class, for the list of skipped images.
+    pub fn why_unlabelled(&self) -> String {
+        match self {
+            Self::Subfolders => "not in a class subfolder".into(),
+            Self::Listed(_) => format!("not listed in {LABELS_FILE}"),
+        }
+    }
+}
+
+fn is_header(file: &str, class: &str) -> bool {
+    let file = file.to_ascii_lowercase();
+    let class = class.to_ascii_lowercase();
+    ["file", "filename", "path", "image"].contains(&file.as_str())
+        && ["label", "class", "category", "target"].contains(&class.as_str())
+}
+
+/// One CSV row's fields, trimmed, with RFC 4180 quoting (`"a,b"`, `""` for a quote).
+fn split_row(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let (mut quoted, mut chars) = (false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        let field = fields.last_mut().expect("one field at least");
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            c => field.push(c),
+        }
+    }
+    fields.iter().map(|f| f.trim().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_class_is_the_first_subfolder_and_top_images_have_none() {
+        let labels = Labels::Subfolders;
+        assert_eq!(labels.class_of("dogs/a.jpg"), Some("dogs"));
+        assert_eq!(labels.class_of("dogs/puppies/a.jpg"), Some("dogs"));
+        assert_eq!(labels.class_of("a.jpg"), None);
+        assert_eq!(labels.class_of("/a.jpg"), None);
+    }
+
+    #[test]
+    fn a_labels_file_names_each_images_class() {
+        let text =
+            "\u{feff}file,label\n# photos\n./a.jpg, cat\n\n\"b, the second.jpg\",\"dog \"\"rex\"\"\"\nsub/c.png,cat\n";
+        let labels = Labels::from_csv(text).unwrap();
+        assert_eq!(labels.class_of("a.jpg"), Some("cat"));
+        assert_eq!(labels.class_of("b, the second.jpg"), Some("dog \"rex\""));
+        assert_eq!(labels.class_of("sub/c.png"), Some("cat"));
+        assert_eq!(labels.class_of("d.jpg"), None);
+        assert_eq!(labels.why_unlabelled(), "not listed in labels.csv");
+        // A header is only a header on the first row.
+        assert_eq!(Labels::from_csv("a.jpg,x\nfile,label\n").unwrap().class_of("file"), Some("label"));
+    }
+
+    #[test]
+    fn a_broken_labels_file_says_which_line() {
+        let err = |text: &str| Labels::from_csv(text).unwrap_err();
+        assert_eq!(err("a.jpg,cat\nb.jpg\n"), "labels.csv line 2: expected `file,label`, found 1 field");
+        assert_eq!(err("a.jpg,cat,extra\n"), "labels.csv line 1: expected `file,label`, found 3 fields");
+        assert_eq!(err("a.jpg,\n"), "labels.csv line 1: a file and a label are both needed");
+        assert_eq!(err("a.jpg,cat\na.jpg,dog\n"), "labels.csv line 2: a.jpg is labelled both cat and dog");
+        assert_eq!(err("file,label\n\n"), "labels.csv lists no images");
+        assert!(Labels::from_csv("a.jpg,cat\na.jpg,cat\n").is_ok(), "a repeated row is harmless");
+    }
+}
