@@ -21,14 +21,16 @@ pub fn CameraControl(props: &CameraProps) -> Html {
         };
     };
     let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(Action::StopCamera));
-    let said = match (&camera.device, camera.rate()) {
-        (None, _) => "Asking for the camera…".to_string(),
-        (Some(device), None) => format!("{device}: frame {}", camera.frames),
-        (Some(device), Some(rate)) => format!("{device}: {rate:.1} frames a second, frame {}", camera.frames),
+    let said = match (&camera.device, camera.analysed, camera.rate()) {
+        (None, ..) => "Asking for the camera…".to_string(),
+        (Some(device), None, _) => format!("{device}: analysing the first frame…"),
+        (Some(device), Some(frame), None) => format!("{device}: frame {frame} shown"),
+        (Some(device), Some(frame), Some(rate)) => format!("{device}: frame {frame} shown, {rate:.1} frames a second"),
     };
+    let analysed = camera.analysed.map(|f| f.to_string());
     html! {
         <span class="camera">
-            <span id="camera-rate" class="camera-rate" aria-live="off">{ said }</span>
+            <span id="camera-rate" class="camera-rate" aria-live="off" data-analysed={analysed}>{ said }</span>
             <button id="camera-stop" class="button" {onclick}>{ "Stop camera" }</button>
         </span>
     }

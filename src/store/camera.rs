@@ -2,7 +2,8 @@
 //! for one ([`Command::GrabFrame`]) only when the worker has nothing to do, and the shell answers
 //! with the newest picture the camera has. So the worker runs as fast as its backend allows, a
 //! frame never waits behind another, and the views always show the latest frame analysed (the one
-//! before stays on screen until the next is ready, so nothing flickers).
+//! before stays on screen until the next is ready, so nothing flickers). The status line, which screen
+//! readers announce, says only that the camera is on; the frame count and rate are shown beside it.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -18,6 +19,8 @@ pub struct Camera {
     pub device: Option<String>,
     /// Frames taken since it started.
     pub frames: u64,
+    /// The frame whose analysis is shown (counted as `frames`).
+    pub analysed: Option<u64>,
     /// When the latest frames were taken (ms, the page's clock).
     taken_at: VecDeque<f64>,
     /// A frame was asked for and has not come yet.
@@ -26,7 +29,7 @@ pub struct Camera {
 
 impl Camera {
     fn starting() -> Self {
-        Self { device: None, frames: 0, taken_at: VecDeque::new(), waiting: false }
+        Self { device: None, frames: 0, analysed: None, taken_at: VecDeque::new(), waiting: false }
     }
 
     /// Frames analysed a second, over the latest few (each frame is taken when the one before has

@@ -302,7 +302,8 @@ impl State {
 
     /// Something is running that Cancel would stop.
     pub fn busy(&self) -> bool {
-        self.running.is_some() || self.running_filter.is_some() || !self.loading.is_empty()
+        // The camera counts as one long run, so Cancel stays put instead of blinking with each frame.
+        self.running.is_some() || self.running_filter.is_some() || !self.loading.is_empty() || self.camera.is_some()
     }
 
     /// The main analysis is running.

@@ -371,9 +371,11 @@ impl State {
         if self.view.view == View::Frequency {
             self.run_filter(out);
         }
-        let backend = self.link.backend().map_or("", Backend::label);
-        let name = self.image.as_ref().map_or("", |i| i.name.as_str());
-        self.status = format!("Analysing {name} with {} models on {backend}…", models.len());
+        if self.camera.is_none() {
+            let backend = self.link.backend().map_or("", Backend::label);
+            let name = self.image.as_ref().map_or("", |i| i.name.as_str());
+            self.status = format!("Analysing {name} with {} models on {backend}…", models.len());
+        }
     }
 
     fn run_filter(&mut self, out: &mut Vec<Command>) {

@@ -90,12 +90,17 @@ impl State {
                 let analysis = Rc::new(Analysis { image, width, height, backend, models });
                 if is_main {
                     self.running = None;
-                    self.status = format!(
-                        "Ready: {} ({width}×{height}) with {} models in {millis:.0} ms on {}.",
-                        analysis.image,
-                        analysis.models.len(),
-                        backend.label()
-                    );
+                    match self.camera.as_mut() {
+                        Some(camera) => camera.analysed = Some(camera.frames),
+                        None => {
+                            self.status = format!(
+                                "Ready: {} ({width}×{height}) with {} models in {millis:.0} ms on {}.",
+                                analysis.image,
+                                analysis.models.len(),
+                                backend.label()
+                            )
+                        }
+                    }
                     self.analysis = Some(analysis);
                     self.error = None;
                 } else {
