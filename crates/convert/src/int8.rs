@@ -9,7 +9,7 @@ use vitscope_core::analysis::{LayerMetrics, layer_metrics};
 use vitscope_core::image::decode;
 use vitscope_core::model::Capture;
 use vitscope_core::pipeline::LoadedModel;
-use vitscope_core::weights::{Grouping, ModelFile, Precision};
+use vitscope_core::weights::{Grouping, ModelFile, Precision, WeightsError};
 
 /// Tried in this order.
 pub const CANDIDATES: [Grouping; 4] = [Grouping::Row, Grouping::Inputs(32), Grouping::Inputs(16), Grouping::Inputs(8)];
@@ -167,7 +167,8 @@ pub struct Encoded {
 
 /// The file's int8 bytes, grouped as finely as the model needs, measured against f32 on two photos
 /// on `device` (`checking` hears each grouping before it is measured); when no grouping holds the
-/// bounds the matrices go to f16 instead. (f16 and f32 files need no measuring: `to_bytes`.)
+/// bounds the matrices go to f16 instead, and to f32 when a weight is too large for f16 (and int8's
+/// f16 scales). (f16 and f32 files need no measuring: `to_bytes`.)
 pub async fn encode(
     model: &ModelFile,
     device: &burn::tensor::Device,
@@ -175,10 +176,14 @@ pub async fn encode(
 ) -> Result<Encoded, String> {
     match calibrated(model, device, checking).await? {
         (Some(bytes), tried) => Ok(Encoded { bytes, precision: Precision::Int8, tried }),
-        (None, tried) => {
-            let bytes = model.to_bytes(Precision::F16).map_err(|e| e.to_string())?;
-            Ok(Encoded { bytes, precision: Precision::F16, tried })
-        }
+        (None, tried) => match model.to_bytes(Precision::F16) {
+            Ok(bytes) => Ok(Encoded { bytes, precision: Precision::F16, tried }),
+            Err(WeightsError::OutOfRange { .. }) => {
+                let bytes = model.to_bytes(Precision::F32).map_err(|e| e.to_string())?;
+                Ok(Encoded { bytes, precision: Precision::F32, tried })
+            }
+            Err(e) => Err(e.to_string()),
+        },
     }
 }
 
@@ -201,7 +206,12 @@ pub async fn calibrated(
     let mut tried = Vec::new();
     for grouping in CANDIDATES {
         checking(grouping);
-        let bytes = model.to_bytes_grouped(Precision::Int8, grouping).map_err(|e| e.to_string())?;
+        let bytes = match model.to_bytes_grouped(Precision::Int8, grouping) {
+            Ok(bytes) => bytes,
+            // A weight past what int8 with f16 scales holds: no grouping changes that.
+            Err(WeightsError::OutOfRange { .. }) => return Ok((None, tried)),
+            Err(e) => return Err(e.to_string()),
+        };
         let candidate = {
             let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
             let loaded = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;

@@ -76,3 +76,21 @@ fn int8_matches_f32_on_a_real_dinov2() {
     // file reaches, the price of holding the bounds on trained weights.
     assert!(ratio <= 0.33, "int8 file is {:.1} % of f32", 100.0 * ratio);
 }
+
+#[test]
+fn weights_too_large_for_int8_and_f16_are_stored_in_f32_not_as_infinity() {
+    let device = device();
+    let mut model = convert_fixture("mocov3");
+    let name = "blocks.0.mlp.fc1.weight";
+    model.weights.get_mut(name).unwrap().data[0] = 1e7;
+    let encoded = pollster::block_on(vitscope_convert::encode(&model, &device, &mut |_| {})).unwrap();
+    assert_eq!(encoded.precision, Precision::F32);
+    assert!(encoded.tried.is_empty(), "no int8 grouping was worth measuring: {:?}", encoded.tried);
+    let back = ModelFile::from_bytes(&encoded.bytes).unwrap();
+    assert_eq!(back.weights[name].data[0], 1e7);
+    // Past f16 but within int8's scales (65504 < |w| ≤ 127 × 65504), int8 is still measured.
+    model.weights.get_mut(name).unwrap().data[0] = 70_000.0;
+    let encoded = pollster::block_on(vitscope_convert::encode(&model, &device, &mut |_| {})).unwrap();
+    assert!(!encoded.tried.is_empty());
+    assert_ne!(encoded.precision, Precision::F16, "f16 cannot hold 70000");
+}

@@ -63,6 +63,27 @@ fn int8_file_is_at_most_27_percent_of_f32() {
 }
 
 #[test]
+fn weights_a_precision_cannot_hold_are_refused_not_written_as_infinity() {
+    let mut m = model();
+    let name = "blocks.1.mlp.fc1.weight";
+    m.weights.get_mut(name).unwrap().data[3] = 70_000.0;
+    // f16 stops at 65504; int8's scale (70000 / 127) fits an f16.
+    assert_eq!(
+        m.to_bytes(Precision::F16).unwrap_err().to_string(),
+        "tensor `blocks.1.mlp.fc1.weight` holds 7e4, more than f16 can store (at most 6.5504e4 in magnitude); convert it with --precision f32"
+    );
+    let back = ModelFile::from_bytes(&m.to_bytes(Precision::Int8).unwrap()).unwrap();
+    assert!((back.weights[name].data[3] - 70_000.0).abs() < 70_000.0 / 127.0);
+    m.weights.get_mut(name).unwrap().data[3] = -1e7;
+    assert!(matches!(
+        m.to_bytes(Precision::Int8).unwrap_err(),
+        WeightsError::OutOfRange { value: -1e7, precision: Precision::Int8, .. }
+    ));
+    let back = ModelFile::from_bytes(&m.to_bytes(Precision::F32).unwrap()).unwrap();
+    assert_eq!(back.weights[name].data[3], -1e7);
+}
+
+#[test]
 fn int8_dequantizes_within_half_a_step() {
     let m = model();
     let back = ModelFile::from_bytes(&m.to_bytes(Precision::Int8).unwrap()).unwrap();

@@ -27,6 +27,10 @@ pub enum WeightsError {
     NonFinite { name: String, index: usize, value: f32 },
     #[error("tensor `{name}`: {reason}")]
     Invalid { name: String, reason: String },
+    #[error(
+        "tensor `{name}` holds {value:e}, more than {precision} can store (at most {limit:e} in magnitude); convert it with --precision f32"
+    )]
+    OutOfRange { name: String, value: f32, precision: super::Precision, limit: f32 },
     #[error("could not write the weight file: {0}")]
     Write(String),
 }

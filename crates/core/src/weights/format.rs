@@ -112,6 +112,8 @@ impl ModelFile {
                     stored.push((e.name, t.shape.clone(), Stored::F32(t.data.clone())));
                 }
                 (Precision::Int8, Role::Matrix) => {
+                    // The largest weight's scale, max|w| / 127, must fit an f16.
+                    check_range(&e.name, &t.data, precision, 127.0 * f16::MAX.to_f32())?;
                     let rows = t.shape[0];
                     let groups = grouping.groups(t.data.len() / rows.max(1));
                     let (q, scales) = quantize(&t.data, rows, groups);
@@ -120,7 +122,10 @@ impl ModelFile {
                     stored.push((format!("{}{SCALE_SUFFIX}", e.name), shape, Stored::F16(scales)));
                     stored.push((e.name, t.shape.clone(), Stored::I8(q)));
                 }
-                _ => stored.push((e.name, t.shape.clone(), Stored::F16(to_f16(&t.data)))),
+                _ => {
+                    check_range(&e.name, &t.data, precision, f16::MAX.to_f32())?;
+                    stored.push((e.name, t.shape.clone(), Stored::F16(to_f16(&t.data))));
+                }
             }
         }
         let encoded: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = stored
@@ -287,6 +292,14 @@ fn check_shape(name: &str, expected: &[usize], found: &[usize]) -> Result<(), We
 fn check_finite(name: &str, data: &[f32]) -> Result<(), WeightsError> {
     match data.iter().position(|v| !v.is_finite()) {
         Some(index) => Err(WeightsError::NonFinite { name: name.into(), index, value: data[index] }),
+        None => Ok(()),
+    }
+}
+
+/// A weight this precision would store as infinity is refused rather than written.
+fn check_range(name: &str, data: &[f32], precision: Precision, limit: f32) -> Result<(), WeightsError> {
+    match data.iter().find(|v| v.abs() > limit) {
+        Some(&value) => Err(WeightsError::OutOfRange { name: name.into(), value, precision, limit }),
         None => Ok(()),
     }
 }
