@@ -17,7 +17,7 @@ use crate::service::commands::{self, Link};
 use crate::service::dom::{document, window};
 use crate::service::files::{measure_folders, read_file, read_files};
 use crate::service::folders::dropped_directories;
-use crate::service::url::{hash_of, keep_hash, location_params, post_height, read_params};
+use crate::service::url::{drop_bad_search, hash_of, keep_hash, location_params, post_height, read_params};
 use crate::store::handle::{Dispatch, Store};
 use crate::store::settings::Theme;
 use crate::store::{Action, State, View};
@@ -71,6 +71,7 @@ pub fn App() -> Html {
         let (state, commands) = State::new(&search, &hash);
         Store::new(state, commands)
     });
+    use_effect_with((), |_| drop_bad_search());
     let link: Link = use_mut_ref(|| None);
     let dispatcher: Dispatch = store.dispatcher();
     {

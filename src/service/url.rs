@@ -47,6 +47,23 @@ pub fn keep_hash(hash: &str) {
     }
 }
 
+/// Drops the `?` parameters that do not apply from the address bar (the page has named them in a
+/// notice), so a reload or a copied link does not carry them on.
+pub fn drop_bad_search() {
+    let Some(window) = window() else { return };
+    let location = window.location();
+    let search = read_params(&location.search().unwrap_or_default());
+    let valid = ViewState::valid(&search);
+    if valid.len() == search.len() {
+        return;
+    }
+    let query = if valid.is_empty() { String::new() } else { format!("?{}", encode(&valid)) };
+    let address = format!("{}{query}{}", base(), location.hash().unwrap_or_default());
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&address));
+    }
+}
+
 fn base() -> String {
     let Some(location) = window().map(|w| w.location()) else { return String::new() };
     format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())

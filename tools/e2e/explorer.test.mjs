@@ -143,6 +143,9 @@ test('bad URL parameters are named and the page still works', async () => {
       assert.ok(notices.includes(needle), `no notice names ${needle}: ${notices}`);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'bad-parameters.png'), fullPage: true });
+    // Named once: the address keeps only what applies, so a reload or a copied link is clean.
+    assert.equal(await page.evaluate(() => location.search), '');
+    assert.doesNotMatch(await page.evaluate(() => location.hash), /cmap=jet|nope|passwd/);
     assert.equal(await page.$('[role=alert]'), null, 'this browser has WebAssembly SIMD');
     // A browser without WebAssembly SIMD is told so instead of getting a blank page.
     const old = await context.newPage();

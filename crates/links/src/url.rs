@@ -136,6 +136,16 @@ impl ViewState {
         problems
     }
 
+    /// The parameters of `params` that apply, in order: what the address keeps once the page has
+    /// named the rest in its notices (so a reload or a shared link does not name them again).
+    pub fn valid(params: &[(String, String)]) -> Vec<(String, String)> {
+        params
+            .iter()
+            .filter(|pair| Self::default().apply(std::slice::from_ref(*pair), &mut PageParams::default()).is_empty())
+            .cloned()
+            .collect()
+    }
+
     /// The pairs that restore this state in the hash (page parameters stay in the `?` part).
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = vec![("view", self.view.key().to_string())];
@@ -364,5 +374,22 @@ mod tests {
                 prop_assert_eq!(back, s);
             }
         }
+    }
+
+    #[test]
+    fn the_address_keeps_only_the_parameters_that_apply() {
+        let pairs = |text: &str| -> Vec<(String, String)> {
+            text.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect()
+        };
+        assert_eq!(
+            ViewState::valid(&pairs(
+                "view=banana&backend=cpu&model=javascript:alert(1)&embed=1&layer=0&layer=3&zoom=2"
+            )),
+            pairs("backend=cpu&embed=1&layer=3")
+        );
+        assert_eq!(
+            ViewState::valid(&pairs("manifest=https://a.b/m.json&m=x,y")),
+            pairs("manifest=https://a.b/m.json&m=x,y")
+        );
     }
 }
