@@ -14,7 +14,9 @@ pub struct CameraProps {
 pub fn CameraControl(props: &CameraProps) -> Html {
     let dispatch = use_dispatch();
     let Some(camera) = &props.camera else {
-        let onclick = Callback::from(move |_: MouseEvent| dispatch.emit(Action::StartCamera));
+        let onclick = Callback::from(move |_: MouseEvent| {
+            dispatch.emit(Action::StartCamera { choice: crate::service::files::next_choice() })
+        });
         return html! {
             <button id="camera-start" class="button" {onclick}
                 title="Frames are analysed in this page and never leave it">{ "Use the camera" }</button>

@@ -75,7 +75,7 @@ pub fn DatasetPanel(props: &DatasetProps) -> Html {
             <div class="set-inputs">
                 <label class="button" for="probe-folder">{ "Probe a labelled folder…" }</label>
                 <input id="probe-folder" class="visually-hidden" type="file" webkitdirectory=true multiple=true disabled={!props.ready || running} onchange={labelled} />
-                <span class="hint">{ "a folder with one subfolder of images per class, such as Imagenette's val folder (fast.ai), near what the bundled models were trained on." }</span>
+                <span class="hint">{ "a folder with one subfolder of images per class (or a labels.csv of file,label rows), such as Imagenette's val folder (fast.ai), near what the bundled models were trained on." }</span>
             </div>
             if let Some(set) = &props.dataset {
                 { status(set, stop) }

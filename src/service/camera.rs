@@ -2,7 +2,7 @@
 //! frame), and a canvas that turns the video's newest picture into RGBA when the store asks for a
 //! frame. Frames go to the worker by `postMessage`, as a dropped image does; none leaves the page.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo::events::EventListener;
@@ -30,18 +30,25 @@ struct Live {
 
 thread_local! {
     static CAMERA: RefCell<Option<Live>> = const { RefCell::new(None) };
+    /// Counts starts and stops: a camera the browser gives after a later start or a stop (the user
+    /// pressed Stop while the browser was asking) is let go at once, and nobody hears of it.
+    static ASKED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Asks the browser for a camera (the back one on a phone); answers with [`Action::CameraStarted`].
 pub fn start(dispatch: Callback<Action>) {
+    stop();
+    let asked = ASKED.with(|a| a.get());
     spawn_local(async move {
-        let result = open(&dispatch).await;
-        dispatch.emit(Action::CameraStarted(result));
+        let result = open(&dispatch, asked).await;
+        // A later start or a stop has taken over: `open` kept nothing, and nobody waits for this.
+        if ASKED.with(|a| a.get()) == asked {
+            dispatch.emit(Action::CameraStarted(result));
+        }
     });
 }
 
-async fn open(dispatch: &Callback<Action>) -> Result<String, String> {
-    stop();
+async fn open(dispatch: &Callback<Action>, asked: u64) -> Result<String, String> {
     let window = window().ok_or("the camera needs a browser window")?;
     let navigator = window.navigator();
     // Absent outside a secure context (http on another host) and in some embedded browsers.
@@ -57,15 +64,36 @@ async fn open(dispatch: &Callback<Action>) -> Result<String, String> {
     let constraints = MediaStreamConstraints::new();
     constraints.set_audio(&JsValue::FALSE);
     constraints.set_video(&video);
-    let asked = devices.get_user_media_with_constraints(&constraints).map_err(|e| camera_error(&e))?;
-    let stream: MediaStream = JsFuture::from(asked).await.map_err(|e| camera_error(&e))?.unchecked_into();
+    let request = devices.get_user_media_with_constraints(&constraints).map_err(|e| camera_error(&e))?;
+    let stream: MediaStream = JsFuture::from(request).await.map_err(|e| camera_error(&e))?.unchecked_into();
+    match attach(&stream, dispatch).await {
+        Ok((video, canvas, ended, label)) if ASKED.with(|a| a.get()) == asked => {
+            let live = Live { stream, video, canvas, _ended: ended };
+            release(CAMERA.with(|c| c.borrow_mut().replace(live)));
+            Ok(label)
+        }
+        Ok(_) => {
+            stop_tracks(&stream);
+            Err("superseded".into())
+        }
+        Err(why) => {
+            stop_tracks(&stream);
+            Err(why)
+        }
+    }
+}
+
+type Attached = (HtmlVideoElement, HtmlCanvasElement, Vec<EventListener>, String);
+
+/// The stream playing in a video element the page never shows, with its label and end listeners.
+async fn attach(stream: &MediaStream, dispatch: &Callback<Action>) -> Result<Attached, String> {
     let tracks = stream.get_video_tracks();
     let label = tracks.get(0).dyn_into::<web_sys::MediaStreamTrack>().map(|t| t.label()).unwrap_or_default();
     let video: HtmlVideoElement = create("video")?;
     video.set_muted(true);
     // iOS Safari plays a stream inline only when asked to.
     let _ = video.set_attribute("playsinline", "");
-    video.set_src_object(Some(&stream));
+    video.set_src_object(Some(stream));
     if let Ok(playing) = video.play() {
         JsFuture::from(playing).await.map_err(|e| camera_error(&e))?;
     }
@@ -82,8 +110,7 @@ async fn open(dispatch: &Callback<Action>) -> Result<String, String> {
         })
         .collect();
     let canvas: HtmlCanvasElement = create("canvas")?;
-    CAMERA.with(|c| *c.borrow_mut() = Some(Live { stream, video, canvas, _ended: ended }));
-    Ok(if label.is_empty() { "camera".into() } else { label })
+    Ok((video, canvas, ended, if label.is_empty() { "camera".into() } else { label }))
 }
 
 /// What the browser's refusal means for the reader.
@@ -170,14 +197,24 @@ fn take() -> Taken {
     })
 }
 
-/// Lets the camera go: its tracks stop, so the browser's camera light goes off.
+/// Lets the camera go: its tracks stop, so the browser's camera light goes off; a camera still being
+/// asked for is let go when it comes.
 pub fn stop() {
-    if let Some(live) = CAMERA.with(|c| c.borrow_mut().take()) {
-        for track in live.stream.get_tracks().iter() {
-            if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
-                track.stop();
-            }
-        }
+    ASKED.with(|a| a.set(a.get() + 1));
+    release(CAMERA.with(|c| c.borrow_mut().take()));
+}
+
+fn release(live: Option<Live>) {
+    if let Some(live) = live {
+        stop_tracks(&live.stream);
         live.video.set_src_object(None);
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+            track.stop();
+        }
     }
 }

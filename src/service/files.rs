@@ -83,8 +83,9 @@ pub fn measure_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
     measure_set(images, dispatch);
 }
 
-/// A labelled folder's images (each named by its path under the folder, whose first folder is its
-/// class) are probed, in the byte order of those paths, as `vitscope probe` orders them.
+/// A labelled folder's images (each named by its path under the folder; the class is its first folder,
+/// or what the folder's `labels.csv` says) are probed, in the byte order of those paths, as `vitscope
+/// probe` orders them.
 pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
     let under = |f: &web_sys::File| {
         // `webkitRelativePath` starts with the chosen folder's own name.

@@ -32,6 +32,13 @@ impl Camera {
         Self { device: None, frames: 0, analysed: None, taken_at: VecDeque::new(), waiting: false }
     }
 
+    /// What the status line says while the camera is on: the same for every frame, so screen readers
+    /// announce it once (and again after something else was said).
+    pub fn status(&self) -> String {
+        let device = self.device.as_deref().unwrap_or("camera");
+        format!("Camera on ({device}): each frame is analysed as soon as the one before is done.")
+    }
+
     /// Frames analysed a second, over the latest few (each frame is taken when the one before has
     /// been analysed, so this is the analysis rate).
     pub fn rate(&self) -> Option<f64> {
@@ -41,10 +48,13 @@ impl Camera {
 }
 
 impl State {
-    pub(super) fn start_camera(&mut self, out: &mut Vec<Command>) {
+    /// `choice` counts with the shell's image choices: an image chosen before the camera and read
+    /// after it started is dropped, not shown over the frames.
+    pub(super) fn start_camera(&mut self, choice: u64, out: &mut Vec<Command>) {
         if self.camera.is_some() {
             return;
         }
+        self.chosen = self.chosen.max(choice);
         // One thing at a time in the worker: a set being measured stops, keeping what it has.
         if self.set_running() {
             self.stop_set("the camera started");
@@ -59,8 +69,8 @@ impl State {
     pub(super) fn camera_started(&mut self, label: String, out: &mut Vec<Command>) {
         match &mut self.camera {
             Some(camera) if camera.device.is_none() => {
-                self.status = format!("Camera on ({label}): each frame is analysed as soon as the one before is done.");
                 camera.device = Some(label);
+                self.status = camera.status();
                 self.error = None;
             }
             // Stopped while the browser was asking the user.
@@ -68,7 +78,8 @@ impl State {
         }
     }
 
-    /// The camera stops; the last frame analysed stays shown (and is what a restarted worker reopens).
+    /// The camera stops; the last frame analysed stays shown (a restarted worker reopens the last
+    /// frame taken).
     pub(super) fn stop_camera(&mut self, out: &mut Vec<Command>) {
         if self.camera.take().is_some() {
             out.push(Command::StopCamera);
@@ -113,7 +124,8 @@ impl State {
             && self.opening.is_none()
             && self.running.is_none()
             && self.running_filter.is_none()
-            && !self.set_running();
+            && !self.set_running()
+            && !self.dataset.as_ref().is_some_and(|s| matches!(s.probe, super::ProbeState::Running(_)));
         if let Some(camera) = self.camera.as_mut()
             && camera.device.is_some()
             && !camera.waiting

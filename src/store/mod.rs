@@ -149,8 +149,11 @@ pub enum Action {
     },
     /// Probes the measured images of the labelled set again (after the worker failed it).
     ProbeAgain,
-    /// "Use the camera": the shell asks the browser for it.
-    StartCamera,
+    /// "Use the camera": the shell asks the browser for it. `choice` is taken from the shell's image
+    /// choices (as [`Action::ImageRead`]'s), so an image read that was already under way is dropped.
+    StartCamera {
+        choice: u64,
+    },
     /// The browser gave the camera (its label), or why not.
     CameraStarted(Result<String, String>),
     /// The camera stopped giving pictures, or a frame could not be taken.

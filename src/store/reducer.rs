@@ -215,7 +215,7 @@ impl State {
                     }
                 }
             }
-            Action::StartCamera => self.start_camera(out),
+            Action::StartCamera { choice } => self.start_camera(choice, out),
             Action::CameraStarted(Ok(label)) => self.camera_started(label, out),
             Action::CameraStarted(Err(why)) | Action::CameraFailed(why) => self.camera_failed(why, out),
             Action::StopCamera => {
@@ -366,7 +366,10 @@ impl State {
             return;
         }
         let models = self.view.models.clone();
-        self.filtered = None;
+        // A camera frame's filtered run replaces the one before when it comes, as its main run does.
+        if self.camera.is_none() {
+            self.filtered = None;
+        }
         self.running = self.send(out, Request::Analyze { models: models.clone(), filter: None });
         if self.view.view == View::Frequency {
             self.run_filter(out);

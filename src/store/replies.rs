@@ -91,7 +91,15 @@ impl State {
                 if is_main {
                     self.running = None;
                     match self.camera.as_mut() {
-                        Some(camera) => camera.analysed = Some(camera.frames),
+                        Some(camera) => {
+                            // (A photo's run that ends after the camera started is not a frame.)
+                            if camera.frames > 0 {
+                                camera.analysed = Some(camera.frames);
+                            }
+                            if camera.device.is_some() {
+                                self.status = camera.status();
+                            }
+                        }
                         None => {
                             self.status = format!(
                                 "Ready: {} ({width}×{height}) with {} models in {millis:.0} ms on {}.",

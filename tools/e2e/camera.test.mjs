@@ -119,6 +119,11 @@ for (const mode of [{ name: 'cpu', webgpu: false, query: '?backend=cpu', hash: '
         await page.waitForTimeout(3_000);
         assert.equal(await page.textContent('[data-map]'), last, 'frames went on after Stop');
         assert.ok(await page.$('.view canvas'), 'the last frame stays shown');
+        // It starts again, and stops again.
+        await page.click('#camera-start');
+        await page.waitForSelector('#camera-rate[data-analysed]');
+        await page.click('#camera-stop');
+        await page.waitForSelector('#camera-start');
       }
 
       // No request after the camera started: frames go to the worker and nowhere else.

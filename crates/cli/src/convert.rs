@@ -76,8 +76,10 @@ fn encode(model: &ModelFile, precision: Precision) -> Result<(Vec<u8>, Precision
         let verdict = int8::Bounds::STORED.violation(fidelity).unwrap_or_else(|| "within the bounds".into());
         eprintln!("int8, {grouping}: {verdict}");
     }
-    if encoded.precision != precision {
-        eprintln!("no int8 grouping holds the bounds on this model: storing f16");
+    match encoded.precision {
+        Precision::Int8 => {}
+        Precision::F16 => eprintln!("no int8 grouping holds the bounds on this model: storing f16"),
+        Precision::F32 => eprintln!("a weight is too large for int8's f16 scales and for f16: storing f32"),
     }
     Ok((encoded.bytes, encoded.precision))
 }

@@ -1,6 +1,6 @@
 //! Where a labelled set's classes come from, for the probes: each image's first subfolder, or a
 //! `labels.csv` at the folder's top. The CLI and the page read a folder by these same rules, so their
-//! probes see the same classes in the same order.
+//! probes give each image the same class.
 
 use std::collections::BTreeMap;
 

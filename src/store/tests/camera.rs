@@ -20,7 +20,7 @@ fn live() -> State {
         run,
         Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
     );
-    let out = reduce(&mut state, Action::StartCamera);
+    let out = reduce(&mut state, Action::StartCamera { choice: 2 });
     assert_eq!(out, [Command::StartCamera]);
     assert_eq!(state.status, "Asking for the camera…");
     let out = reduce(&mut state, Action::CameraStarted(Ok("Front camera".into())));
@@ -62,6 +62,20 @@ fn each_frame_is_asked_for_when_the_one_before_has_been_analysed() {
     // The status (read out by screen readers) does not change with every frame, and Cancel stays.
     assert_eq!(state.status, "Camera on (Front camera): each frame is analysed as soon as the one before is done.");
     assert!(state.busy());
+    // A notice in between (a model loaded, an error) gives way to it at the next frame.
+    state.status = "Loaded something.".into();
+    let out = frame(&mut state, 1200.0);
+    reduce(&mut state, Action::StartCamera { choice: 9 });
+    let open = id_of(&out, |r| matches!(r, Request::OpenFrame { .. }));
+    let out = reply(&mut state, open, Response::ImageOpened { width: 16, height: 3 });
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
+    reply(
+        &mut state,
+        run,
+        Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
+    );
+    assert!(state.status.starts_with("Camera on (Front camera)"), "{}", state.status);
+    assert_eq!(state.camera.as_ref().unwrap().analysed, Some(2));
     // A frame answered while none was asked for (the camera stopped meanwhile) is dropped.
     reduce(&mut state, Action::StopCamera);
     assert!(sent(&frame(&mut state, 1100.0)).is_empty());
@@ -97,7 +111,7 @@ fn the_rate_is_frames_a_second_over_the_latest_ten() {
 #[test]
 fn nothing_is_asked_for_while_the_models_load_or_the_worker_restarts() {
     let (mut state, _) = started("backend=cpu");
-    reduce(&mut state, Action::StartCamera);
+    reduce(&mut state, Action::StartCamera { choice: 2 });
     let out = reduce(&mut state, Action::CameraStarted(Ok("cam".into())));
     assert_eq!(grabs(&out), 0, "the models are still loading");
     let mut state = live();
@@ -120,6 +134,11 @@ fn another_image_a_set_or_cancel_lets_the_camera_go() {
     assert!(out.contains(&Command::StopCamera) && state.camera.is_none());
     assert_eq!(grabs(&out), 0);
 
+    // An image chosen before the camera started (a slow gallery fetch) and read after it is dropped.
+    let mut state = live();
+    let out = reduce(&mut state, Action::ImageRead { choice: 1, result: Ok(image()) });
+    assert!(out.is_empty() && state.camera.is_some(), "{out:?}");
+
     let mut state = live();
     let out = reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: vec!["a.jpg".into()] });
     assert!(out.contains(&Command::StopCamera) && state.camera.is_none());
@@ -137,7 +156,7 @@ fn another_image_a_set_or_cancel_lets_the_camera_go() {
         Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
     );
     reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: vec!["a.jpg".into(), "b.jpg".into()] });
-    reduce(&mut state, Action::StartCamera);
+    reduce(&mut state, Action::StartCamera { choice: 2 });
     let set = state.dataset.as_ref().unwrap();
     assert_eq!(set.progress, crate::store::dataset::SetProgress::Stopped("the camera started".into()));
 }
@@ -145,7 +164,7 @@ fn another_image_a_set_or_cancel_lets_the_camera_go() {
 #[test]
 fn a_refused_or_lost_camera_is_said_and_nothing_more_is_asked() {
     let (mut state, _) = ready();
-    reduce(&mut state, Action::StartCamera);
+    reduce(&mut state, Action::StartCamera { choice: 2 });
     let why = "The camera was not allowed: allow it for this page in the browser's site settings, then press Use the camera again.";
     let out = reduce(&mut state, Action::CameraStarted(Err(why.into())));
     assert_eq!(state.error.as_deref(), Some(why));
@@ -157,7 +176,7 @@ fn a_refused_or_lost_camera_is_said_and_nothing_more_is_asked() {
     assert_eq!(state.error.as_deref(), Some("The camera stopped giving pictures."));
     // The user pressed Stop while the browser was still asking: the camera it then gives is let go.
     let (mut state, _) = ready();
-    reduce(&mut state, Action::StartCamera);
+    reduce(&mut state, Action::StartCamera { choice: 2 });
     reduce(&mut state, Action::StopCamera);
     assert_eq!(reduce(&mut state, Action::CameraStarted(Ok("cam".into()))), [Command::StopCamera]);
     assert!(state.camera.is_none());
