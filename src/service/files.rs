@@ -96,9 +96,10 @@ pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
             .unwrap_or_else(|| f.name());
         path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_string()
     };
-    let listed = files.iter().find(|f| under(f) == LABELS_FILE).cloned();
+    let named: Vec<(String, web_sys::File)> = files.into_iter().map(|f| (under(&f), f)).collect();
+    let listed = named.iter().find(|(path, _)| path == LABELS_FILE).map(|(_, f)| f.clone());
     let mut images: Vec<(String, web_sys::File)> =
-        files.into_iter().filter(|f| is_image_name(&f.name())).map(|f| (under(&f), f)).collect();
+        named.into_iter().filter(|(_, f)| is_image_name(&f.name())).collect();
     if images.is_empty() {
         dispatch.emit(Action::Notice("That folder holds no images (JPEG, PNG, WebP, GIF or BMP).".into()));
         return;

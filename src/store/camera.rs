@@ -119,6 +119,9 @@ impl State {
 
     /// Asks for the next frame when the camera is on and the worker is free (called after every action).
     pub(super) fn pump_camera(&mut self, out: &mut Vec<Command>) {
+        if !self.camera.as_ref().is_some_and(|c| c.device.is_some() && !c.waiting) {
+            return;
+        }
         let idle = matches!(self.link, WorkerLink::Ready { .. })
             && self.pair_ready()
             && self.opening.is_none()
@@ -126,11 +129,7 @@ impl State {
             && self.running_filter.is_none()
             && !self.set_running()
             && !self.dataset.as_ref().is_some_and(|s| matches!(s.probe, super::ProbeState::Running(_)));
-        if let Some(camera) = self.camera.as_mut()
-            && camera.device.is_some()
-            && !camera.waiting
-            && idle
-        {
+        if idle && let Some(camera) = self.camera.as_mut() {
             camera.waiting = true;
             out.push(Command::GrabFrame);
         }

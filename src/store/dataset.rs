@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use vitscope_protocol::labels::Labels;
+use vitscope_protocol::labels::{Labels, number_classes};
 use vitscope_protocol::messages::{Measurement, Measures, ModelInfo, Request, WorkerError};
 use vitscope_protocol::metrics::Quartiles;
 use vitscope_protocol::probe::PooledFeatures;
@@ -147,19 +147,9 @@ impl State {
         }
         let kind = if labels.is_some() { SetKind::Probe } else { SetKind::Metrics };
         let unlabelled = labels.map(Labels::why_unlabelled).unwrap_or_default();
-        let mut classes: Vec<String> = Vec::new();
-        let labels: Vec<Option<usize>> = match labels {
-            None => vec![None; names.len()],
-            Some(listed) => names
-                .iter()
-                .map(|n| {
-                    let class = listed.class_of(n)?;
-                    Some(classes.iter().position(|c| c == class).unwrap_or_else(|| {
-                        classes.push(class.to_string());
-                        classes.len() - 1
-                    }))
-                })
-                .collect(),
+        let (classes, labels) = match labels {
+            None => (Vec::new(), vec![None; names.len()]),
+            Some(listed) => number_classes(names.iter().map(|n| listed.class_of(n))),
         };
         if kind == SetKind::Probe && classes.len() < 2 {
             self.notices.push(format!(

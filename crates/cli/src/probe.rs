@@ -8,7 +8,7 @@ use serde::Serialize;
 use vitscope_charts::{line_chart, probe_series};
 use vitscope_core::analysis::probe::probe_curves;
 use vitscope_core::protocol::download::is_image_name;
-use vitscope_core::protocol::labels::{LABELS_FILE, Labels};
+use vitscope_core::protocol::labels::{LABELS_FILE, Labels, number_classes};
 use vitscope_core::protocol::probe::{Probe, ProbeCurves, protocol_text};
 
 use super::analyze::{Models, file_stem, progress, read_image};
@@ -118,13 +118,8 @@ pub fn run(args: Args) -> Result<(), String> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    // Classes in the order their first image comes (the page's order too).
-    let mut names: Vec<String> = Vec::new();
-    for (_, class, _) in &labelled {
-        if !names.contains(class) {
-            names.push(class.clone());
-        }
-    }
+    // Classes in the order their first image comes, as the page numbers them.
+    let (names, labels) = number_classes(labelled.iter().map(|(_, class, _)| Some(class.as_str())));
     if names.len() < 2 {
         return Err(format!(
             "{}: a probe needs images of at least two classes (found {}): one subfolder per class, or a labels.csv",
@@ -132,8 +127,7 @@ pub fn run(args: Args) -> Result<(), String> {
             names.len()
         ));
     }
-    let labels: Vec<usize> =
-        labelled.iter().map(|(_, c, _)| names.iter().position(|n| n == c).expect("listed")).collect();
+    let labels: Vec<usize> = labels.into_iter().map(|l| l.expect("every decoded image has a class")).collect();
     let classes: Vec<Class> = names
         .iter()
         .enumerate()

@@ -319,17 +319,20 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
         assert!(chart.contains("largest class (always naming it)"), "{probe}.svg has the chance line");
     }
 
+    let probe = |images: &Path| {
+        vitscope(&["probe", "--models", &text(&model), "--images", &text(images), "--out", &text(&report)])
+    };
+    let refused = |images: &Path, says: &str| {
+        let o = probe(images);
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains(says), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+
     // One class is not a probe.
     let one = dir.join("one");
     std::fs::create_dir_all(one.join("coffee")).unwrap();
     std::fs::copy(gallery.join("skimage_coffee.jpg"), one.join("coffee/a.jpg")).unwrap();
-    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&one), "--out", &text(&report)]);
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("a probe needs images of at least two classes (found 1)"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    refused(&one, "a probe needs images of at least two classes (found 1)");
 
     // A labels.csv names the classes instead: here of one flat folder, the photos' crops interleaved.
     let listed = dir.join("listed");
@@ -342,7 +345,7 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     }
     std::fs::copy(gallery.join("skimage_camera.jpg"), listed.join("unlisted.jpg")).unwrap();
     std::fs::write(listed.join("labels.csv"), &csv).unwrap();
-    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&listed), "--out", &text(&report)]);
+    let o = probe(&listed);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(
@@ -354,12 +357,6 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     assert_eq!(json["models"][0]["knn_avg"], serde_json::json!([1.0, 1.0]));
     // A broken one stops the probe with its line.
     std::fs::write(listed.join("labels.csv"), "file,label\n00.png\n").unwrap();
-    let o = vitscope(&["probe", "--models", &text(&model), "--images", &text(&listed), "--out", &text(&report)]);
-    assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("labels.csv line 2: expected `file,label`, found 1 field"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    refused(&listed, "labels.csv line 2: expected `file,label`, found 1 field");
     std::fs::remove_dir_all(&dir).ok();
 }

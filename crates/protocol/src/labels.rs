@@ -75,6 +75,23 @@ impl Labels {
     }
 }
 
+/// Numbers the classes of a set's images (`None`: an image without one) in the order they are first
+/// met: the class names, and each image's class index.
+pub fn number_classes<'a>(of_images: impl IntoIterator<Item = Option<&'a str>>) -> (Vec<String>, Vec<Option<usize>>) {
+    let mut classes: Vec<String> = Vec::new();
+    let indices = of_images
+        .into_iter()
+        .map(|class| {
+            let class = class?;
+            Some(classes.iter().position(|c| c == class).unwrap_or_else(|| {
+                classes.push(class.to_string());
+                classes.len() - 1
+            }))
+        })
+        .collect();
+    (classes, indices)
+}
+
 fn is_header(file: &str, class: &str) -> bool {
     let file = file.to_ascii_lowercase();
     let class = class.to_ascii_lowercase();
@@ -126,6 +143,13 @@ mod tests {
         assert_eq!(labels.why_unlabelled(), "not listed in labels.csv");
         // A header is only a header on the first row.
         assert_eq!(Labels::from_csv("a.jpg,x\nfile,label\n").unwrap().class_of("file"), Some("label"));
+    }
+
+    #[test]
+    fn classes_are_numbered_in_the_order_first_met() {
+        let (classes, indices) = number_classes([Some("dog"), None, Some("cat"), Some("dog")]);
+        assert_eq!(classes, ["dog", "cat"]);
+        assert_eq!(indices, [Some(0), None, Some(1), Some(0)]);
     }
 
     #[test]

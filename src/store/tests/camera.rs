@@ -11,8 +11,8 @@ fn grabs(out: &[Command]) -> usize {
     out.iter().filter(|c| matches!(c, Command::GrabFrame)).count()
 }
 
-/// `ready()`'s page with its first analysis answered and the camera on.
-fn live() -> State {
+/// `ready()`'s page with the photo's analysis answered.
+fn photo_shown() -> State {
     let (mut state, out) = ready();
     let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
     reply(
@@ -20,12 +20,27 @@ fn live() -> State {
         run,
         Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
     );
+    state
+}
+
+/// `photo_shown()` with the camera on.
+fn live() -> State {
+    let mut state = photo_shown();
     let out = reduce(&mut state, Action::StartCamera { choice: 2 });
     assert_eq!(out, [Command::StartCamera]);
     assert_eq!(state.status, "Asking for the camera…");
     let out = reduce(&mut state, Action::CameraStarted(Ok("Front camera".into())));
     assert_eq!(grabs(&out), 1, "the worker is free: the first frame is asked for at once");
     state
+}
+
+/// A frame taken at `at_ms`, opened and analysed.
+fn run_frame(state: &mut State, at_ms: f64) {
+    let out = frame(state, at_ms);
+    let open = id_of(&out, |r| matches!(r, Request::OpenFrame { .. }));
+    let out = reply(state, open, Response::ImageOpened { width: 16, height: 3 });
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
+    reply(state, run, Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 });
 }
 
 fn frame(state: &mut State, at_ms: f64) -> Vec<Command> {
@@ -64,16 +79,7 @@ fn each_frame_is_asked_for_when_the_one_before_has_been_analysed() {
     assert!(state.busy());
     // A notice in between (a model loaded, an error) gives way to it at the next frame.
     state.status = "Loaded something.".into();
-    let out = frame(&mut state, 1200.0);
-    reduce(&mut state, Action::StartCamera { choice: 9 });
-    let open = id_of(&out, |r| matches!(r, Request::OpenFrame { .. }));
-    let out = reply(&mut state, open, Response::ImageOpened { width: 16, height: 3 });
-    let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
-    reply(
-        &mut state,
-        run,
-        Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
-    );
+    run_frame(&mut state, 1200.0);
     assert!(state.status.starts_with("Camera on (Front camera)"), "{}", state.status);
     assert_eq!(state.camera.as_ref().unwrap().analysed, Some(2));
     // A frame answered while none was asked for (the camera stopped meanwhile) is dropped.
@@ -89,11 +95,7 @@ fn the_rate_is_frames_a_second_over_the_latest_ten() {
         // Analyses take 250 ms, then 500 ms.
         let at = if i < 8 { i as f64 * 250.0 } else { 1750.0 + (i - 7) as f64 * 500.0 };
         times.push(at);
-        let out = frame(&mut state, at);
-        let open = id_of(&out, |r| matches!(r, Request::OpenFrame { .. }));
-        let out = reply(&mut state, open, Response::ImageOpened { width: 16, height: 3 });
-        let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
-        reply(&mut state, run, Response::Analyzed { models: vec![analysed("cl")], filter: None, millis: 1.0 });
+        run_frame(&mut state, at);
         let camera = state.camera.as_ref().unwrap();
         assert_eq!(camera.frames, i + 1);
         if i == 0 {
@@ -148,13 +150,7 @@ fn another_image_a_set_or_cancel_lets_the_camera_go() {
     assert!(out.contains(&Command::StopCamera) && state.camera.is_none());
 
     // Starting the camera stops a set being measured; what it measured stays.
-    let (mut state, out) = ready();
-    let run = id_of(&out, |r| matches!(r, Request::Analyze { .. }));
-    reply(
-        &mut state,
-        run,
-        Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
-    );
+    let mut state = photo_shown();
     reduce(&mut state, Action::MeasureSet { source: SetSource::Gallery, names: vec!["a.jpg".into(), "b.jpg".into()] });
     reduce(&mut state, Action::StartCamera { choice: 2 });
     let set = state.dataset.as_ref().unwrap();
