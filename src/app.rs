@@ -140,7 +140,7 @@ pub fn App() -> Html {
 fn footer(s: &State, embed: bool) -> Html {
     let timing = |id: &str| {
         let analysis = s.analysis.as_ref()?;
-        analysis.models.iter().find(|m| m.info.id == id).map(|m| m.snapshot.timing)
+        analysis.models.iter().find(|m| m.info.id == id).map(|m| m.timing)
     };
     let models: Vec<_> = s
         .view

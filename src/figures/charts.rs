@@ -181,7 +181,7 @@ pub fn chart(kind: ChartKind, analysis: &Analysis, filtered: Option<&Analysis>) 
         ChartKind::Spectrum { layer } => {
             let view = ViewState { layer, ..ViewState::default() };
             let series = analysis.models.iter().map(|m| {
-                let s = &m.snapshot.spectrum[token_depth(&view, m.snapshot.depth)];
+                let s = m.singular_values(token_depth(&view, m.snapshot.depth)).unwrap_or_default();
                 plain(label(m), s.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v as f64)).collect(), false, None)
             });
             let series = series.collect();

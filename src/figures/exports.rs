@@ -7,11 +7,11 @@ use serde::Serialize;
 use vitscope_protocol::metrics::Quartiles;
 use vitscope_protocol::probe::{Probe, ProbeCurves, protocol_text};
 use vitscope_protocol::report::metrics_csv;
-use vitscope_protocol::{Curve, LayerMetrics, Snapshot};
+use vitscope_protocol::{Curve, LayerMetrics};
 
 use super::cls::{KEPT_MASS, cls_head_maps, head_wins, mass_mask};
 use super::sinks::sinks;
-use crate::store::{Analysis, Dataset, Probed, View};
+use crate::store::{Analysis, Dataset, ModelResult, Probed, View};
 
 #[derive(Serialize)]
 struct ModelExport<'a> {
@@ -49,7 +49,7 @@ pub fn json(analysis: &Analysis) -> Result<String, String> {
         image_size: m.size,
         grid: m.snapshot.grid,
         metrics: &m.snapshot.metrics,
-        maps: layer_maps(&m.snapshot),
+        maps: layer_maps(m),
     });
     let export = Export {
         tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
@@ -76,11 +76,13 @@ struct LayerMaps {
     norm_threshold: f32,
     high_norm_patches: Vec<usize>,
     high_norm_attention_share: f32,
-    /// Foreground patches after this block (DINOv2's first-component rule).
-    foreground_patches: usize,
+    /// Foreground patches after this block (DINOv2's first-component rule); `None` while the PCA
+    /// is still being computed.
+    foreground_patches: Option<usize>,
 }
 
-fn layer_maps(snap: &Snapshot) -> Vec<LayerMaps> {
+fn layer_maps(m: &ModelResult) -> Vec<LayerMaps> {
+    let snap = &m.snapshot;
     (0..snap.depth)
         .map(|layer| {
             let heads = cls_head_maps(snap, layer);
@@ -95,7 +97,7 @@ fn layer_maps(snap: &Snapshot) -> Vec<LayerMaps> {
                 norm_threshold: sinks.threshold,
                 high_norm_patches: (0..sinks.flagged.len()).filter(|&i| sinks.flagged[i]).collect(),
                 high_norm_attention_share: sinks.attention_share,
-                foreground_patches: snap.foreground.get(layer + 1).map_or(0, |f| f.iter().filter(|&&k| k).count()),
+                foreground_patches: m.foreground(layer + 1).map(|f| f.iter().filter(|&&k| k).count()),
             }
         })
         .collect()
@@ -110,7 +112,7 @@ pub fn csv(analysis: &Analysis) -> String {
         for line in csv.lines().skip(1) {
             out += &format!("{},{line}\n", m.info.id);
         }
-        for l in layer_maps(&m.snapshot) {
+        for l in layer_maps(m) {
             let mut row = |metric: &str, index: String, value: String| {
                 out += &format!("{},{metric},{},{index},{value}\n", m.info.id, l.layer);
             };
@@ -122,7 +124,7 @@ pub fn csv(analysis: &Analysis) -> String {
             }
             row("high_norm_patches", String::new(), l.high_norm_patches.len().to_string());
             row("high_norm_attention_share", String::new(), l.high_norm_attention_share.to_string());
-            row("foreground_patches", String::new(), l.foreground_patches.to_string());
+            row("foreground_patches", String::new(), l.foreground_patches.map_or_else(String::new, |n| n.to_string()));
         }
     }
     out

@@ -150,11 +150,10 @@ pub fn foreground_picture(view: &ViewState, m: &ModelResult) -> Picture {
 pub fn foreground_text(view: &ViewState, m: &ModelResult) -> String {
     let depth = token_depth(view, m.snapshot.depth);
     let g = m.snapshot.grid;
-    let kept: Vec<usize> = m
-        .snapshot
-        .foreground
-        .get(depth)
-        .map_or_else(Vec::new, |f| f.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect());
+    let Some(foreground) = m.foreground(depth) else {
+        return format!("{}: computing the PCA of the tokens…", m.info.name());
+    };
+    let kept: Vec<usize> = foreground.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect();
     let rows = kept.iter().map(|i| i / g + 1);
     let cols = kept.iter().map(|i| i % g + 1);
     format!(

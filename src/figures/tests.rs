@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use vitscope_protocol::card::{Preprocessing, Source};
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
-use vitscope_protocol::{Family, LayerMetrics, Metric, ModelCard, Snapshot, Timing};
+use vitscope_protocol::{Family, LayerMetrics, Metric, ModelCard, Representation, Snapshot, Timing};
 
 use super::charts::{ChartKind, chart, metric_rows, view_charts};
 use super::maps::{query_row, top_patches, view_pictures};
@@ -61,10 +61,13 @@ fn model(id: &str, family: Family) -> ModelResult {
         tokens: vec![1.0; 12],
         // Depth 1: patch 4 (token 4) is a high-norm outlier.
         token_norms: vec![1.0, 1.0, 1.1, 0.9, 1.0, 1.0, 1.0, 1.1, 0.9, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
-        pca_rgb: vec![vec![9; 12]; 3],
-        foreground: vec![vec![false, true, true, false]; 3],
-        foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 3],
-        spectrum: vec![vec![0.0, -1.0]; 3],
+        representation: Some(Representation {
+            pca_rgb: vec![vec![9; 12]; 3],
+            foreground: vec![vec![false, true, true, false]; 3],
+            foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 3],
+            spectrum: vec![vec![0.0, -1.0]; 3],
+            millis: 2.0,
+        }),
         timing: Timing::default(),
     };
     let analysis = ModelAnalysis { id: id.into(), input: vec![0; 48], size: 4, spectrum: vec![0; 16], snapshot };
@@ -192,7 +195,7 @@ fn a_model_with_a_register_and_no_cls_token_has_no_cls_views() {
     use super::sinks::sinks;
     let mut m = model("gap", Family::Contrastive);
     // Token 0 is a register (timm's `*_reg1_gap` ViTs): the same numbers, read differently.
-    m.snapshot.cls = false;
+    Rc::make_mut(&mut m.snapshot).cls = false;
     let mut view = ViewState { layer: 1, map: MapKind::ClsHeads, ..Default::default() };
     for map in [MapKind::ClsHeads, MapKind::ClsMask] {
         view.map = map;

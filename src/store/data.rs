@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::Snapshot;
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
+use vitscope_protocol::{Representation, Snapshot, Timing};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GalleryItem {
@@ -67,8 +67,8 @@ impl ImageInput {
     }
 }
 
-/// One model's results for the image, with the model's description.
-#[derive(Debug)]
+/// One model's results for the image, with the model's description. Cloning shares every part.
+#[derive(Clone, Debug)]
 pub struct ModelResult {
     pub info: Rc<ModelInfo>,
     /// The model's input as RGB, `size²` (filtered, in a filtered run).
@@ -76,26 +76,55 @@ pub struct ModelResult {
     pub size: u32,
     /// Gray log-amplitude spectrum of the input, `size²`.
     pub spectrum: Rc<Vec<u8>>,
-    /// PCA colours of the patch tokens per depth, moved out of the snapshot so canvases can share them.
+    /// PCA colours of the patch tokens per depth, moved out of the representation so canvases can
+    /// share them; empty until it arrives.
     pub pca: Vec<Rc<Vec<u8>>>,
     /// The foreground PCA's colours per depth, likewise.
     pub foreground_pca: Vec<Rc<Vec<u8>>>,
-    pub snapshot: Snapshot,
+    /// The rest of the representation (foreground patches, spectra); `None` while the worker is
+    /// still computing it, after the rest of the snapshot was drawn.
+    pub representation: Option<Rc<Representation>>,
+    pub snapshot: Rc<Snapshot>,
+    /// The snapshot's, with the representation's time once it is in.
+    pub timing: Timing,
 }
 
 impl ModelResult {
     pub fn new(info: Rc<ModelInfo>, mut analysis: ModelAnalysis) -> Self {
-        let pca = std::mem::take(&mut analysis.snapshot.pca_rgb).into_iter().map(Rc::new).collect();
-        let foreground_pca = std::mem::take(&mut analysis.snapshot.foreground_rgb).into_iter().map(Rc::new).collect();
-        Self {
+        let representation = analysis.snapshot.representation.take();
+        let mut result = Self {
             info,
             input: Rc::new(analysis.input),
             size: analysis.size,
             spectrum: Rc::new(analysis.spectrum),
-            pca,
-            foreground_pca,
-            snapshot: analysis.snapshot,
+            pca: Vec::new(),
+            foreground_pca: Vec::new(),
+            representation: None,
+            timing: analysis.snapshot.timing,
+            snapshot: Rc::new(analysis.snapshot),
+        };
+        if let Some(r) = representation {
+            result.represent(r);
         }
+        result
+    }
+
+    /// Takes the representation in (it came after the rest of the snapshot).
+    pub fn represent(&mut self, mut r: Representation) {
+        self.pca = std::mem::take(&mut r.pca_rgb).into_iter().map(Rc::new).collect();
+        self.foreground_pca = std::mem::take(&mut r.foreground_rgb).into_iter().map(Rc::new).collect();
+        self.timing.total_ms = self.timing.first_ms + r.millis;
+        self.representation = Some(Rc::new(r));
+    }
+
+    /// The ln σ spectrum after `depth` tokens, once the representation is in.
+    pub fn singular_values(&self, depth: usize) -> Option<&[f32]> {
+        self.representation.as_ref()?.spectrum.get(depth).map(Vec::as_slice)
+    }
+
+    /// The foreground patches after `depth`, once the representation is in.
+    pub fn foreground(&self, depth: usize) -> Option<&[bool]> {
+        self.representation.as_ref()?.foreground.get(depth).map(Vec::as_slice)
     }
 }
 
@@ -118,6 +147,23 @@ impl PartialEq for Analysis {
 }
 
 impl Analysis {
+    /// Whether every model's representation is in (the run is over).
+    pub fn is_complete(&self) -> bool {
+        self.models.iter().all(|m| m.representation.is_some())
+    }
+
+    /// This analysis with each model's representation (by id) taken in: a new one, since views
+    /// compare analyses by identity.
+    pub fn represented(&self, representations: Vec<(String, Representation)>) -> Self {
+        let mut models = self.models.clone();
+        for (id, r) in representations {
+            if let Some(m) = models.iter_mut().find(|m| m.info.id == id) {
+                m.represent(r);
+            }
+        }
+        Self { image: self.image.clone(), width: self.width, height: self.height, backend: self.backend, models }
+    }
+
     /// The grid queries are kept in: the first model's.
     pub fn reference_grid(&self) -> usize {
         self.models.first().map_or(14, |m| m.snapshot.grid)

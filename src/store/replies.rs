@@ -87,34 +87,18 @@ impl State {
                 let (width, height) = self.dimensions.unwrap_or_default();
                 let backend = self.link.backend().unwrap_or(Backend::Cpu);
                 let image = self.image.as_ref().map_or_else(|| "the image".to_string(), |i| i.name.clone());
-                let analysis = Rc::new(Analysis { image, width, height, backend, models });
-                if is_main {
-                    self.running = None;
-                    match self.camera.as_mut() {
-                        Some(camera) => {
-                            // (A photo's run that ends after the camera started is not a frame.)
-                            if camera.frames > 0 {
-                                camera.analysed = Some(camera.frames);
-                            }
-                            if camera.device.is_some() {
-                                self.status = camera.status();
-                            }
-                        }
-                        None => {
-                            self.status = format!(
-                                "Ready: {} ({width}×{height}) with {} models in {millis:.0} ms on {}.",
-                                analysis.image,
-                                analysis.models.len(),
-                                backend.label()
-                            )
-                        }
-                    }
-                    self.analysis = Some(analysis);
-                    self.error = None;
-                } else {
-                    self.running_filter = None;
-                    self.filtered = Some(analysis);
-                }
+                let analysis = Analysis { image, width, height, backend, models };
+                self.analysed(id, analysis, millis);
+            }
+            Response::Represented { models, millis } => {
+                let shown = if self.running == Some(id) { &self.analysis } else { &self.filtered };
+                let Some(analysis) =
+                    shown.as_ref().filter(|_| self.running == Some(id) || self.running_filter == Some(id))
+                else {
+                    return;
+                };
+                let analysis = analysis.represented(models);
+                self.analysed(id, analysis, millis);
             }
             Response::Measured { models, millis } => {
                 if self.is_set_request(id) {
@@ -175,6 +159,49 @@ impl State {
                     }
                 }
                 self.fail(error.to_string());
+            }
+        }
+    }
+
+    /// A run's analysis shown: drawn at once, and the run over once its representations are in
+    /// (until then the status says what is still coming).
+    fn analysed(&mut self, id: u32, analysis: Analysis, millis: f64) {
+        let is_main = self.running == Some(id);
+        let complete = analysis.is_complete();
+        let analysis = Rc::new(analysis);
+        if !is_main {
+            if complete {
+                self.running_filter = None;
+            }
+            self.filtered = Some(analysis);
+            return;
+        }
+        let (image, models, backend) = (analysis.image.clone(), analysis.models.len(), analysis.backend);
+        let (width, height) = (analysis.width, analysis.height);
+        self.analysis = Some(analysis);
+        self.error = None;
+        if !complete {
+            if self.camera.is_none() {
+                self.status = format!("Drawn: {image} in {millis:.0} ms; computing the PCA colours and spectra…");
+            }
+            return;
+        }
+        self.running = None;
+        match self.camera.as_mut() {
+            Some(camera) => {
+                // (A photo's run that ends after the camera started is not a frame.)
+                if camera.frames > 0 {
+                    camera.analysed = Some(camera.frames);
+                }
+                if camera.device.is_some() {
+                    self.status = camera.status();
+                }
+            }
+            None => {
+                self.status = format!(
+                    "Ready: {image} ({width}×{height}) with {models} models in {millis:.0} ms on {}.",
+                    backend.label()
+                )
             }
         }
     }

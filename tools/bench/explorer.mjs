@@ -1,6 +1,8 @@
-// Time from image dropped to all views ready, per model and backend, in headless Chromium; plus
-// first-load bytes. Prints a Markdown table for BENCHMARKS.md.
+// Time from image dropped to the open view drawn and to all views ready, against the worker's own
+// forward-pass time in the same run, per model and backend, in headless Chromium; plus first-load
+// bytes. Prints a Markdown table for BENCHMARKS.md.
 //   node tools/bench/explorer.mjs [runs]     (needs dist/ from `trunk build --release`)
+//   BACKENDS=cpu node tools/bench/explorer.mjs 7     (one backend only)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { serveDir } from '../e2e/serve.mjs';
 import { dropAndTime, waitFirstReady } from './page.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const DIST = join(ROOT, 'dist');
+const DIST = process.env.DIST ?? join(ROOT, 'dist');
 const RUNS = Number(process.argv[2] ?? 3);
 const manifest = JSON.parse(readFileSync(join(DIST, 'models/manifest.json'), 'utf8'));
 const photo = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg')).toString('base64');
@@ -44,7 +46,7 @@ function descends(pid, root) {
 }
 
 const rows = [];
-for (const backend of ['cpu', 'webgpu']) {
+for (const backend of (process.env.BACKENDS ?? 'cpu,webgpu').split(',')) {
   const args = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'];
   if (backend === 'webgpu') args.push('--enable-unsafe-webgpu');
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
@@ -53,10 +55,18 @@ for (const backend of ['cpu', 'webgpu']) {
     await page.goto(`${origin}/?backend=${backend}#m=${model}&img=skimage_chelsea.jpg`);
     await waitFirstReady(page);
     const times = [];
-    for (let i = 0; i < RUNS; i++) times.push(await dropAndTime(page, photo, `bench-${i}.jpg`));
+    for (let i = 0; i < RUNS; i++) {
+      const t = await dropAndTime(page, photo, `bench-${i}.jpg`);
+      const worker = await page.$eval(`.timing[data-model="${model}"]`, (e) => [e.dataset.forwardMs, e.dataset.firstMs, e.dataset.totalMs]);
+      [t.forward, t.workerFirst, t.workerTotal] = worker.map(Number);
+      times.push(t);
+    }
     const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
-    rows.push({ backend, model, ms: median(times), memory, peak: peakRss(browser) });
-    console.error(`${backend} ${model}: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    const pick = (k) => median(times.map((t) => t[k]));
+    // Each ratio is a run's own (its drop against its forward pass), then the median.
+    const ratio = (k) => median(times.map((t) => t[k] / t.forward));
+    rows.push({ backend, model, forward: pick('forward'), first: pick('first'), ms: pick('ready'), firstRatio: ratio('first'), readyRatio: ratio('ready'), memory, peak: peakRss(browser) });
+    console.error(`${backend} ${model}: ${times.map((t) => `${t.forward.toFixed(0)}/${t.workerFirst.toFixed(0)}/${t.first.toFixed(0)}/${t.workerTotal.toFixed(0)}/${t.ready.toFixed(0)}`).join(', ')} ms (forward/worker first part/drawn/worker total/ready)`);
     await page.close();
   }
   await browser.close();
@@ -70,10 +80,13 @@ const pageFiles = files.filter((f) => /^explorer-[0-9a-f]+(_bg\.wasm|\.js)$/.tes
 const worker = (kind) => files.filter((f) => f.startsWith(`explorer-worker-${kind}`) && /(_bg\.wasm|\.js)$/.test(f));
 const models = manifest.default_pair.map((id) => manifest.models.find((m) => m.id === id));
 const modelBytes = models.reduce((s, m) => s + m.bytes, 0);
-console.log('| backend | model | dropped → all views ready (median of ' + RUNS + ') | page JS heap | peak RSS, renderer (page + worker) | peak RSS, GPU process |');
-console.log('|---|---|---|---|---|---|');
+console.log('| backend | model | forward (worker) | dropped → open view drawn | ÷ forward | dropped → all views ready | ÷ forward | page JS heap | peak RSS, renderer (page + worker) | peak RSS, GPU process |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const mb = (b) => `${(b / 1e6).toFixed(0)} MB`;
-for (const r of rows) console.log(`| ${r.backend} | ${r.model} | ${r.ms.toFixed(0)} ms | ${mb(r.memory)} | ${mb(r.peak.renderer)} | ${mb(r.peak.gpu)} |`);
+for (const r of rows) {
+  console.log(`| ${r.backend} | ${r.model} | ${r.forward.toFixed(0)} ms | ${r.first.toFixed(0)} ms | **${r.firstRatio.toFixed(2)}×** | ${r.ms.toFixed(0)} ms | **${r.readyRatio.toFixed(2)}×** | ${mb(r.memory)} | ${mb(r.peak.renderer)} | ${mb(r.peak.gpu)} |`);
+}
+console.log(`(median of ${RUNS} drops each)`);
 console.log('');
 const sizes = (list) => list.map((f) => `${f} ${(statSync(join(DIST, f)).size / 1e6).toFixed(2)} MB (${(gz(f) / 1e6).toFixed(2)} gz)`).join(', ');
 for (const kind of ['cpu', 'gpu']) {

@@ -6,7 +6,7 @@ use burn::tensor::{Device, TensorData};
 
 use web_time::Instant;
 
-use crate::analysis::{self, AnalysisError, LayerMetrics, MetricContext, Snapshot};
+use crate::analysis::{self, AnalysisError, Grams, LayerMetrics, MetricContext, Snapshot};
 use crate::image::{Prepared, prepare};
 use crate::model::{Capture, HostWeights, ModelError, TensorSource, Vit, VitOutput};
 use crate::weights::ModelFile;
@@ -103,6 +103,13 @@ impl LoadedModel {
         let clock = Instant::now();
         let out = self.forward(&[image], Self::MEASURED);
         analysis::snapshot(&self.metrics, &out, self.file.config.cls_token, clock).await
+    }
+
+    /// As [`Self::snapshot`], the representation left to [`Grams::represent`] (host work only).
+    pub async fn snapshot_first(&self, image: &Prepared) -> Result<(Snapshot, Grams), AnalysisError> {
+        let clock = Instant::now();
+        let out = self.forward(&[image], Self::MEASURED);
+        analysis::snapshot_first(&self.metrics, &out, self.file.config.cls_token, clock).await
     }
 
     /// What the metrics read from a pass: attention and the residual streams, not the final norm.

@@ -10,7 +10,7 @@ use crate::card::{Family, ModelCard};
 use crate::filter::FrequencyFilter;
 use crate::metrics::LayerMetrics;
 use crate::probe::{PooledFeatures, ProbeCurves};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Representation, Snapshot};
 
 /// Where the models run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,9 +263,17 @@ pub enum Response {
         width: u32,
         height: u32,
     },
+    /// Every model's snapshot; without its representation when a [`Response::Represented`] follows
+    /// for the same request (the worker's runs always do this: the page draws in between).
     Analyzed {
         models: Vec<ModelAnalysis>,
         filter: Option<FrequencyFilter>,
+        millis: f64,
+    },
+    /// The end of an `Analyze`: each model's representation, in the order of `Analyzed`; `millis`
+    /// counts from the request.
+    Represented {
+        models: Vec<(String, Representation)>,
         millis: f64,
     },
     /// Each model's per-layer numbers for one image of a set, in the order asked.

@@ -1,7 +1,9 @@
 //! Everything the explorer shows for one model and one image, from one forward pass: the attention
 //! of every layer and head (so any query's map is a host-side slice, with no second pass), the
 //! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), every
-//! token's norm per depth, and each depth's PCA colours and SVD spectrum.
+//! token's norm per depth, and each depth's PCA colours and SVD spectrum ([`Representation`]). The
+//! worker sends the representation after the rest, so the attention view is drawn before the
+//! eigendecompositions behind it are done.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,14 @@ pub struct Snapshot {
     /// high-norm tokens of Darcet et al. (ICLR 2024) stand out here.
     #[serde(with = "raw_f32")]
     pub token_norms: Vec<f32>,
+    /// PCA colours and spectra per depth; `None` until they are computed (see the module's note).
+    pub representation: Option<Representation>,
+    pub timing: Timing,
+}
+
+/// Each depth's eigendecomposition of the patch tokens' covariance, as colours and a spectrum.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Representation {
     /// `[L + 1][N · 3]` PCA → RGB colours of the patch tokens.
     pub pca_rgb: Vec<Vec<u8>>,
     /// `[L + 1][N]` the patches on the foreground side of the first component (DINOv2's recipe).
@@ -41,14 +51,17 @@ pub struct Snapshot {
     pub foreground_rgb: Vec<Vec<u8>>,
     /// `[L + 1][rank]` ln σ of the token covariance, descending.
     pub spectrum: Vec<Vec<f32>>,
-    pub timing: Timing,
+    /// The time it took, after the rest of the snapshot.
+    pub millis: f64,
 }
 
 /// Where the time went, in milliseconds: the forward pass (ending when the tokens and attention maps
-/// are on the host, as with any inference library) and the whole snapshot, metrics included.
+/// are on the host, as with any inference library), the snapshot without its representation, and
+/// the whole snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     pub forward_ms: f64,
+    pub first_ms: f64,
     pub total_ms: f64,
 }
 

@@ -9,8 +9,8 @@ use burn::tensor::Device;
 use image::RgbImage;
 use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
-use vitscope_core::analysis::AnalysisError;
 use vitscope_core::analysis::probe::probe_curves;
+use vitscope_core::analysis::{AnalysisError, Grams, Representation};
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, from_rgba, log_spectrum};
 use vitscope_core::model::ModelError;
 use vitscope_core::pipeline::LoadedModel;
@@ -179,22 +179,34 @@ impl Session {
         ids: &[String],
         filter: Option<FrequencyFilter>,
     ) -> Result<Vec<ModelAnalysis>, WorkerError> {
+        Ok(self.analyze_first(ids, filter).await?.complete())
+    }
+
+    /// [`Session::analyze`] without the representations (PCA colours and spectra), which are host
+    /// work left in the answer ([`Analysed::represent`]): the page draws the rest first.
+    pub async fn analyze_first(
+        &self,
+        ids: &[String],
+        filter: Option<FrequencyFilter>,
+    ) -> Result<Analysed, WorkerError> {
         let image = self.image.as_ref().ok_or(WorkerError::NoImage)?;
-        let mut out = Vec::with_capacity(ids.len());
+        let mut out =
+            Analysed { models: Vec::with_capacity(ids.len()), pending: Pending(Vec::with_capacity(ids.len())) };
         for id in ids {
             let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
             let mut prepared = model.prepare(image);
             if let Some(f) = filter {
                 prepared = Prepared::from_cropped(f.apply(&prepared.cropped), &model.file.card.preprocessing);
             }
-            let snapshot = model.snapshot(&prepared).await.map_err(device_error)?;
-            out.push(ModelAnalysis {
+            let (snapshot, grams) = model.snapshot_first(&prepared).await.map_err(device_error)?;
+            out.models.push(ModelAnalysis {
                 id: id.clone(),
                 spectrum: log_spectrum(&prepared.cropped).into_raw(),
                 input: prepared.cropped.into_raw(),
                 size: prepared.size,
                 snapshot,
             });
+            out.pending.0.push((id.clone(), grams));
         }
         Ok(out)
     }
@@ -256,6 +268,33 @@ impl Session {
                 Ok((id.clone(), probe_curves(&refs, labels, classes, &mut |_, _| {})))
             })
             .collect()
+    }
+}
+
+/// Snapshots without their representations, and what gives those.
+pub struct Analysed {
+    pub models: Vec<ModelAnalysis>,
+    pub pending: Pending,
+}
+
+/// Each analysed model's Gram matrices, by id.
+pub struct Pending(Vec<(String, Grams)>);
+
+impl Pending {
+    /// Each model's representation, by id, in the order analysed.
+    pub fn represent(&self) -> Vec<(String, Representation)> {
+        self.0.iter().map(|(id, g)| (id.clone(), g.represent())).collect()
+    }
+}
+
+impl Analysed {
+    /// The snapshots with their representations.
+    pub fn complete(mut self) -> Vec<ModelAnalysis> {
+        for (m, (_, r)) in self.models.iter_mut().zip(self.pending.represent()) {
+            m.snapshot.timing.total_ms += r.millis;
+            m.snapshot.representation = Some(r);
+        }
+        self.models
     }
 }
 

@@ -26,7 +26,7 @@ use vitscope_protocol::messages::{
     Backend, Converted, Envelope, Kept, ModelSource, Request, Response, Stage, WorkerError, decode, encode,
 };
 
-use super::session::Session;
+use super::session::{Analysed, Session};
 
 /// A request, and the `File` the page attached to it (a dropped model travels beside its request).
 type Incoming = (Envelope<Request>, Option<web_sys::File>);
@@ -80,7 +80,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response) {
 
 /// `[message, Blob]` when a file travels beside the reply (a `Blob` is passed by reference).
 fn post_with(scope: &DedicatedWorkerGlobalScope, id: u32, body: &Response, blob: Option<&web_sys::Blob>) {
-    let bytes = Uint8Array::from(encode(&Envelope { id, body: body.clone() }).as_slice());
+    let bytes = Uint8Array::from(encode(&Envelope { id, body }).as_slice());
     let transfer = js_sys::Array::of1(&bytes.buffer());
     let _ = match blob {
         Some(blob) => scope.post_message_with_transfer(&Array::of2(&bytes, blob), &transfer),
@@ -170,9 +170,13 @@ async fn answer(
             let start = js_sys::Date::now();
             // Taken out while it runs (requests run one at a time), so no borrow spans the awaits.
             let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
-            let result = session.analyze(&models, filter).await;
+            let result = session.analyze_first(&models, filter).await;
             w.borrow_mut().session = Some(session);
-            Response::Analyzed { models: result?, filter, millis: js_sys::Date::now() - start }
+            let Analysed { models: analysed, pending } = result?;
+            // The page draws these while the eigendecompositions run (host work: nothing can fail).
+            let millis = js_sys::Date::now() - start;
+            post(scope, id, &Response::Analyzed { models: analysed, filter, millis });
+            Response::Represented { models: pending.represent(), millis: js_sys::Date::now() - start }
         }
         Request::Measure { bytes, models, measures } => {
             let start = js_sys::Date::now();

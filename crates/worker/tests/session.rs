@@ -89,12 +89,13 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
         assert_close("query similarity", &snap.query_similarity(depth, 20), &expected, 1e-5);
         let gram = read(spectrum::centred_gram(&tokens));
         let s = spectrum::Spectrum::new(&gram, snap.patches(), snap.channels);
-        assert_close("spectrum", &snap.spectrum[depth], &s.log_singular_values(), 1e-4);
+        let r = snap.representation.as_ref().expect("analyze completes the snapshot");
+        assert_close("spectrum", &r.spectrum[depth], &s.log_singular_values(), 1e-4);
         let rgb: Vec<u8> = s.pca_rgb().iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
-        assert_eq!(snap.pca_rgb[depth], rgb);
+        assert_eq!(r.pca_rgb[depth], rgb);
         let (kept, rgb) = spectrum::foreground_pca_rgb(&s, &gram, snap.grid);
         let rgb: Vec<u8> = rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect();
-        assert_eq!((&snap.foreground[depth], &snap.foreground_rgb[depth]), (&kept, &rgb));
+        assert_eq!((&r.foreground[depth], &r.foreground_rgb[depth]), (&kept, &rgb));
         let count = kept.iter().filter(|&&k| k).count();
         assert!(count > 0 && count < snap.patches(), "depth {depth}: {count} foreground patches");
     }
@@ -182,6 +183,7 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
     let run = |session: &Session| {
         let mut analysis = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
         analysis.snapshot.timing = Default::default();
+        analysis.snapshot.representation.as_mut().expect("complete").millis = 0.0;
         analysis
     };
     let from_file = run(&session);
@@ -194,6 +196,29 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
     let short = session.open_frame(452, 300, rgba).unwrap_err();
     assert_eq!(short, WorkerError::Image("a 452×300 frame has 542400 RGBA bytes, not 541200".into()));
     assert_eq!(run(&session), from_file);
+}
+
+#[test]
+fn the_first_answer_leaves_out_only_the_representation_that_follows() {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
+    session.open_image(&photo()).unwrap();
+    let ids = ["cl".to_string()];
+    let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
+    let representations = first.pending.represent();
+    let whole = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
+    let drawn = &first.models[0].snapshot;
+    assert!(drawn.representation.is_none());
+    let t = drawn.timing;
+    assert!(t.forward_ms < t.first_ms && t.first_ms == t.total_ms, "{t:?}");
+    assert_eq!(
+        (drawn.attention.len(), &drawn.metrics, &drawn.tokens),
+        (whole.snapshot.attention.len(), &whole.snapshot.metrics, &whole.snapshot.tokens)
+    );
+    let (id, mut r) = representations.into_iter().next().unwrap();
+    let mut expected = whole.snapshot.representation.unwrap();
+    (r.millis, expected.millis) = (0.0, 0.0);
+    assert_eq!((id.as_str(), r), ("cl", expected));
 }
 
 #[test]

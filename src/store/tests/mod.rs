@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use vitscope_protocol::card::{Interpolation, Preprocessing, Source};
 use vitscope_protocol::messages::{Envelope, ModelAnalysis, ModelInfo, Request, Response};
-use vitscope_protocol::{Family, LayerMetrics, ModelCard, Snapshot, Timing};
+use vitscope_protocol::{Family, LayerMetrics, ModelCard, Representation, Snapshot, Timing};
 
 use super::reducer::reduce;
 use super::*;
@@ -129,10 +129,13 @@ fn snapshot() -> Snapshot {
         metrics: LayerMetrics::default(),
         tokens: vec![1.0; 8],
         token_norms: vec![1.0; 10],
-        pca_rgb: vec![vec![0; 12]; 2],
-        foreground: vec![vec![false, true, true, false]; 2],
-        foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 2],
-        spectrum: vec![vec![0.0]; 2],
+        representation: Some(Representation {
+            pca_rgb: vec![vec![0; 12]; 2],
+            foreground: vec![vec![false, true, true, false]; 2],
+            foreground_rgb: vec![vec![0, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0]; 2],
+            spectrum: vec![vec![0.0]; 2],
+            millis: 2.0,
+        }),
         timing: Timing::default(),
     }
 }

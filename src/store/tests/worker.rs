@@ -113,6 +113,58 @@ fn an_analysis_reply_makes_the_page_ready_and_a_stale_one_is_ignored() {
     assert!(!state.busy());
 }
 
+/// A model's snapshot as the worker first sends it, and its representation apart.
+fn first_and_representation(id: &str) -> (ModelAnalysis, (String, Representation)) {
+    let mut first = analysed(id);
+    let representation = first.snapshot.representation.take().expect("the fixture is complete");
+    first.snapshot.timing = Timing { forward_ms: 3.0, first_ms: 5.0, total_ms: 5.0 };
+    (first, (id.to_string(), representation))
+}
+
+#[test]
+fn a_run_is_drawn_before_its_representations_and_ready_after_them() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    let ((cl, cl_rep), (mim, mim_rep)) = (first_and_representation("cl"), first_and_representation("mim"));
+    reply(&mut state, run, Response::Analyzed { models: vec![cl, mim], filter: None, millis: 7.4 });
+    assert_eq!(state.status, "Drawn: cat.jpg in 7 ms; computing the PCA colours and spectra…");
+    let drawn = state.analysis.clone().expect("drawn before the representations");
+    assert!(!drawn.is_complete() && drawn.models[0].pca.is_empty() && drawn.models[0].singular_values(0).is_none());
+    assert!(state.busy(), "the run is not over");
+    // A representation for another request changes nothing.
+    reply(&mut state, run + 1, Response::Represented { models: vec![cl_rep.clone()], millis: 9.0 });
+    assert!(Rc::ptr_eq(state.analysis.as_ref().unwrap(), &drawn));
+    reply(&mut state, run, Response::Represented { models: vec![cl_rep, mim_rep], millis: 9.6 });
+    assert_eq!(state.status, "Ready: cat.jpg (451×300) with 2 models in 10 ms on CPU (WebAssembly).");
+    let done = state.analysis.clone().unwrap();
+    assert!(!Rc::ptr_eq(&done, &drawn), "a new analysis, so the views see the change");
+    assert!(Rc::ptr_eq(&done.models[0].snapshot, &drawn.models[0].snapshot), "the snapshot is shared, not copied");
+    assert_eq!((done.models[1].pca.len(), done.models[1].singular_values(1)), (2, Some(&[0.0][..])));
+    assert_eq!(done.models[0].timing, Timing { forward_ms: 3.0, first_ms: 5.0, total_ms: 7.0 });
+    assert!(!state.busy());
+}
+
+#[test]
+fn a_filtered_run_waits_for_its_representations_too() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    reply(
+        &mut state,
+        run,
+        Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 1.0 },
+    );
+    let out = reduce(&mut state, Action::SetView(View::Frequency));
+    let filtered = id_of(&out, |r| matches!(r, Request::Analyze { filter: Some(_), .. }));
+    let (cl, cl_rep) = first_and_representation("cl");
+    reply(&mut state, filtered, Response::Analyzed { models: vec![cl], filter: None, millis: 1.0 });
+    assert!(state.filtered.as_ref().is_some_and(|f| !f.is_complete()));
+    assert_eq!(state.running_filter, Some(filtered));
+    reply(&mut state, filtered, Response::Represented { models: vec![cl_rep], millis: 2.0 });
+    assert!(state.filtered.as_ref().is_some_and(|f| f.is_complete()));
+    assert_eq!(state.running_filter, None);
+    assert!(state.analysis.as_ref().is_some_and(|a| a.is_complete()), "the main run is untouched");
+}
+
 #[test]
 fn a_lost_webgpu_device_moves_to_the_cpu_and_sends_the_image_again() {
     let (mut state, _) = started("");

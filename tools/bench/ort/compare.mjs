@@ -38,7 +38,7 @@ await ortPage.waitForFunction(() => window.ortReady === true);
 
 /** Drops the photo on the explorer and waits for Ready: dropped → ready, and the worker's own times. */
 async function runOurs(page, model, i) {
-  const ready = await dropAndTime(page, photo, `bench-${i}.jpg`);
+  const { ready } = await dropAndTime(page, photo, `bench-${i}.jpg`);
   const timing = await page.$eval(`.timing[data-model="${model}"]`, (e) => [e.dataset.forwardMs, e.dataset.totalMs].map(Number));
   return { ready, forward: timing[0], total: timing[1] };
 }

@@ -10,7 +10,7 @@ use super::attention_map::patch_block;
 use super::rollout::rollout;
 use super::similarity::patch_tokens;
 use super::spectrum::{Spectrum, centred_gram, foreground_pca_rgb};
-use super::{LayerMetrics, Snapshot, Timing, distance, fourier, nmi, similarity};
+use super::{LayerMetrics, Representation, Snapshot, Timing, distance, fourier, nmi, similarity};
 use crate::model::VitOutput;
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +108,21 @@ pub async fn snapshot(
     cls: bool,
     clock: Instant,
 ) -> Result<Snapshot, AnalysisError> {
+    let (mut snapshot, grams) = snapshot_first(ctx, out, cls, clock).await?;
+    let representation = grams.represent();
+    snapshot.timing.total_ms += representation.millis;
+    snapshot.representation = Some(representation);
+    Ok(snapshot)
+}
+
+/// [`snapshot`] without its representation, and the host data that gives it
+/// ([`Grams::represent`]): no device work is left, so the caller can hand the rest on first.
+pub async fn snapshot_first(
+    ctx: &MetricContext,
+    out: &VitOutput,
+    cls: bool,
+    clock: Instant,
+) -> Result<(Snapshot, Grams), AnalysisError> {
     let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
     let depth = attention.len();
     if depth == 0 || depth < out.blocks.len() {
@@ -138,25 +153,12 @@ pub async fn snapshot(
     let gram = centred_gram(&z);
     let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
     let parts = [roll, unit, gram, token_norms].map(|p| p.flatten::<1>(0, 2));
-    let flat = read(Tensor::cat(parts.to_vec(), 0)).await?;
-    let (rollout, rest) = flat.split_at(t * t);
-    let (tokens, rest) = rest.split_at((depth + 1) * n * channels);
-    let (gram, token_norms) = rest.split_at((depth + 1) * n * n);
-    let bytes =
-        |rgb: Vec<[f32; 3]>| -> Vec<u8> { rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect() };
-    let mut pca_rgb = Vec::with_capacity(depth + 1);
-    let mut spectrum = Vec::with_capacity(depth + 1);
-    let mut foreground = Vec::with_capacity(depth + 1);
-    let mut foreground_rgb = Vec::with_capacity(depth + 1);
-    for g in gram.chunks_exact(n * n) {
-        let s = Spectrum::new(g, n, channels);
-        let (kept, rgb) = foreground_pca_rgb(&s, g, ctx.grid);
-        pca_rgb.push(bytes(s.pca_rgb()));
-        spectrum.push(s.log_singular_values());
-        foreground.push(kept);
-        foreground_rgb.push(bytes(rgb));
-    }
-    Ok(Snapshot {
+    let mut flat = read(Tensor::cat(parts.to_vec(), 0)).await?;
+    let token_norms = flat.split_off(t * t + (depth + 1) * (n * channels + n * n));
+    let gram = flat.split_off(t * t + (depth + 1) * n * channels);
+    let tokens = flat.split_off(t * t);
+    let first_ms = clock.elapsed().as_secs_f64() * 1e3;
+    let snapshot = Snapshot {
         grid: ctx.grid,
         prefix,
         cls,
@@ -164,14 +166,43 @@ pub async fn snapshot(
         heads,
         channels,
         attention: attention_flat,
-        rollout: rollout.to_vec(),
+        rollout: flat,
         metrics,
-        tokens: tokens.to_vec(),
-        token_norms: token_norms.to_vec(),
-        pca_rgb,
-        foreground,
-        foreground_rgb,
-        spectrum,
-        timing: Timing { forward_ms, total_ms: clock.elapsed().as_secs_f64() * 1e3 },
-    })
+        tokens,
+        token_norms,
+        representation: None,
+        timing: Timing { forward_ms, first_ms, total_ms: first_ms },
+    };
+    Ok((snapshot, Grams { gram, patches: n, channels, grid: ctx.grid }))
+}
+
+/// Each depth's centred Gram matrix of the patch tokens, on the host: all a [`Representation`]
+/// needs.
+pub struct Grams {
+    /// `[L + 1, N, N]`.
+    gram: Vec<f32>,
+    patches: usize,
+    channels: usize,
+    grid: usize,
+}
+
+impl Grams {
+    /// Each depth's spectrum and PCA colours (about two thirds of a ViT-Ti snapshot's host time).
+    pub fn represent(&self) -> Representation {
+        let clock = Instant::now();
+        let (n, channels) = (self.patches, self.channels);
+        let bytes =
+            |rgb: Vec<[f32; 3]>| -> Vec<u8> { rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect() };
+        let mut out = Representation::default();
+        for g in self.gram.chunks_exact(n * n) {
+            let s = Spectrum::new(g, n, channels);
+            let (kept, rgb) = foreground_pca_rgb(&s, g, self.grid);
+            out.pca_rgb.push(bytes(s.pca_rgb()));
+            out.spectrum.push(s.log_singular_values());
+            out.foreground.push(kept);
+            out.foreground_rgb.push(bytes(rgb));
+        }
+        out.millis = clock.elapsed().as_secs_f64() * 1e3;
+        out
+    }
 }

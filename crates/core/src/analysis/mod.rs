@@ -14,6 +14,6 @@ pub mod similarity;
 pub mod spectrum;
 
 pub use attention_map::{Query, attention_map};
-pub use measure::{AnalysisError, MetricContext, layer_metrics, read, snapshot};
+pub use measure::{AnalysisError, Grams, MetricContext, layer_metrics, read, snapshot, snapshot_first};
 pub use vitscope_protocol::metrics::headline_bin;
-pub use vitscope_protocol::{LayerMetrics, Metric, Snapshot, Timing, paper, report};
+pub use vitscope_protocol::{LayerMetrics, Metric, Representation, Snapshot, Timing, paper, report};

@@ -366,7 +366,7 @@ mod tests {
     fn foreground_pca_rgb_full(spectrum: &Spectrum, gram: &[f32], grid: usize) -> (Vec<bool>, Vec<[f32; 3]>) {
         let n = grid * grid;
         let first = spectrum.scores(0);
-        let border = |i: usize| i / grid == 0 || i / grid == grid - 1 || i % grid == 0 || i % grid == grid - 1;
+        let border = |i: usize| i / grid == 0 || i / grid == grid - 1 || i.is_multiple_of(grid) || i % grid == grid - 1;
         let sign = if (0..n).filter(|&i| border(i)).map(|i| first[i]).sum::<f64>() > 0.0 { -1.0 } else { 1.0 };
         let foreground: Vec<bool> = first.iter().map(|&v| sign * v > 0.0).collect();
         let kept: Vec<usize> = (0..n).filter(|&i| foreground[i]).collect();
