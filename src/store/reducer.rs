@@ -284,6 +284,12 @@ impl State {
         self.progress = None;
         self.running = None;
         self.running_filter = None;
+        // A run drawn but cut off before its PCA would say "computing" for good: it goes with the run.
+        for shown in [&mut self.analysis, &mut self.filtered] {
+            if shown.as_ref().is_some_and(|a| !a.is_complete()) {
+                *shown = None;
+            }
+        }
         self.opening = None;
         self.image_opened = false;
         self.generation += 1;

@@ -145,6 +145,18 @@ fn a_run_is_drawn_before_its_representations_and_ready_after_them() {
 }
 
 #[test]
+fn a_run_cancelled_between_its_two_answers_is_not_left_half_shown() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    let (cl, _) = first_and_representation("cl");
+    reply(&mut state, run, Response::Analyzed { models: vec![cl], filter: None, millis: 1.0 });
+    assert!(state.analysis.is_some());
+    reduce(&mut state, Action::Cancel);
+    assert_eq!(state.analysis, None, "its PCA will never come");
+    assert!(state.status.starts_with("Cancelled"), "{}", state.status);
+}
+
+#[test]
 fn a_filtered_run_waits_for_its_representations_too() {
     let (mut state, out) = ready();
     let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
