@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
+use vitscope_protocol::messages::Backend;
 use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, DragEvent};
 use yew::prelude::*;
@@ -152,7 +153,7 @@ fn footer(s: &State, embed: bool) -> Html {
     let credit =
         s.image.as_ref().and_then(|i| i.gallery.as_ref()).and_then(|f| s.gallery.iter().find(|g| &g.file == f));
     html! {
-        <Footer {embed} view={s.view.clone()} ready={s.analysis.is_some()}
+        <Footer {embed} view={s.view.clone()} ready={s.analysis.is_some()} cpu={s.link.backend() == Some(Backend::Cpu)}
             own_image={s.image.as_ref().is_some_and(|i| i.gallery.is_none())} embed_open={s.embed_open}
             {models} credit={credit.cloned()} />
     }

@@ -4,7 +4,7 @@
 use web_sys::{FocusEvent, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::model::{ModelCardItem, ShownModel};
+use super::model::{ArithmeticChoice, ModelCardItem, ShownModel};
 use crate::service::url::{embed_snippet, full_page_url};
 use crate::store::handle::use_dispatch;
 use crate::store::{Action, ExportKind, GalleryItem, ViewState};
@@ -15,6 +15,8 @@ pub struct FooterProps {
     /// For the links (full page, embed snippet).
     pub view: ViewState,
     pub ready: bool,
+    /// Whether the models run on the CPU, where int8 weights can multiply in integers.
+    pub cpu: bool,
     pub own_image: bool,
     pub embed_open: bool,
     /// The pair's models that are loaded, with this image's timing when analysed.
@@ -32,13 +34,15 @@ pub fn Footer(props: &FooterProps) -> Html {
             <footer class="bottom"><a href={full_page_url(&props.view)} target="_blank" rel="noopener">{ "Open in vitscope ↗" }</a>{ credit }</footer>
         };
     }
+    let int8 = props.models.iter().any(|m| m.info.precision == "int8");
+    let arithmetic = (props.cpu && int8).then(|| html! { <ArithmeticChoice arithmetic={props.view.arithmetic} /> });
     let cards = props.models.iter().map(|m| {
         html! { <ModelCardItem info={m.info.clone()} timing={m.timing} converted={m.converted.clone()} /> }
     });
     html! {
         <footer class="bottom">
             <ExportButtons ready={props.ready} own_image={props.own_image} embed_open={props.embed_open} view={props.view.clone()} />
-            <section aria-label="About the models"><h2>{ "Models" }</h2><ul class="cards">{ for cards }</ul></section>
+            <section aria-label="About the models"><h2>{ "Models" }</h2><ul class="cards">{ for cards }</ul>{ arithmetic }</section>
             { credit }
             <p class="fine">{ "Park, Han, Kim, Ko, Yun. What Do Self-Supervised Vision Transformers Learn? ICLR 2023. Everything runs in your browser; no image is uploaded." }</p>
         </footer>

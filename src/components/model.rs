@@ -7,8 +7,8 @@ use vitscope_protocol::messages::{Converted, Kept, MAX_ATTENTION_BYTES, ModelInf
 use vitscope_protocol::{Family, Timing};
 use yew::prelude::*;
 
-use crate::store::Action;
 use crate::store::handle::use_dispatch;
+use crate::store::{Action, Arithmetic};
 
 /// A model the footer describes.
 #[derive(Clone, PartialEq)]
@@ -132,5 +132,30 @@ fn size_choice(m: &ModelInfo, dispatch: Callback<Action>) -> Html {
             <button class="native-size" disabled={too_large && !at_native} title={why.clone().unwrap_or_default()} {onclick}>{ button }</button>
             if let Some(why) = why { <span class="hint">{ format!(" {why}") }</span> }
         </span>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ArithmeticProps {
+    pub arithmetic: Arithmetic,
+}
+
+/// How the CPU multiplies by int8 weights: each dequantized to f32 (the f32 model's numbers, to the
+/// file's rounding), or in integers (faster, within the int8 bounds the README states).
+#[function_component]
+pub fn ArithmeticChoice(props: &ArithmeticProps) -> Html {
+    let dispatch = use_dispatch();
+    let onchange = Callback::from(move |e: Event| {
+        let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+        dispatch.emit(Action::SetArithmetic(if v == "int8" { Arithmetic::Int8 } else { Arithmetic::F32 }));
+    });
+    let option = |a: Arithmetic, text: &str| html! { <option value={a.label()} selected={props.arithmetic == a}>{ text }</option> };
+    html! {
+        <label class="control arithmetic">{ "Int8 weights multiply in " }
+            <select {onchange}>
+                { option(Arithmetic::F32, "f32 (each weight dequantized: the f32 model's numbers)") }
+                { option(Arithmetic::Int8, "integers (faster; inputs rounded to 16 bits per token)") }
+            </select>
+        </label>
     }
 }

@@ -30,7 +30,7 @@ pub use data::{Analysis, GalleryItem, ImageBytes, ImageInput, ModelResult, Progr
 pub use dataset::{Dataset, SetKind, SetSource, SetSummary};
 pub use probe::{ProbeState, Probed};
 use settings::BackendParam;
-pub use settings::{Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
+pub use settings::{Arithmetic, Colormap, Filter, MAX_MODELS, MapKind, PageParams, Query, View, ViewState};
 pub use vitscope_links::{Manifest, ManifestEntry};
 
 /// The inference worker, as far as the page knows it.
@@ -77,6 +77,8 @@ pub enum Action {
     SetQuery(Query),
     SetMap(MapKind),
     SetColormap(Colormap),
+    /// How int8 weights multiply on the CPU; the image runs again.
+    SetArithmetic(Arithmetic),
     /// Also runs the filter on the kept image.
     SetFilter(Filter),
     /// Shows `id` in `slot` (a model shown in another slot trades places); `slot` = the number shown

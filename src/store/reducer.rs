@@ -26,6 +26,21 @@ impl State {
             Action::SetQuery(q) => self.change(out, |s| s.query = q),
             Action::SetMap(m) => self.change(out, |s| s.map = m),
             Action::SetColormap(c) => self.change(out, |s| s.colormap = c),
+            Action::SetArithmetic(arithmetic) => {
+                if arithmetic == self.view.arithmetic {
+                    return;
+                }
+                self.change(out, |s| s.arithmetic = arithmetic);
+                if matches!(self.link, WorkerLink::Ready { .. }) {
+                    self.send(out, Request::SetArithmetic { arithmetic });
+                    // The shown analysis stays until the new one replaces it; a camera's next frame
+                    // is the rerun.
+                    self.paused = false;
+                    if self.camera.is_none() {
+                        self.analyze(out);
+                    }
+                }
+            }
             Action::SetFilter(f) => {
                 self.change(out, |s| s.filter = f);
                 self.paused = false;

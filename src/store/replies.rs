@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::messages::{Backend, Envelope, Kept, ModelSource, Request, Response, WorkerError};
+use vitscope_protocol::messages::{Arithmetic, Backend, Envelope, Kept, ModelSource, Request, Response, WorkerError};
 
 use super::Manifest;
 use super::data::{Analysis, GalleryItem, ModelResult, Progress};
@@ -11,12 +11,15 @@ use super::{Command, MAX_MODELS, State, WorkerLink};
 impl State {
     pub(super) fn reply(&mut self, Envelope { id, body }: Envelope<Response>, out: &mut Vec<Command>) {
         match body {
-            Response::Listening | Response::Unloaded => {}
+            Response::Listening | Response::Unloaded | Response::ArithmeticSet { .. } => {}
             Response::Started { backend } => {
                 let WorkerLink::Starting { why, .. } = &self.link else { return };
                 let note = why.clone();
                 self.status = format!("Running on {}: {note}", backend.label());
                 self.link = WorkerLink::Ready { backend, note };
+                if self.view.arithmetic != Arithmetic::default() {
+                    self.send(out, Request::SetArithmetic { arithmetic: self.view.arithmetic });
+                }
                 self.load_pair(out);
                 self.open_image(out);
             }

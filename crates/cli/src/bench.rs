@@ -6,8 +6,19 @@ use std::time::Instant;
 
 use vitscope_core::model::Capture;
 use vitscope_core::pipeline::LoadedModel;
+use vitscope_core::weights::ModelFile;
+use vitscope_protocol::messages::Arithmetic;
 
 use super::{Backend, device, load_model};
+
+/// How the CPU multiplies by int8 weights.
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+pub enum ArithmeticArg {
+    /// Dequantized to f32 at load (burn's product, every thread).
+    F32,
+    /// Integer products of the int8 weights and 16-bit inputs (the page's int8 arithmetic; one thread).
+    Int8,
+}
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,14 +33,26 @@ pub struct Args {
     runs: usize,
     #[arg(long, default_value_t = 2)]
     warmup: usize,
+    #[arg(long, value_enum, default_value = "f32")]
+    arithmetic: ArithmeticArg,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
     let clock = Instant::now();
-    let file = load_model(&args.model)?;
-    let precision = file.precision;
     let device = device(args.device)?;
-    let model = LoadedModel::new(file, None, &device).map_err(|e| e.to_string())?;
+    let model = match args.arithmetic {
+        ArithmeticArg::F32 => LoadedModel::new(load_model(&args.model)?, None, &device).map_err(|e| e.to_string())?,
+        ArithmeticArg::Int8 => {
+            // Taken tensor by tensor, as the page does, so int8 weights stay int8.
+            let path = &args.model;
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let (header, tensors) = ModelFile::open(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut model = LoadedModel::from_stored(header, &tensors, None, &device).map_err(|e| e.to_string())?;
+            model.set_arithmetic(Arithmetic::Int8);
+            model
+        }
+    };
+    let precision = model.file.precision;
     // File read, checked, dequantized and on the device, weights packed.
     let load_ms = clock.elapsed().as_secs_f64() * 1e3;
     let image = match &args.image {
@@ -65,6 +88,7 @@ pub fn run(args: Args) -> Result<(), String> {
         serde_json::json!({
             "model": model.file.card.name,
             "precision": precision.to_string(),
+            "arithmetic": format!("{:?}", args.arithmetic).to_lowercase(),
             "device": format!("{:?}", args.device).to_lowercase(),
             "image_size": model.image_size(),
             "runs": args.runs,

@@ -360,3 +360,30 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     refused(&listed, "labels.csv line 2: expected `file,label`, found 1 field");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bench_reports_its_arithmetic_and_times() {
+    let model =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models/vitscope-simmim-ti8.safetensors");
+    for arithmetic in ["f32", "int8"] {
+        let o = vitscope(&[
+            "bench",
+            "--model",
+            model.to_str().unwrap(),
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--arithmetic",
+            arithmetic,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!((report["arithmetic"].as_str(), report["precision"].as_str()), (Some(arithmetic), Some("int8")));
+        assert!(
+            report["median_ms"].as_f64().unwrap() > 0.0 && report["forward_only_median_ms"].as_f64().unwrap() > 0.0
+        );
+    }
+    let o = vitscope(&["bench", "--model", model.to_str().unwrap(), "--arithmetic", "int4"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("int4"));
+}

@@ -10,6 +10,7 @@ use crate::analysis::{self, AnalysisError, Grams, LayerMetrics, MetricContext, S
 use crate::image::{Prepared, prepare};
 use crate::model::{Capture, HostWeights, ModelError, TensorSource, Vit, VitOutput};
 use crate::weights::ModelFile;
+use vitscope_protocol::messages::Arithmetic;
 use vitscope_protocol::probe::PooledFeatures;
 
 /// A model bound to a device and an input resolution, with its metric constants.
@@ -61,6 +62,11 @@ impl LoadedModel {
     fn around(file: ModelFile, vit: Vit, device: &Device) -> Self {
         let metrics = MetricContext::new(vit.grid(), file.config.patch_size, file.config.prefix_tokens(), device);
         Self { file, vit, metrics, device: device.clone() }
+    }
+
+    /// How weights stored in int8 multiply on the CPU from now on (see [`Arithmetic`]).
+    pub fn set_arithmetic(&mut self, arithmetic: Arithmetic) {
+        self.vit.set_arithmetic(arithmetic);
     }
 
     pub fn image_size(&self) -> u32 {

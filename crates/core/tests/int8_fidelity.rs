@@ -1,4 +1,5 @@
-//! The int8 files `vitscope convert` writes against f32, on gallery photos the converter's
+//! The int8 files `vitscope convert` writes against f32 (their weights dequantized, and multiplied in
+//! integers), on gallery photos the converter's
 //! calibration never saw. Bounds ([`Bounds::CHARTS`], chosen so no chart moves visibly; measured
 //! values are printed with `--nocapture` and recorded in the README):
 //! - final tokens: cosine ≥ 0.999 per token;
@@ -13,17 +14,30 @@ use vitscope_convert::int8::{self, Bounds, Fidelity};
 use vitscope_core::model::VitConfig;
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::{ModelFile, Precision};
+use vitscope_protocol::messages::Arithmetic;
+
+/// The int8 file `vitscope convert` writes for a model against f32, both as its weights are
+/// dequantized and multiplied in integers (inputs quantized per token).
+struct Compared {
+    dequantized: Fidelity,
+    integers: Fidelity,
+    bytes: usize,
+}
 
 /// The int8 file `vitscope convert` writes for `model` (grouped as the calibration photos require)
 /// against f32 on `images`, which the calibration never saw.
-fn compare(model: ModelFile, images: &[image::RgbImage]) -> (Fidelity, usize) {
+fn compare(model: ModelFile, images: &[image::RgbImage]) -> Compared {
     let device = device();
     let (bytes, tried) = pollster::block_on(int8::calibrated(&model, &device, &mut |_| {})).unwrap();
     let bytes = bytes.unwrap_or_else(|| panic!("no int8 grouping held on the calibration photos: {tried:?}"));
     println!("  chose int8 after {} candidate(s): {:?}", tried.len(), tried.last().map(|t| t.0));
-    let a = LoadedModel::new(model, None, &device).unwrap();
-    let b = LoadedModel::new(ModelFile::from_bytes(&bytes).unwrap(), None, &device).unwrap();
-    (pollster::block_on(int8::measure(&a, &b, images)).unwrap(), bytes.len())
+    let f32 = LoadedModel::new(model, None, &device).unwrap();
+    let (header, tensors) = ModelFile::open(&bytes).unwrap();
+    let mut stored = LoadedModel::from_stored(header, &tensors, None, &device).unwrap();
+    let dequantized = pollster::block_on(int8::measure(&f32, &stored, images)).unwrap();
+    stored.set_arithmetic(Arithmetic::Int8);
+    let integers = pollster::block_on(int8::measure(&f32, &stored, images)).unwrap();
+    Compared { dequantized, integers, bytes: bytes.len() }
 }
 
 fn gallery(n: usize) -> Vec<image::RgbImage> {
@@ -37,7 +51,12 @@ fn gallery(n: usize) -> Vec<image::RgbImage> {
     files.iter().take(n).map(|p| vitscope_core::image::decode(&std::fs::read(p).unwrap()).unwrap()).collect()
 }
 
-fn check(label: &str, (w, _): (Fidelity, usize), bounds: Bounds) {
+fn check(label: &str, compared: Compared, bounds: Bounds) {
+    check_one(label, compared.dequantized, bounds);
+    check_one(&format!("{label}, int8 arithmetic"), compared.integers, bounds);
+}
+
+fn check_one(label: &str, w: Fidelity, bounds: Bounds) {
     println!(
         "{label}: min token cosine {:.6}, attention max |Δ| {:.5}, distance max rel {:.4}, NMI max |Δ| {:.5}, ΔlogA max |Δ| {:.5} (headline bin {:.5}), token-sim max |Δ| {:.5}",
         w.token_cosine, w.attention, w.distance_rel, w.nmi, w.dla, w.dla_headline, w.token_sim
@@ -69,8 +88,8 @@ fn int8_matches_f32_on_a_real_dinov2() {
     let model = convert_real(&dir);
     let f32_bytes = model.to_bytes(Precision::F32).unwrap().len();
     let measured = compare(model, &gallery(4));
-    let ratio = measured.1 as f64 / f32_bytes as f64;
-    println!("real DINOv2-S/14: int8 file {} bytes = {:.1} % of f32", measured.1, 100.0 * ratio);
+    let ratio = measured.bytes as f64 / f32_bytes as f64;
+    println!("real DINOv2-S/14: int8 file {} bytes = {:.1} % of f32", measured.bytes, 100.0 * ratio);
     check("real DINOv2-S/14@224", measured, Bounds::CHARTS);
     // Groups of 8 inputs cost a quarter more scale bytes than weights: above the 27 % a per-row
     // file reaches, the price of holding the bounds on trained weights.

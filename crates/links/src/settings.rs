@@ -1,6 +1,8 @@
 //! The settings a permalink restores ([`ViewState`]) and the page-level ones only the URL sets
 //! ([`PageParams`]), with their URL keys. [`crate::url`] reads and writes them.
 
+pub use vitscope_protocol::messages::Arithmetic;
+
 /// URL parameters, decoded, in order.
 pub type Params = Vec<(String, String)>;
 
@@ -145,6 +147,8 @@ pub struct ViewState {
     pub map: MapKind,
     pub colormap: Colormap,
     pub filter: Filter,
+    /// How int8 weights multiply on the CPU.
+    pub arithmetic: Arithmetic,
 }
 
 impl Default for ViewState {
@@ -160,6 +164,7 @@ impl Default for ViewState {
             map: MapKind::Query,
             colormap: Colormap::Viridis,
             filter: Filter { high_pass: false, cutoff: 0.25 },
+            arithmetic: Arithmetic::F32,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! Parameters arrive and leave as decoded `(key, value)` pairs: percent-coding is the browser's
 //! `URLSearchParams`' job (see `service::url`), so this stays plain Rust and is tested natively.
 
-use crate::settings::{BackendParam, Colormap, MAX_MODELS, MapKind, PageParams, Query, Theme, View, ViewState};
+use crate::settings::{
+    Arithmetic, BackendParam, Colormap, MAX_MODELS, MapKind, PageParams, Query, Theme, View, ViewState,
+};
 
 /// Addresses a model or manifest may come from: http(s) or relative, never `javascript:`, `data:` or
 /// `blob:` (a link must not make the page run or decode what it carries).
@@ -108,6 +110,11 @@ impl ViewState {
                     Ok(c) if (0.02..=1.0).contains(&c) => self.filter.cutoff = c,
                     _ => problems.push(format!("`cutoff={v}` is not a number from 0.02 to 1")),
                 },
+                "arith" => match v {
+                    "f32" => self.arithmetic = Arithmetic::F32,
+                    "int8" => self.arithmetic = Arithmetic::Int8,
+                    _ => problems.push(format!("`arith={v}` is not f32 or int8")),
+                },
                 "embed" => page.embed = matches!(v, "1" | "true" | ""),
                 "theme" => match v {
                     "light" => page.theme = Theme::Light,
@@ -172,6 +179,10 @@ impl ViewState {
         pairs.push(("cmap", self.colormap.key().to_string()));
         pairs.push(("filter", if self.filter.high_pass { "high" } else { "low" }.to_string()));
         pairs.push(("cutoff", self.filter.cutoff.to_string()));
+        // Only when chosen: every older link meant f32.
+        if self.arithmetic != Arithmetic::F32 {
+            pairs.push(("arith", self.arithmetic.label().to_string()));
+        }
         pairs
     }
 
@@ -238,6 +249,7 @@ mod tests {
             map: MapKind::Rollout,
             colormap: Colormap::Magma,
             filter: Filter { high_pass: true, cutoff: 0.4 },
+            arithmetic: Arithmetic::Int8,
         };
         let mut back = ViewState::default();
         let problems = back.apply(&owned(s.to_pairs()), &mut PageParams::default());
@@ -245,6 +257,8 @@ mod tests {
         assert_eq!(back, s);
         s.query = Query::Cls;
         s.head = None;
+        s.arithmetic = Arithmetic::F32;
+        assert!(!s.to_pairs().iter().any(|(k, _)| *k == "arith"), "f32 is what every older link meant");
         let mut again = ViewState::default();
         again.apply(&owned(s.to_pairs()), &mut PageParams::default());
         assert_eq!(again, s);
@@ -306,8 +320,10 @@ mod tests {
                 "[A-Za-z0-9 _()-][A-Za-z0-9 _().-]{0,20}".prop_filter("no ..", |s| !s.contains("..")),
             );
             let filter = (any::<bool>(), 0.02f32..=1.0).prop_map(|(high_pass, cutoff)| Filter { high_pass, cutoff });
-            (ids, native, image, shown, 0usize..64, proptest::option::of(0usize..64), query, filter).prop_map(
-                |(ids, native, image, (view, map, colormap), layer, head, query, filter)| {
+            let arithmetic = select(vec![Arithmetic::F32, Arithmetic::Int8]);
+            let selection = (0usize..64, proptest::option::of(0usize..64), query);
+            (ids, native, image, shown, selection, filter, arithmetic).prop_map(
+                |(ids, native, image, (view, map, colormap), (layer, head, query), filter, arithmetic)| {
                     let mut models: Vec<String> = Vec::new();
                     for id in ids {
                         if !models.contains(&id) {
@@ -315,7 +331,7 @@ mod tests {
                         }
                     }
                     let native = models.iter().zip(native).filter(|(_, n)| *n).map(|(id, _)| id.clone()).collect();
-                    ViewState { models, native, image, view, layer, head, query, map, colormap, filter }
+                    ViewState { models, native, image, view, layer, head, query, map, colormap, filter, arithmetic }
                 },
             )
         }
@@ -324,7 +340,7 @@ mod tests {
         fn any_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
             let keys = select(vec![
                 "m", "models", "native", "img", "image", "view", "layer", "head", "q", "query", "map", "cmap",
-                "filter", "cutoff", "embed", "theme", "backend", "model", "manifest", "zzz", "",
+                "filter", "cutoff", "arith", "embed", "theme", "backend", "model", "manifest", "zzz", "",
             ]);
             let values = prop_oneof![
                 "[a-z0-9,.:/ -]{0,16}",

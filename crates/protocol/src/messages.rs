@@ -36,6 +36,27 @@ impl Backend {
     }
 }
 
+/// How the CPU multiplies by a weight stored in int8. WebGPU always works in f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arithmetic {
+    /// Each weight dequantized to f32 as the product reaches it: the f32 model's numbers, to the
+    /// file's rounding.
+    #[default]
+    F32,
+    /// Integer products of the int8 weights and 16-bit inputs (each token quantized as it comes),
+    /// faster; the int8 fidelity bounds hold against f32.
+    Int8,
+}
+
+impl Arithmetic {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Int8 => "int8",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelSource {
     /// Fetched by the worker; checked against `sha256` when given, cached under it.
@@ -128,6 +149,11 @@ pub enum Request {
     /// Frees a model the page no longer shows (a ViT-B holds hundreds of megabytes).
     Unload {
         id: String,
+    },
+    /// How int8 weights multiply on the CPU, for every model loaded now or later (answered with
+    /// `ArithmeticSet`).
+    SetArithmetic {
+        arithmetic: Arithmetic,
     },
     /// The image to analyse: decoded once and kept until the next one.
     OpenImage {
@@ -259,6 +285,9 @@ pub enum Response {
     /// Boxed: a card is large beside every other reply.
     ModelLoaded(Box<ModelInfo>),
     Unloaded,
+    ArithmeticSet {
+        arithmetic: Arithmetic,
+    },
     ImageOpened {
         width: u32,
         height: u32,

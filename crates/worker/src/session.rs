@@ -17,7 +17,8 @@ use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
 use vitscope_protocol::messages::{
-    MAX_ATTENTION_BYTES, Measurement, Measures, ModelAnalysis, ModelInfo, RunSize, Stage, WorkerError, attention_bytes,
+    Arithmetic, MAX_ATTENTION_BYTES, Measurement, Measures, ModelAnalysis, ModelInfo, RunSize, Stage, WorkerError,
+    attention_bytes,
 };
 use vitscope_protocol::probe::{PooledFeatures, ProbeCurves};
 
@@ -32,11 +33,20 @@ pub struct Session {
     device: Device,
     models: BTreeMap<String, LoadedModel>,
     image: Option<RgbImage>,
+    /// How int8 weights multiply, in every model loaded now or later.
+    arithmetic: Arithmetic,
 }
 
 impl Session {
     pub fn new(device: Device) -> Self {
-        Self { device, models: BTreeMap::new(), image: None }
+        Self { device, models: BTreeMap::new(), image: None, arithmetic: Arithmetic::default() }
+    }
+
+    /// How weights stored in int8 multiply on the CPU, in every model from now on (WebGPU and
+    /// f32 files are unaffected).
+    pub fn set_arithmetic(&mut self, arithmetic: Arithmetic) {
+        self.arithmetic = arithmetic;
+        self.models.values_mut().for_each(|m| m.set_arithmetic(arithmetic));
     }
 
     /// Validates and loads a vitscope file to run at `size`; every rejection names its reason.
@@ -63,10 +73,11 @@ impl Session {
             }
         };
         let precision = file.precision.to_string();
-        let model = LoadedModel::from_stored(file, &tensors, run, &self.device).map_err(|e| match e {
+        let mut model = LoadedModel::from_stored(file, &tensors, run, &self.device).map_err(|e| match e {
             ModelError::Unreadable(_) => unusable(&e),
             e => refused(format!("the model cannot run: {e}")),
         })?;
+        model.set_arithmetic(self.arithmetic);
         let c = &model.file.config;
         let info = ModelInfo {
             id: id.to_string(),

@@ -154,6 +154,11 @@ async fn answer(
             }
             Response::Unloaded
         }
+        Request::SetArithmetic { arithmetic } => {
+            let mut state = w.borrow_mut();
+            state.session.as_mut().ok_or(WorkerError::NotStarted)?.set_arithmetic(arithmetic);
+            Response::ArithmeticSet { arithmetic }
+        }
         Request::OpenImage { bytes } => {
             let mut state = w.borrow_mut();
             let session = state.session.as_mut().ok_or(WorkerError::NotStarted)?;

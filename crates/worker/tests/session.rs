@@ -457,3 +457,29 @@ fn a_labelled_set_pools_as_the_cli_does_and_its_probes_separate_what_is_separabl
     assert!(matches!(refused, WorkerError::Malformed(_)), "{refused:?}");
     assert!(Session::probe(1, &labels, &[("cl".into(), features)]).is_err(), "a label past the classes");
 }
+
+#[test]
+fn integer_arithmetic_moves_the_numbers_within_the_int8_bounds_and_f32_comes_back_exactly() {
+    let mut session = Session::new(device());
+    let int8 = convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap();
+    session.load("cl", &int8, RunSize::Card).unwrap();
+    session.open_image(&photo()).unwrap();
+    let ids = ["cl".to_string()];
+    let run = |session: &Session| pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0).snapshot;
+    let f32 = run(&session);
+    session.set_arithmetic(messages::Arithmetic::Int8);
+    let integers = run(&session);
+    let attention = f32.attention.iter().zip(&integers.attention).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(attention > 0.0 && attention <= 0.03, "attention moved by {attention}");
+    let distance =
+        f32.metrics.attention_distance.iter().flatten().zip(integers.metrics.attention_distance.iter().flatten());
+    for (a, b) in distance {
+        assert!((a - b).abs() <= 0.01 * a.abs(), "attention distance {a} vs {b}");
+    }
+    // A model loaded afterwards multiplies in integers too.
+    session.load("again", &int8, RunSize::Card).unwrap();
+    let again = pollster::block_on(session.analyze(&["again".to_string()], None)).unwrap().remove(0).snapshot;
+    assert_eq!(again.attention, integers.attention);
+    session.set_arithmetic(messages::Arithmetic::F32);
+    assert_eq!(run(&session).attention, f32.attention);
+}

@@ -76,3 +76,31 @@ fn the_simd_gemm_matches_the_textbook_product_bit_for_bit() {
         }
     }
 }
+
+#[wasm_bindgen_test]
+fn the_simd_integer_gemm_matches_its_formula_bit_for_bit() {
+    use vitscope_core::model::gemm::Panels;
+    use vitscope_core::model::gemm::int8::{CHUNK, gemm_int8};
+    // `i32x4.dot_i16x8_s` here, SSE2 or plain arrays in the native tests: the formula of
+    // `gemm::int8`, scalar, in its order (one group, longer than a chunk, odd k padded).
+    let (m, k, n) = (6, CHUNK + 7, 11);
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 2003) as f32 / 1001.0 - 1.0).collect();
+    let q: Vec<i8> = (0..n * k).map(|i| ((i * 37 % 255) as i32 - 127) as i8).collect();
+    let scales: Vec<f32> = (0..n).map(|j| 0.001 + j as f32 * 0.0007).collect();
+    let bias: Vec<f32> = (0..n).map(|j| j as f32 / 8.0).collect();
+    let mut c = vec![f32::NAN; m * n];
+    gemm_int8(&a, k, m, &Panels::int8(k, n, |p, j| q[j * k + p], scales.clone(), 1, None), Some(&bias), &mut c, n);
+    for i in 0..m {
+        let row = &a[i * k..][..k];
+        let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let inputs: Vec<i32> = row.iter().map(|v| (v * (32767.0 / max)).round_ties_even() as i32).collect();
+        for j in 0..n {
+            let mut sum = 0f32;
+            for chunk in (0..k).collect::<Vec<_>>().chunks(CHUNK) {
+                let ints: i32 = chunk.iter().map(|&p| inputs[p] * q[j * k + p] as i32).sum();
+                sum += ints as f32 * scales[j];
+            }
+            assert_eq!(c[i * n + j], bias[j] + sum * (max / 32767.0), "({i}, {j})");
+        }
+    }
+}

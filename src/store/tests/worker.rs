@@ -290,3 +290,38 @@ fn an_image_the_worker_refuses_is_named_and_nothing_runs_until_the_next() {
     let out = reduce(&mut state, Action::ChooseModel { slot: 1, id: "cl".into() });
     assert!(!sent(&out).iter().any(|(_, r)| matches!(r, Request::Analyze { .. })), "{out:?}");
 }
+
+#[test]
+fn the_arithmetic_switch_tells_the_worker_and_runs_the_image_again() {
+    let (mut state, out) = ready();
+    let first = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    reply(
+        &mut state,
+        first,
+        Response::Analyzed { models: vec![analysed("cl"), analysed("mim")], filter: None, millis: 9.0 },
+    );
+    let out = reduce(&mut state, Action::SetArithmetic(Arithmetic::Int8));
+    let requests: Vec<Request> = sent(&out).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        requests,
+        [
+            Request::SetArithmetic { arithmetic: Arithmetic::Int8 },
+            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None }
+        ]
+    );
+    assert!(state.analysis.is_some(), "the f32 run stays shown until the integer one replaces it");
+    assert_eq!(state.view.arithmetic, Arithmetic::Int8);
+    assert!(sent(&reduce(&mut state, Action::SetArithmetic(Arithmetic::Int8))).is_empty(), "no change, no rerun");
+}
+
+#[test]
+fn a_link_with_int8_arithmetic_sets_it_before_any_model_loads() {
+    let (_, out) = started("backend=cpu&arith=int8");
+    let requests: Vec<Request> = sent(&out).into_iter().map(|(_, r)| r).collect();
+    let set = requests.iter().position(|r| matches!(r, Request::SetArithmetic { arithmetic: Arithmetic::Int8 }));
+    let load = requests.iter().position(|r| matches!(r, Request::LoadModel { .. }));
+    assert!(set.is_some() && set < load, "{requests:?}");
+    // The default sends nothing: a worker starts in f32.
+    let (_, out) = started("backend=cpu");
+    assert!(!sent(&out).iter().any(|(_, r)| matches!(r, Request::SetArithmetic { .. })));
+}

@@ -21,9 +21,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [ours, peer] = await Promise.all([serveDir(DIST), serveDir(PEER)]);
 const url = (s) => `http://127.0.0.1:${s.address().port}`;
 // The explorer's address for `models` on `backend` (ViT-B through the peer's manifest, CORS).
-const explorer = (backend, models) => {
+// `arith`: how the CPU multiplies by the int8 weights (f32, or integer products).
+const explorer = (backend, models, arith = 'f32') => {
   const list = VIT_B ? `&manifest=${encodeURIComponent(`${url(peer)}/vit-b/manifest.json`)}` : '';
-  return `${url(ours)}/?backend=${backend}${list}#m=${models.join(',')}&img=skimage_chelsea.jpg`;
+  const integers = arith === 'int8' ? '&arith=int8' : '';
+  return `${url(ours)}/?backend=${backend}${list}#m=${models.join(',')}&img=skimage_chelsea.jpg${integers}`;
 };
 
 const browser = await chromium.launch({
@@ -48,31 +50,42 @@ for (const backend of ['cpu', 'webgpu'].filter((b) => RUNS[b] > 0)) {
   const provider = backend === 'cpu' ? 'wasm' : 'webgpu';
   for (const id of manifest.default_pair) {
     const entry = manifest.models.find((m) => m.id === id);
-    const page = await browser.newPage();
-    await page.goto(explorer(backend, [id]));
-    await waitFirstReady(page);
+    // On the CPU, the explorer twice: int8 weights multiplied in f32 and in integers.
+    const ariths = backend === 'cpu' ? ['f32', 'int8'] : ['f32'];
+    const pages = {};
+    for (const arith of ariths) {
+      pages[arith] = await browser.newPage();
+      await pages[arith].goto(explorer(backend, [id], arith));
+      await waitFirstReady(pages[arith]);
+    }
     const precisions = backend === 'cpu' ? ['fp32', 'int8'] : ['fp32'];
     for (const p of precisions) {
       await ortPage.evaluate((a) => window.openOrt(a), { key: `${id}.${p}`, file: `./models/${id}.${p}.onnx`, provider, size: entry.image_size });
     }
-    const times = { ours: [], fp32: [], int8: [] };
-    await runOurs(page, id, 'warm');
+    const times = { ours: {}, fp32: [], int8: [] };
+    for (const arith of ariths) {
+      times.ours[arith] = [];
+      await runOurs(pages[arith], id, 'warm');
+    }
     for (const p of precisions) await ortPage.evaluate((k) => window.timeOrt(k), `${id}.${p}`);
     for (let i = 0; i < RUNS[backend]; i++) {
-      times.ours.push(await runOurs(page, id, i));
+      for (const arith of ariths) times.ours[arith].push(await runOurs(pages[arith], id, i));
       for (const p of precisions) times[p].push(await ortPage.evaluate((k) => window.timeOrt(k), `${id}.${p}`));
     }
-    const row = {
-      backend, id,
-      forward: median(times.ours.map((t) => t.forward)),
-      total: median(times.ours.map((t) => t.total)),
-      ready: median(times.ours.map((t) => t.ready)),
-      fp32: median(times.fp32),
-      int8: times.int8.length ? median(times.int8) : null,
-    };
-    rows.push(row);
-    console.error(JSON.stringify(row));
-    await page.close();
+    for (const arith of ariths) {
+      const ourTimes = times.ours[arith];
+      const row = {
+        backend: backend === 'cpu' ? `cpu, ${arith === 'int8' ? 'integer' : 'f32'} arithmetic` : backend, id,
+        forward: median(ourTimes.map((t) => t.forward)),
+        total: median(ourTimes.map((t) => t.total)),
+        ready: median(ourTimes.map((t) => t.ready)),
+        fp32: median(times.fp32),
+        int8: times.int8.length ? median(times.int8) : null,
+      };
+      rows.push(row);
+      console.error(JSON.stringify(row));
+      await pages[arith].close();
+    }
   }
 }
 await browser.close();

@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use burn::Tensor;
 use burn::tensor::module::layer_norm;
 use burn::tensor::{Device, TensorData};
+use vitscope_protocol::messages::Arithmetic;
 
 use super::activation::{gelu, softmax_last};
 use super::config::{AbsolutePosition, QkvBias, RelativePosition, VitConfig};
@@ -382,6 +383,16 @@ impl Vit {
 
     pub fn config(&self) -> &VitConfig {
         &self.config
+    }
+
+    /// How weights stored in int8 multiply on the CPU from now on (see [`Arithmetic`]).
+    pub fn set_arithmetic(&mut self, arithmetic: Arithmetic) {
+        self.patch_embed.set_arithmetic(arithmetic);
+        for block in &mut self.blocks {
+            for linear in [&mut block.attn.qkv, &mut block.attn.proj, &mut block.fc1, &mut block.fc2] {
+                linear.set_arithmetic(arithmetic);
+            }
+        }
     }
 
     /// Tokens per side at this instance's resolution.

@@ -4,10 +4,16 @@
 //! allocates, so the inner loop never spills. B is packed once into 8-column panels (for a weight, at
 //! load time), so each step reads 32 contiguous bytes of it.
 //!
-//! The code is written over a four-lane type that is WebAssembly SIMD in the browser and a plain
-//! array elsewhere, so the native tests run these very loops. Each sum is formed in the same order
-//! as `bias + Σₚ a·b` evaluated left to right (no fused multiply-add), so results are reproducible
-//! bit for bit across the two.
+//! The code is written over four-lane types ([`lanes`]) that are WebAssembly SIMD in the browser
+//! and plain arrays elsewhere, so the native tests run these very loops. Each sum is formed in the
+//! same order as `bias + Σₚ a·b` evaluated left to right (no fused multiply-add), so results are
+//! reproducible bit for bit across the two.
+//!
+//! An int8 weight also multiplies in integers ([`int8::gemm_int8`]), the activations quantized per
+//! row at run time.
+
+pub mod int8;
+mod lanes;
 
 use lanes::F4;
 
@@ -17,9 +23,9 @@ const NR: usize = 8;
 const MR: usize = 4;
 
 /// B (`k × n`) in panels of [`NR`] columns, each panel row-major `k × NR`, the last one zero-padded.
-/// A weight stored in int8 stays int8 here (a quarter of the memory: two ViT-B fit a phone's tab)
-/// and each panel is dequantized into a scratch buffer when a product reaches it, once per product,
-/// which is 1/m of the multiply–adds that follow.
+/// A weight stored in int8 stays int8 here (a quarter of the memory: two ViT-B fit a phone's tab):
+/// [`gemm`] dequantizes each panel into a scratch buffer when a product reaches it, once per product,
+/// which is 1/m of the multiply–adds that follow, and [`int8::gemm_int8`] multiplies it as it is.
 pub struct Panels {
     values: Values,
     k: usize,
@@ -28,14 +34,19 @@ pub struct Panels {
 
 enum Values {
     F32(Vec<f32>),
-    /// `scales[j · groups + p / (k / groups)]` scales column j's rows p of its group; the columns
-    /// before `scaled.0` are then multiplied by `scaled.1`.
-    Int8 {
-        q: Vec<i8>,
-        scales: Vec<f32>,
-        groups: usize,
-        scaled: (usize, f32),
-    },
+    Int8(Int8Panels),
+}
+
+/// Int8 panels, laid out for `i32x4.dot_i16x8_s`: panel j holds ⌈k/2⌉ row pairs, and pair t holds,
+/// column by column, rows 2t and 2t + 1 (zero past k and past n), 16 bytes a pair.
+struct Int8Panels {
+    q: Vec<i8>,
+    /// `scales[(j · groups + g) · NR + c]` scales column j·NR + c over the inputs of group g (zero
+    /// past n), so a panel's scales for one group are one contiguous row.
+    scales: Vec<f32>,
+    groups: usize,
+    /// The columns before `.0` are then multiplied by `.1`.
+    scaled: (usize, f32),
 }
 
 /// `at(p, j)` for p < k and j < n, laid out as panels (zero padding past n).
@@ -49,6 +60,11 @@ fn pack<T: Copy + Default>(k: usize, n: usize, at: impl Fn(usize, usize) -> T) -
         }
     }
     data
+}
+
+/// Where `(p, c)` of a panel lies in [`Int8Panels::q`]'s layout, from the panel's start.
+fn paired(p: usize, c: usize) -> usize {
+    (p / 2) * 2 * NR + c * 2 + p % 2
 }
 
 impl Panels {
@@ -73,8 +89,21 @@ impl Panels {
     ) -> Self {
         assert!(groups > 0 && k.is_multiple_of(groups), "{groups} groups do not divide {k} inputs");
         assert_eq!(scales.len(), n * groups, "one scale per column and group");
+        let panels = n.div_ceil(NR);
+        let size = k.div_ceil(2) * 2 * NR;
+        let mut packed = vec![0i8; panels * size];
+        let mut by_group = vec![0f32; panels * groups * NR];
+        for j in 0..n {
+            let (panel, c) = (j / NR, j % NR);
+            for p in 0..k {
+                packed[panel * size + paired(p, c)] = q(p, j);
+            }
+            for g in 0..groups {
+                by_group[(panel * groups + g) * NR + c] = scales[j * groups + g];
+            }
+        }
         let scaled = scaled.unwrap_or((0, 1.0));
-        Self { values: Values::Int8 { q: pack(k, n, q), scales, groups, scaled }, k, n }
+        Self { values: Values::Int8(Int8Panels { q: packed, scales: by_group, groups, scaled }), k, n }
     }
 
     /// The inner dimension.
@@ -93,14 +122,14 @@ impl Panels {
         let size = self.k * NR;
         match &self.values {
             Values::F32(data) => &data[j * size..][..size],
-            Values::Int8 { q, scales, groups, scaled: (rows, factor) } => {
+            Values::Int8(Int8Panels { q, scales, groups, scaled: (rows, factor) }) => {
                 let group = self.k / groups;
                 let columns = (self.n - j * NR).min(NR);
-                for (p, (out, q)) in
-                    scratch.chunks_exact_mut(NR).zip(q[j * size..][..size].chunks_exact(NR)).enumerate()
-                {
+                let q = &q[j * self.k.div_ceil(2) * 2 * NR..];
+                for (p, out) in scratch.chunks_exact_mut(NR).enumerate() {
+                    let scales = &scales[(j * groups + p / group) * NR..][..NR];
                     for c in 0..columns {
-                        let w = q[c] as f32 * scales[(j * NR + c) * groups + p / group];
+                        let w = q[paired(p, c)] as f32 * scales[c];
                         out[c] = if j * NR + c < *rows { w * factor } else { w };
                     }
                 }
@@ -133,7 +162,7 @@ pub fn gemm(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c
     }
     // Only int8 panels use it; the padding columns stay zero.
     let mut scratch = match b.values {
-        Values::Int8 { .. } => vec![0f32; k * NR],
+        Values::Int8(_) => vec![0f32; k * NR],
         Values::F32(_) => Vec::new(),
     };
     for j in 0..n.div_ceil(NR) {
@@ -183,78 +212,6 @@ fn store<const R: usize>(sums: &[[F4; 2]; R], c: &mut [f32], ldc: usize, columns
         s[0].store(&mut row[..4]);
         s[1].store(&mut row[4..]);
         c[r * ldc..][..columns].copy_from_slice(&row[..columns]);
-    }
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod lanes {
-    use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
-
-    #[derive(Clone, Copy)]
-    pub struct F4(v128);
-
-    impl F4 {
-        #[inline(always)]
-        pub fn splat(v: f32) -> Self {
-            Self(f32x4_splat(v))
-        }
-
-        #[inline(always)]
-        pub fn load(s: &[f32]) -> Self {
-            assert!(s.len() >= 4);
-            // SAFETY: four values are there; v128_load has no alignment requirement.
-            unsafe { Self::load_ptr(s.as_ptr()) }
-        }
-
-        /// # Safety
-        /// `p` points at four readable f32.
-        #[inline(always)]
-        pub unsafe fn load_ptr(p: *const f32) -> Self {
-            Self(unsafe { v128_load(p.cast()) })
-        }
-
-        #[inline(always)]
-        pub fn store(self, s: &mut [f32]) {
-            assert!(s.len() >= 4);
-            // SAFETY: four values are there; v128_store has no alignment requirement.
-            unsafe { v128_store(s.as_mut_ptr().cast(), self.0) }
-        }
-
-        /// self + x·y, rounded twice (WebAssembly SIMD has no fused multiply-add outside relaxed SIMD).
-        #[inline(always)]
-        pub fn add_mul(self, x: Self, y: Self) -> Self {
-            Self(f32x4_add(self.0, f32x4_mul(x.0, y.0)))
-        }
-    }
-}
-
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-mod lanes {
-    #[derive(Clone, Copy)]
-    pub struct F4([f32; 4]);
-
-    impl F4 {
-        pub fn splat(v: f32) -> Self {
-            Self([v; 4])
-        }
-
-        pub fn load(s: &[f32]) -> Self {
-            Self([s[0], s[1], s[2], s[3]])
-        }
-
-        /// # Safety
-        /// `p` points at four readable f32.
-        pub unsafe fn load_ptr(p: *const f32) -> Self {
-            Self(unsafe { std::ptr::read_unaligned(p.cast()) })
-        }
-
-        pub fn store(self, s: &mut [f32]) {
-            s[..4].copy_from_slice(&self.0);
-        }
-
-        pub fn add_mul(self, x: Self, y: Self) -> Self {
-            Self(std::array::from_fn(|i| self.0[i] + x.0[i] * y.0[i]))
-        }
     }
 }
 

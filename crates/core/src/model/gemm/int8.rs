@@ -1,0 +1,314 @@
+//! C = A·B + bias for an int8 weight B, multiplied in integers: each row of A is quantized at run
+//! time to 16-bit integers with its own scale (max |a| ↦ 32767), and `i32x4.dot_i16x8_s` forms eight
+//! products a cycle where the f32 kernel forms four in two instructions, from a quarter of the
+//! weight bytes. Integer sums are turned into f32 and scaled once per group of the weight's scales
+//! (and at least every [`CHUNK`] inputs, so no sum can overflow), then by the row's scale:
+//!
+//! c[i, j] = bias[j] + (sᵢ · fⱼ) · Σ_g scale[j, g] · Σ_{p ∈ g} qa[i, p] · qw[p, j]
+//!
+//! with fⱼ the factor folded into the query columns. Rows of A are quantized to 16 bits rather than
+//! 8 because the instruction takes 16-bit lanes either way: the inputs' rounding (2⁻¹⁶ of the
+//! row's largest value) then stays far below the weights' (2⁻⁸ of the column's), which is what the
+//! int8 fidelity bounds measure. The sums follow a fixed order, so the browser and the native
+//! tests agree bit for bit.
+
+use super::lanes::{F4, I4, Pairs};
+use super::{Int8Panels, MR, NR, Panels, Values, gemm};
+
+/// Inputs summed in i32 before the sum goes to f32: 512 · 32767 · 128 < 2³¹, so no weights or
+/// inputs can overflow it.
+pub const CHUNK: usize = 512;
+/// The largest quantized input.
+const LEVELS: f32 = 32767.0;
+
+/// Whether [`gemm_int8`] multiplies `b` in integers: int8 panels whose scale groups hold an even
+/// number of inputs (so no pair of inputs straddles two scales), or a single group.
+pub fn in_integers(b: &Panels) -> bool {
+    match &b.values {
+        Values::Int8(p) => p.groups == 1 || (b.k / p.groups).is_multiple_of(2),
+        Values::F32(_) => false,
+    }
+}
+
+/// Rows of A as 16-bit integers, `width` (k rounded up to even, zero-padded) apart, each with the
+/// scale that turns them back.
+struct Quantized {
+    values: Vec<i16>,
+    scales: Vec<f32>,
+    width: usize,
+}
+
+fn quantize_rows(a: &[f32], lda: usize, m: usize, k: usize) -> Quantized {
+    let width = k.div_ceil(2) * 2;
+    let mut values = vec![0i16; m * width];
+    let mut scales = Vec::with_capacity(m);
+    for (i, out) in values.chunks_exact_mut(width).enumerate() {
+        let row = &a[i * lda..][..k];
+        // A NaN or an infinity makes the scale NaN or infinite, and the row's outputs then are not
+        // finite either, as in f32 (`f32::max` would pass over a NaN).
+        let max = row.iter().fold(0f32, |m, v| if v.abs() > m || v.is_nan() { v.abs() } else { m });
+        let (scale, inverse) = if max > 0.0 { (max / LEVELS, LEVELS / max) } else { (max, 0.0) };
+        for (q, &v) in out.iter_mut().zip(row) {
+            *q = (v * inverse).round_ties_even() as i16;
+        }
+        scales.push(scale);
+    }
+    Quantized { values, scales, width }
+}
+
+/// As [`gemm`], in integers where [`in_integers`] holds for `b` (else it is [`gemm`]).
+///
+/// # Panics
+/// When a slice is too short for its stride and shape, or `bias` does not have n entries.
+pub fn gemm_int8(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    let (k, n) = (b.k, b.n);
+    let Values::Int8(weights) = &b.values else { return gemm(a, lda, m, b, bias, c, ldc) };
+    if !in_integers(b) {
+        return gemm(a, lda, m, b, bias, c, ldc);
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(lda >= k && ldc >= n, "strides {lda}, {ldc} are narrower than the rows ({k}, {n})");
+    assert!(a.len() >= (m - 1) * lda + k, "A holds {} values, {m} rows of stride {lda} need more", a.len());
+    assert!(c.len() >= (m - 1) * ldc + n, "C holds {} values, {m} rows of stride {ldc} need more", c.len());
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "one bias per output column");
+    }
+    let rows = quantize_rows(a, lda, m, k);
+    let Int8Panels { q, scales, groups, scaled: (scaled, factor) } = weights;
+    let panel_size = rows.width * NR;
+    for j in 0..n.div_ceil(NR) {
+        let columns = (n - j * NR).min(NR);
+        let mut start = [0f32; NR];
+        let mut factors = [1f32; NR];
+        for c in 0..columns {
+            start[c] = bias.map_or(0.0, |b| b[j * NR + c]);
+            if j * NR + c < *scaled {
+                factors[c] = *factor;
+            }
+        }
+        let panel = Panel {
+            q: &q[j * panel_size..][..panel_size],
+            scales: &scales[j * groups * NR..][..groups * NR],
+            group: k / groups,
+            k,
+            start: [F4::load(&start[..4]), F4::load(&start[4..])],
+            factors: [F4::load(&factors[..4]), F4::load(&factors[4..])],
+        };
+        let mut row = 0;
+        while row + MR <= m {
+            let sums = panel.tile::<MR>(&rows, row);
+            super::store(&sums, &mut c[row * ldc + j * NR..], ldc, columns);
+            row += MR;
+        }
+        for row in row..m {
+            let sums = panel.tile::<1>(&rows, row);
+            super::store(&sums, &mut c[row * ldc + j * NR..], ldc, columns);
+        }
+    }
+}
+
+/// One panel of [`NR`] columns with what its outputs need besides the products.
+struct Panel<'a> {
+    q: &'a [i8],
+    scales: &'a [f32],
+    group: usize,
+    k: usize,
+    start: [F4; 2],
+    factors: [F4; 2],
+}
+
+impl Panel<'_> {
+    /// Rows `first..first + R` of A against this panel: R × [`NR`] outputs.
+    #[inline(always)]
+    fn tile<const R: usize>(&self, a: &Quantized, first: usize) -> [[F4; 2]; R] {
+        let width = a.width;
+        let rows = &a.values[first * width..][..R * width];
+        // Bounds are checked here once; in the loop they would cost as much as the arithmetic.
+        assert!(self.q.len() >= self.k.div_ceil(2) * 2 * NR && rows.len() >= R * width && self.k <= width);
+        let mut sums = [[F4::splat(0.0); 2]; R];
+        for (g, scale) in self.scales.chunks_exact(NR).enumerate() {
+            let scale = [F4::load(&scale[..4]), F4::load(&scale[4..])];
+            let end = ((g + 1) * self.group).min(self.k);
+            let mut p = g * self.group;
+            while p < end {
+                let stop = (p + CHUNK).min(end);
+                let mut ints = [[I4::zero(); 2]; R];
+                for pair in p / 2..stop.div_ceil(2) {
+                    // SAFETY: pair < ⌈k/2⌉ and 2·pair + 1 < width, within the lengths asserted above.
+                    unsafe {
+                        let (b0, b1) = Pairs::widen_ptr(self.q.as_ptr().add(pair * 2 * NR));
+                        for (r, s) in ints.iter_mut().enumerate() {
+                            let x = Pairs::splat_ptr(rows.as_ptr().add(r * width + 2 * pair));
+                            *s = [s[0].add_dot(x, b0), s[1].add_dot(x, b1)];
+                        }
+                    }
+                }
+                for (s, i) in sums.iter_mut().zip(&ints) {
+                    *s = [s[0].add_mul(i[0].to_f32(), scale[0]), s[1].add_mul(i[1].to_f32(), scale[1])];
+                }
+                p = stop;
+            }
+        }
+        std::array::from_fn(|r| {
+            let row = F4::splat(a.scales[first + r]);
+            let s = &sums[r];
+            [
+                self.start[0].add_mul(s[0], row.mul(self.factors[0])),
+                self.start[1].add_mul(s[1], row.mul(self.factors[1])),
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The formula in the module's documentation, scalar and in its order, with i64 sums that
+    /// must stay within i32.
+    fn reference(
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        (k, n): (usize, usize),
+        weights: &Weights,
+        bias: Option<&[f32]>,
+    ) -> Vec<f32> {
+        let rows = quantize_rows(a, lda, m, k);
+        let group = k / weights.groups;
+        let mut c = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut sum = 0f32;
+                for g in 0..weights.groups {
+                    for chunk in (g * group..(g + 1) * group).collect::<Vec<_>>().chunks(CHUNK) {
+                        let ints: i64 = chunk
+                            .iter()
+                            .map(|&p| rows.values[i * rows.width + p] as i64 * weights.q[j * k + p] as i64)
+                            .sum();
+                        let ints = i32::try_from(ints).expect("a chunk's sum fits in i32");
+                        sum += ints as f32 * weights.scales[j * weights.groups + g];
+                    }
+                }
+                let factor = if j < weights.scaled.0 { weights.scaled.1 } else { 1.0 };
+                c[i * n + j] = bias.map_or(0.0, |b| b[j]) + sum * (rows.scales[i] * factor);
+            }
+        }
+        c
+    }
+
+    /// A weight `[n, k]` as a file stores it.
+    pub struct Weights {
+        pub q: Vec<i8>,
+        pub scales: Vec<f32>,
+        pub groups: usize,
+        pub scaled: (usize, f32),
+    }
+
+    impl Weights {
+        fn new(k: usize, n: usize, groups: usize, scaled: (usize, f32)) -> Self {
+            let q = (0..n * k).map(|i| ((i * 37 + i / 7) % 255) as i32 - 127).map(|v| v as i8).collect();
+            let scales = (0..n * groups).map(|i| 0.001 + (i % 13) as f32 * 0.0007).collect();
+            Self { q, scales, groups, scaled }
+        }
+
+        fn panels(&self, k: usize, n: usize) -> Panels {
+            Panels::int8(k, n, |p, j| self.q[j * k + p], self.scales.clone(), self.groups, Some(self.scaled))
+        }
+
+        fn dequantized(&self, k: usize, n: usize) -> Panels {
+            let group = k / self.groups;
+            Panels::new(k, n, |p, j| {
+                let w = self.q[j * k + p] as f32 * self.scales[j * self.groups + p / group];
+                if j < self.scaled.0 { w * self.scaled.1 } else { w }
+            })
+        }
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len).map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect()
+    }
+
+    #[test]
+    fn every_edge_matches_the_formula_bit_for_bit() {
+        // Rows around the 4-row tile, columns around the panel, odd k (a padded pair), groups of 2
+        // and 8, one group longer than a chunk.
+        for (k, groups) in [(1, 1), (5, 1), (64, 1), (64, 8), (64, 32), (1100, 1), (1100, 2)] {
+            for m in [1, 4, 5, 11] {
+                for n in [1, 8, 9, 21] {
+                    let lda = k + 3;
+                    let a = values(m * lda, 1);
+                    let weights = Weights::new(k, n, groups, (n / 3, 0.125));
+                    let bias = values(n, 2);
+                    for bias in [None, Some(bias.as_slice())] {
+                        let mut c = vec![f32::NAN; m * n];
+                        gemm_int8(&a, lda, m, &weights.panels(k, n), bias, &mut c, n);
+                        let want = reference(&a, lda, m, (k, n), &weights, bias);
+                        assert_eq!(c, want, "m {m} n {n} k {k} groups {groups} bias {}", bias.is_some());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn integers_agree_with_the_dequantized_weights_in_f32() {
+        // The inputs' rounding is 2⁻¹⁶ of each row's largest value: far below what the weights'
+        // int8 already cost, which the file's fidelity bounds cover.
+        let (m, k, n) = (9, 192, 40);
+        let a = values(m * k, 3);
+        for groups in [1, 24] {
+            let weights = Weights::new(k, n, groups, (10, 0.125));
+            let (mut ints, mut floats) = (vec![0f32; m * n], vec![0f32; m * n]);
+            gemm_int8(&a, k, m, &weights.panels(k, n), None, &mut ints, n);
+            gemm(&a, k, m, &weights.dequantized(k, n), None, &mut floats, n);
+            let largest = floats.iter().fold(0f32, |m, v| m.max(v.abs()));
+            for (x, y) in ints.iter().zip(&floats) {
+                assert!((x - y).abs() <= 1e-4 * largest, "{x} vs {y} (largest {largest})");
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_inputs_and_weights_do_not_overflow() {
+        // Every product at 32767 · (−128), one whole chunk in one sum.
+        let (m, k, n) = (2, 2 * CHUNK + 2, 3);
+        let a = vec![-3.5f32; m * k];
+        let panels = Panels::int8(k, n, |_, _| -128, vec![0.5; n], 1, None);
+        let mut c = vec![0f32; m * n];
+        gemm_int8(&a, k, m, &panels, None, &mut c, n);
+        let want = 3.5 * 128.0 * 0.5 * k as f32;
+        assert!(c.iter().all(|&v| (v - want).abs() <= 1e-5 * want), "{c:?} vs {want}");
+    }
+
+    #[test]
+    fn a_zero_row_and_a_nan_row_stay_what_they_are() {
+        let (k, n) = (6, 2);
+        let mut a = vec![0f32; 2 * k];
+        a[k + 1] = f32::NAN;
+        let panels = Panels::int8(k, n, |p, j| (p + j) as i8, vec![0.25; n], 1, None);
+        let mut c = vec![1f32; 2 * n];
+        gemm_int8(&a, k, 2, &panels, Some(&[0.5, -0.5]), &mut c, n);
+        assert_eq!(&c[..n], &[0.5, -0.5]);
+        assert!(c[n..].iter().all(|v| v.is_nan()), "{c:?}");
+    }
+
+    #[test]
+    fn odd_groups_and_f32_panels_take_the_f32_product() {
+        let (m, k, n) = (3, 15, 5);
+        let a = values(m * k, 4);
+        let weights = Weights::new(k, n, 5, (0, 1.0));
+        assert!(!in_integers(&weights.panels(k, n)));
+        let (mut got, mut want) = (vec![0f32; m * n], vec![0f32; m * n]);
+        gemm_int8(&a, k, m, &weights.panels(k, n), None, &mut got, n);
+        gemm(&a, k, m, &weights.panels(k, n), None, &mut want, n);
+        assert_eq!(got, want);
+        let floats = weights.dequantized(k, n);
+        assert!(!in_integers(&floats));
+        gemm_int8(&a, k, m, &floats, None, &mut got, n);
+        gemm(&a, k, m, &floats, None, &mut want, n);
+        assert_eq!(got, want);
+    }
+}
