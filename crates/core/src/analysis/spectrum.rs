@@ -27,8 +27,8 @@ pub fn centred_gram(tokens: &Tensor<3>) -> Tensor<3> {
 /// One image's Gram matrix (row-major N×N): all its eigenvalues, descending, and the eigenvectors
 /// of the leading three, which are all that the PCA colours use.
 ///
-/// The eigenvalues come from nalgebra without eigenvectors (no accumulated rotations: about a third
-/// of a full decomposition's time). The three vectors come from [`leading_eigenpairs`], a Lanczos
+/// The eigenvalues come from nalgebra without eigenvectors (no accumulated rotations). The three
+/// vectors come from [`leading_eigenpairs`], a Lanczos
 /// run of a few dozen matrix–vector products, checked against those eigenvalues; where it does not
 /// converge (equal leading eigenvalues, a zero matrix) the full decomposition gives them, as before.
 pub struct Spectrum {
