@@ -59,6 +59,12 @@ mod imp {
         pub fn mul(self, x: Self) -> Self {
             Self(f32x4_mul(self.0, x.0))
         }
+
+        /// The larger of each lane's |self| and `x` (`x` where either is NaN).
+        #[inline(always)]
+        pub fn max_abs(self, x: Self) -> Self {
+            Self(f32x4_pmax(x.0, f32x4_abs(self.0)))
+        }
     }
 
     impl I4 {
@@ -79,6 +85,20 @@ mod imp {
     }
 
     impl Pairs {
+        /// Eight values rounded to the nearest integer, ties to even, saturating at the i16 range.
+        #[inline(always)]
+        pub fn round(lo: F4, hi: F4) -> Self {
+            let (lo, hi) = (i32x4_trunc_sat_f32x4(f32x4_nearest(lo.0)), i32x4_trunc_sat_f32x4(f32x4_nearest(hi.0)));
+            Self(i16x8_narrow_i32x4(lo, hi))
+        }
+
+        #[inline(always)]
+        pub fn store(self, s: &mut [i16]) {
+            assert!(s.len() >= 8);
+            // SAFETY: eight values are there; v128_store has no alignment requirement.
+            unsafe { v128_store(s.as_mut_ptr().cast(), self.0) }
+        }
+
         /// `p[0]`, `p[1]` in every lane pair.
         ///
         /// # Safety
@@ -149,6 +169,16 @@ mod imp {
         pub fn mul(self, x: Self) -> Self {
             Self(unsafe { _mm_mul_ps(self.0, x.0) })
         }
+
+        /// The larger of each lane's |self| and `x` (`x` where either is NaN).
+        #[inline(always)]
+        pub fn max_abs(self, x: Self) -> Self {
+            unsafe {
+                let abs = _mm_andnot_ps(_mm_set1_ps(-0.0), self.0);
+                // maxps(a, b) is a > b ? a : b, so b where either is NaN.
+                Self(_mm_max_ps(abs, x.0))
+            }
+        }
     }
 
     impl I4 {
@@ -169,6 +199,19 @@ mod imp {
     }
 
     impl Pairs {
+        /// Eight values rounded to the nearest integer, ties to even (the default rounding mode),
+        /// saturating at the i16 range for values within i32's.
+        #[inline(always)]
+        pub fn round(lo: F4, hi: F4) -> Self {
+            Self(unsafe { _mm_packs_epi32(_mm_cvtps_epi32(lo.0), _mm_cvtps_epi32(hi.0)) })
+        }
+
+        #[inline(always)]
+        pub fn store(self, s: &mut [i16]) {
+            assert!(s.len() >= 8);
+            unsafe { _mm_storeu_si128(s.as_mut_ptr().cast(), self.0) }
+        }
+
         /// # Safety
         /// `p` points at two readable i16.
         #[inline(always)]
@@ -226,6 +269,11 @@ mod imp {
         pub fn mul(self, x: Self) -> Self {
             Self(std::array::from_fn(|i| self.0[i] * x.0[i]))
         }
+
+        /// The larger of each lane's |self| and `x` (`x` where either is NaN).
+        pub fn max_abs(self, x: Self) -> Self {
+            Self(std::array::from_fn(|i| if self.0[i].abs() > x.0[i] { self.0[i].abs() } else { x.0[i] }))
+        }
     }
 
     impl I4 {
@@ -248,6 +296,15 @@ mod imp {
     }
 
     impl Pairs {
+        pub fn round(lo: F4, hi: F4) -> Self {
+            let round = |v: f32| v.round_ties_even().clamp(i16::MIN as f32, i16::MAX as f32) as i16;
+            Self(std::array::from_fn(|i| round(if i < 4 { lo.0[i] } else { hi.0[i - 4] })))
+        }
+
+        pub fn store(self, s: &mut [i16]) {
+            s[..8].copy_from_slice(&self.0);
+        }
+
         /// # Safety
         /// `p` points at two readable i16.
         pub unsafe fn splat_ptr(p: *const i16) -> Self {
