@@ -25,7 +25,7 @@ if [ "${MODELS:-default}" = vit-b ]; then
   # do not depend on the values), converted by the CLI; the explorer reads them through ?manifest=.
   vitb=target/vit-b
   if [ ! -f "$vitb/simmim/cli.safetensors" ]; then
-    cargo build --locked -p vitscope-cli >&2
+    [ -x target/debug/vitscope ] || cargo build --locked -p vitscope-cli >&2
     (cd tools/fixtures && "../../$py" make_vit_b.py --out "../../$vitb") >&2
     for layout in mocov3 simmim; do
       target/debug/vitscope convert "$(ls "$vitb/$layout/"*.pth*)" --out "$vitb/$layout/cli.safetensors" >&2

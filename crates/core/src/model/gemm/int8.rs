@@ -273,9 +273,9 @@ mod tests {
 
     #[test]
     fn every_edge_matches_the_formula_bit_for_bit() {
-        // Rows around the 4-row tile, columns around the panel, odd k (a padded pair), groups of 2
-        // and 8, one group longer than a chunk.
-        for (k, groups) in [(1, 1), (5, 1), (64, 1), (64, 8), (64, 32), (1100, 1), (1100, 2)] {
+        // Rows around the 4-row tile, columns around the panel, odd k (a padded pair), groups of 2,
+        // 8 and 16, one group longer than a chunk.
+        for (k, groups) in [(1, 1), (5, 1), (64, 1), (64, 8), (64, 4), (64, 32), (1100, 1), (1100, 2)] {
             for m in [1, 4, 5, 11] {
                 for n in [1, 8, 9, 21] {
                     let lda = k + 3;
