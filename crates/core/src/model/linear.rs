@@ -54,7 +54,7 @@ impl Linear {
             let panels =
                 super::gemm::Panels::int8(d_in, d_out, |i, o| q[o * d_in + i], t.scales.clone(), t.groups, *scaled);
             #[cfg(not(target_arch = "wasm32"))]
-            let dequantized = Box::new(Self::tensors(dequantize(&weight, d_in), d_in, d_out, bias.clone(), device));
+            let dequantized = Box::new(Self::tensors(dequantize(weight, d_in), d_in, d_out, bias.clone(), device));
             let packed = Packed {
                 weight: panels,
                 bias,
@@ -63,7 +63,7 @@ impl Linear {
             };
             return Self::Packed { packed: std::sync::Arc::new(packed), arithmetic: Arithmetic::default() };
         }
-        let weight = dequantize(&weight, d_in);
+        let weight = dequantize(weight, d_in);
         assert_eq!(weight.len(), d_in * d_out, "a [{d_out}, {d_in}] weight");
         #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
         if *device == Device::flex() {
@@ -109,7 +109,7 @@ impl Linear {
 }
 
 /// The weight in f32, as the file's dequantization gives it: `q as f32 * scale`, then `* factor`.
-fn dequantize(weight: &Weight, d_in: usize) -> Vec<f32> {
+fn dequantize(weight: Weight, d_in: usize) -> Vec<f32> {
     match weight {
         Weight::Int8 { tensor: t, scaled } => {
             let group = d_in / t.groups;
@@ -117,7 +117,7 @@ fn dequantize(weight: &Weight, d_in: usize) -> Vec<f32> {
             let weight = t.values.iter().enumerate().map(|(i, &q)| q as f32 * t.scales[i / group]);
             weight.enumerate().map(|(i, w)| if i / d_in < rows { w * factor } else { w }).collect()
         }
-        Weight::F32(w) => w.clone(),
+        Weight::F32(w) => w,
     }
 }
 

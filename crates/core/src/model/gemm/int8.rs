@@ -106,14 +106,8 @@ pub fn gemm_int8(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32
     if !in_integers(b) {
         return gemm(a, lda, m, b, bias, c, ldc);
     }
-    if m == 0 || n == 0 {
+    if !super::has_work(a, lda, m, b, bias, c.len(), ldc) {
         return;
-    }
-    assert!(lda >= k && ldc >= n, "strides {lda}, {ldc} are narrower than the rows ({k}, {n})");
-    assert!(a.len() >= (m - 1) * lda + k, "A holds {} values, {m} rows of stride {lda} need more", a.len());
-    assert!(c.len() >= (m - 1) * ldc + n, "C holds {} values, {m} rows of stride {ldc} need more", c.len());
-    if let Some(bias) = bias {
-        assert_eq!(bias.len(), n, "one bias per output column");
     }
     let rows = quantize_rows(a, lda, m, k);
     let Int8Panels { q, scales, groups, scaled: (scaled, factor) } = weights;

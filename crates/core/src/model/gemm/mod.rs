@@ -151,14 +151,8 @@ impl std::fmt::Debug for Panels {
 /// When a slice is too short for its stride and shape, or `bias` does not have n entries.
 pub fn gemm(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
     let (k, n) = (b.k, b.n);
-    if m == 0 || n == 0 {
+    if !has_work(a, lda, m, b, bias, c.len(), ldc) {
         return;
-    }
-    assert!(lda >= k && ldc >= n, "strides {lda}, {ldc} are narrower than the rows ({k}, {n})");
-    assert!(a.len() >= (m - 1) * lda + k, "A holds {} values, {m} rows of stride {lda} need more", a.len());
-    assert!(c.len() >= (m - 1) * ldc + n, "C holds {} values, {m} rows of stride {ldc} need more", c.len());
-    if let Some(bias) = bias {
-        assert_eq!(bias.len(), n, "one bias per output column");
     }
     // Only int8 panels use it; the padding columns stay zero.
     let mut scratch = match b.values {
@@ -184,6 +178,24 @@ pub fn gemm(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c
             store(&sums, &mut c[row * ldc + j * NR..], ldc, columns);
         }
     }
+}
+
+/// Whether `c = a·b + bias` has any output, after checking every slice against its stride and shape.
+///
+/// # Panics
+/// When a slice is too short for its stride and shape, or `bias` does not have n entries.
+fn has_work(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c: usize, ldc: usize) -> bool {
+    let (k, n) = (b.k, b.n);
+    if m == 0 || n == 0 {
+        return false;
+    }
+    assert!(lda >= k && ldc >= n, "strides {lda}, {ldc} are narrower than the rows ({k}, {n})");
+    assert!(a.len() >= (m - 1) * lda + k, "A holds {} values, {m} rows of stride {lda} need more", a.len());
+    assert!(c >= (m - 1) * ldc + n, "C holds {c} values, {m} rows of stride {ldc} need more");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "one bias per output column");
+    }
+    true
 }
 
 /// R rows of A against one panel: R × [`NR`] sums.
