@@ -5,7 +5,8 @@ per-layer metric (attention distance, NMI, ΔlogA, token and head similarity), m
         --checkpoint /tmp/s16.pth.tar --image www/gallery/skimage_chelsea.jpg
 
 With --checkpoint it first writes that model's weights in the MoCo v3 layout, so `vitscope convert`
-gives vitscope exactly the same network.
+gives vitscope exactly the same network. `--device cuda --batch 64` is the GPU peer of
+`vitscope bench --device wgpu --batch 64` (tools/bench/gpu.sh): f32 with TF32 off, as burn's f32 is.
 """
 
 import argparse
@@ -71,12 +72,12 @@ def metrics_step(model, x, grid, patch, dist):
             hk = -(pk * torch.log(pk)).sum((2, 3))
             out.append(mutual / torch.sqrt(hk * math.log(n)))
             u = nn.functional.normalize(p.flatten(2), dim=-1)
-            out.append((u @ u.transpose(1, 2)).mean())
+            out.append((u @ u.transpose(1, 2)).mean((1, 2)))
         for z in streams:
             t = z[:, 1:, :]
             f = torch.fft.fft2(t.transpose(1, 2).reshape(t.shape[0], -1, grid, grid))
             la = torch.log(f.abs() + 1e-6).mean(1)
-            k = torch.arange(grid // 2 + 1)
+            k = torch.arange(grid // 2 + 1, device=la.device)
             out.append(la[:, k, k] - la[:, :1, :1].flatten(1))
             u = nn.functional.normalize(t, dim=-1)
             s = u.sum(1)
@@ -103,8 +104,14 @@ def main():
     ap.add_argument("--checkpoint")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--batch", type=int, default=1, help="copies of the image per forward pass")
     args = ap.parse_args()
+    if args.device == "cuda" and args.precision != "f32":
+        ap.error("PyTorch's dynamic int8 runs on the CPU only: use --precision f32 with --device cuda")
     torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     model = build(args.arch)
     if args.checkpoint:
         save_mocov3(model, args.checkpoint)
@@ -115,15 +122,29 @@ def main():
     idx = torch.arange(grid * grid)
     r, c = (idx // grid).float(), (idx % grid).float()
     dist = patch * torch.sqrt((r[:, None] - r[None]) ** 2 + (c[:, None] - c[None]) ** 2)
-    x = prepare(args.image, cfg["img_size"])
-    times = []
-    for i in range(args.warmup + args.runs):
-        start = time.perf_counter()
-        metrics_step(model, x, grid, patch, dist)
-        if i >= args.warmup:
-            times.append((time.perf_counter() - start) * 1e3)
+    model = model.to(args.device)
+    dist = dist.to(args.device)
+    x = prepare(args.image, cfg["img_size"]).repeat(args.batch, 1, 1, 1).to(args.device)
+    def timed(step):
+        times = []
+        for i in range(args.warmup + args.runs):
+            start = time.perf_counter()
+            step()
+            if i >= args.warmup:
+                times.append((time.perf_counter() - start) * 1e3)
+        return times
+
+    def forward_only():
+        with torch.inference_mode():
+            model.forward_features(x)[:, 0].tolist()  # the read-back waits for the GPU
+
+    forward = timed(forward_only)
+    times = timed(lambda: metrics_step(model, x, grid, patch, dist))
+    device = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     print(json.dumps({"arch": args.arch, "precision": args.precision, "threads": args.threads,
-                      "median_ms": statistics.median(times), "min_ms": min(times), "torch": torch.__version__}))
+                      "device": device, "batch": args.batch,
+                      "median_ms": statistics.median(times), "min_ms": min(times),
+                      "forward_only_median_ms": statistics.median(forward), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 # in www/models, reference curves over Imagenette val in each card, the manifest, and the README figure.
 #
 #   bash tools/train/ship.sh RUNS      # RUNS holds METHOD.pth and METHOD.json from device.sh
+#   SIMMIM=simmim_abs bash tools/train/ship.sh RUNS   # the plain-ViT SimMIM run as the MIM model
 #
 # Runs on the CPU. The per-layer linear probe (~4 min a model on 2 cores) and the extracted val images are
 # kept in a work folder (WORK, default /tmp/vitscope-ship) and reused when present.
@@ -14,7 +15,7 @@ work=${WORK:-/tmp/vitscope-ship}
 mkdir -p "$work" www/models docs/figures
 py=python3
 [ -x .venv/bin/python ] && py=$root/.venv/bin/python
-cargo build --release --locked -p vitscope-cli
+cargo build --release --locked -p vitscope-cli --features gpu  # the build tools/bench/run.sh makes too
 bin=$root/target/release/vitscope
 data=tools/train/data
 [ -f "$data/imagenette112_val.npz" ] || data=../shared/data
@@ -34,7 +35,10 @@ PY
 fi
 
 models=()
-for method in mocov3 simmim hybrid; do
+for slot in mocov3 simmim hybrid; do
+  # SIMMIM=simmim_abs ships the plain-ViT SimMIM run as the default MIM model.
+  method=$slot
+  [ "$slot" = simmim ] && method=${SIMMIM:-simmim}
   [ -f "$runs/$method.pth" ] || continue
   layout=simmim
   [ "$method" = mocov3 ] && layout=mocov3
@@ -42,12 +46,17 @@ for method in mocov3 simmim hybrid; do
   [ -s "$probe" ] || (cd tools/train && "$py" -m vitscope_train.probe --method "$method" \
     --checkpoint "$runs/$method.pth" --data "$data" --train-subset 2000 >"$probe")
   (cd tools/train && "$py" -m vitscope_train.card override "$runs/$method.json" "$probe") >"$work/$method.card.json"
-  out=www/models/vitscope-$method-ti8.safetensors
+  out=www/models/vitscope-$slot-ti8.safetensors
   "$bin" convert "$runs/$method.pth" --layout "$layout" --precision int8 --card "$work/$method.card.json" --out "$out"
   models+=("$out")
 done
-list=$(IFS=,; echo "${models[*]}")
+# Every default model's curves, so the figures keep all three when only some were retrained.
+shown=()
+for slot in mocov3 simmim hybrid; do
+  [ -f "www/models/vitscope-$slot-ti8.safetensors" ] && shown+=("www/models/vitscope-$slot-ti8.safetensors")
+done
+list=$(IFS=,; echo "${shown[*]}")
 "$bin" analyze --models "$list" --images "$val" --out "$work/val-report.json" --into-card \
   --dataset "Imagenette val (1,000 images, 112 px)" --svg docs/figures --paper
 (cd tools/train && "$py" -m vitscope_train.card manifest "$root/www/models") >www/models/manifest.json
-for m in "${models[@]}"; do "$bin" info "$m"; done
+for m in "${shown[@]}"; do "$bin" info "$m"; done

@@ -35,6 +35,9 @@ pub struct Args {
     warmup: usize,
     #[arg(long, value_enum, default_value = "f32")]
     arithmetic: ArithmeticArg,
+    /// Images per forward pass (copies of the one image): a GPU's throughput shows at 64.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    batch: u16,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -63,6 +66,7 @@ pub fn run(args: Args) -> Result<(), String> {
         }),
     };
     let prepared = model.prepare(&image);
+    let batch = vec![&prepared; usize::from(args.batch)];
     let time = |step: &dyn Fn() -> Result<(), String>| -> Result<Vec<f64>, String> {
         let mut times = Vec::with_capacity(args.runs);
         for i in 0..args.warmup + args.runs {
@@ -76,12 +80,12 @@ pub fn run(args: Args) -> Result<(), String> {
         Ok(times)
     };
     let forward = time(&|| {
-        let out = model.forward(&[&prepared], Capture { attention: false, streams: false, final_tokens: true });
+        let out = model.forward(&batch, Capture { attention: false, streams: false, final_tokens: true });
         pollster::block_on(vitscope_core::analysis::read(out.final_tokens.expect("captured")))
             .map_err(|e| e.to_string())?;
         Ok(())
     })?;
-    let times = time(&|| pollster::block_on(model.layer_metrics(&[&prepared])).map(drop).map_err(|e| e.to_string()))?;
+    let times = time(&|| pollster::block_on(model.layer_metrics(&batch)).map(drop).map_err(|e| e.to_string()))?;
     let median = times[times.len() / 2];
     println!(
         "{}",
@@ -91,6 +95,7 @@ pub fn run(args: Args) -> Result<(), String> {
             "arithmetic": format!("{:?}", args.arithmetic).to_lowercase(),
             "device": format!("{:?}", args.device).to_lowercase(),
             "image_size": model.image_size(),
+            "batch": args.batch,
             "runs": args.runs,
             "load_ms": load_ms,
             "median_ms": median,

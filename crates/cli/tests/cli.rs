@@ -386,4 +386,12 @@ fn bench_reports_its_arithmetic_and_times() {
     }
     let o = vitscope(&["bench", "--model", model.to_str().unwrap(), "--arithmetic", "int4"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("int4"));
+    let path = model.to_str().unwrap();
+    let o = vitscope(&["bench", "--model", path, "--runs", "1", "--warmup", "0", "--batch", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["batch"], 3);
+    let o = vitscope(&["bench", "--model", path, "--batch", "0"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("--batch") && stderr.contains("1..=1024"), "{stderr}");
 }

@@ -29,6 +29,14 @@ def test_override_describes_the_run_and_its_evaluation():
     assert "not the paper's ViT-B/16" in card["notes"]
 
 
+def test_the_plain_vit_simmim_run_ships_as_the_simmim_model_with_its_own_recipe():
+    card = override({**RUN, "method": "simmim_abs"}, None)
+    assert (card["name"], card["family"]) == ("vitscope SimMIM ViT-Ti/8 (Imagenette)", "MIM")
+    assert "learned absolute positions, no relative bias" in card["training"]["recipe"]
+    assert "shared relative position bias" not in card["training"]["recipe"]
+    assert "device.sh simmim_abs && SIMMIM=simmim_abs bash tools/train/ship.sh" in card["training"]["command"]
+
+
 def test_manifest_lists_the_bundled_files_with_their_real_hashes():
     folder = os.path.join(REPO, "www", "models")
     m = manifest(folder)

@@ -108,7 +108,7 @@ def test_momentum_update_moves_toward_online():
         assert torch.allclose(k, 0.9 * k0 + 0.1 * b)
 
 
-@pytest.mark.parametrize("method", ["mocov3", "simmim", "hybrid"])
+@pytest.mark.parametrize("method", ["mocov3", "simmim", "simmim_abs", "hybrid"])
 def test_training_runs_and_writes_an_official_layout(tmp_path, method):
     out = tmp_path / f"{method}.pth"
     args = parser().parse_args(["--method", method, "--out", str(out), "--subset", "40", "--val-subset", "20",
@@ -124,6 +124,11 @@ def test_training_runs_and_writes_an_official_layout(tmp_path, method):
         assert any(k.startswith("module.momentum_encoder.") for k in keys)
         assert any(k.startswith("module.predictor.") for k in keys)
         assert ckpt["state_dict"]["module.base_encoder.pos_embed"].dtype == torch.float16
+    elif method == "simmim_abs":
+        keys = set(ckpt["model"].keys())
+        assert {"encoder.mask_token", "encoder.pos_embed", "encoder.blocks.0.attn.q_bias",
+                "encoder.blocks.0.gamma_1", "decoder.0.weight"} <= keys
+        assert not any("rel_pos_bias" in k or "relative_position" in k for k in keys)
     else:
         keys = ckpt["model"].keys()
         assert {"encoder.mask_token", "encoder.rel_pos_bias.relative_position_bias_table",
@@ -138,3 +143,24 @@ def test_training_runs_and_writes_an_official_layout(tmp_path, method):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert ("mocov3 layout" if method == "mocov3" else "simmim layout") in run.stdout
+    info = subprocess.run([binary, "info", str(converted)], capture_output=True, text=True)
+    positions = {"mocov3": "SinCos position,", "simmim_abs": "Learned position,"}
+    assert positions.get(method, "None position + Shared relative bias") in info.stdout, info.stdout
+
+
+@pytest.mark.parametrize("positions", ["relative", "absolute"])
+def test_simmim_encoder_without_a_mask_is_timms_beit(positions):
+    from vitscope_train.models import SimMimEncoder
+    torch.manual_seed(0)
+    enc = SimMimEncoder(positions, depth=2, embed_dim=64, num_heads=2).eval()
+    if enc.pos_embed is not None:
+        torch.nn.init.normal_(enc.pos_embed)  # a zero table would hide a missing addition
+    x = torch.randn(2, 3, 112, 112)
+    with torch.no_grad():
+        ours = enc.forward_masked(x, None)
+        timm = enc.forward_features(x)
+        # What the probe reads: the block outputs, the last one normed being the encoder's output.
+        assert torch.allclose(enc.norm(enc.tokens_by_block(x)[-1]), timm, atol=1e-6)
+    assert torch.allclose(ours, timm, atol=1e-6)
+    assert (enc.pos_embed is None) == (positions == "relative")
+    assert (enc.rel_pos_bias is None) == (positions == "absolute")

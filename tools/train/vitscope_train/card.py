@@ -14,6 +14,7 @@ from .train import RECIPES
 
 NAMES = {"mocov3": ("vitscope MoCo v3 ViT-Ti/8 (Imagenette)", "CL"),
          "simmim": ("vitscope SimMIM ViT-Ti/8 (Imagenette)", "MIM"),
+         "simmim_abs": ("vitscope SimMIM ViT-Ti/8 (Imagenette)", "MIM"),
          "hybrid": ("vitscope hybrid MoCo v3 + SimMIM ViT-Ti/8 (Imagenette)", "hybrid")}
 RECIPE_TEXT = {
     "mocov3": "MoCo v3 recipe: fixed 2-D sin-cos positions, frozen random patch projection, 3-layer projector and "
@@ -22,12 +23,16 @@ RECIPE_TEXT = {
     "simmim": "SimMIM recipe: shared relative position bias, layer scale 0.1, q/v bias, no absolute positions, 60 % "
               "random masking in 16-px blocks, learnable mask token, 1x1-conv + pixel-shuffle linear decoder, L1 on "
               "masked pixels",
+    "simmim_abs": "SimMIM recipe on a plain ViT (SimMIM's use_abs_pos_emb): learned absolute positions, no relative "
+                  "bias, layer scale 0.1, q/v bias, 60 % random masking in 16-px blocks, learnable mask token, "
+                  "1x1-conv + pixel-shuffle linear decoder, L1 on masked pixels",
     "hybrid": "Hybrid (paper section 5): one SimMIM-style encoder trained with 0.5 L_MIM + 0.5 L_CL; both views are "
               "masked for the SimMIM decoder, and their CLS tokens go through MoCo v3's projector and predictor "
               "against a momentum encoder's CLS tokens of the unmasked views",
 }
 OBJECTIVES = {"mocov3": "MoCo v3: contrastive (InfoNCE) between two views, momentum encoder",
               "simmim": "SimMIM: masked image modelling, L1 on raw pixels of masked patches",
+              "simmim_abs": "SimMIM: masked image modelling, L1 on raw pixels of masked patches",
               "hybrid": "0.5 x SimMIM (L1 on masked pixels) + 0.5 x MoCo v3 (InfoNCE with a momentum encoder)"}
 DATA = "Imagenette train (9,469 images of 10 ImageNet classes at 112 px, no labels used)"
 
@@ -61,7 +66,7 @@ def override(run: dict, probe: list | None) -> dict:
         "training": {
             "recipe": recipe,
             "command": f"OUT=runs MINUTES={run['seconds'] / 60:.1f} PARALLEL=1 bash tools/train/device.sh {m} && "
-                       f"bash tools/train/ship.sh runs",
+                       f"{'SIMMIM=simmim_abs ' if m == 'simmim_abs' else ''}bash tools/train/ship.sh runs",
             "steps": run["steps"], "epochs": run["epochs"], "batch": run["batch"], "seconds": run["seconds"],
             "hardware": f"1x {run['device']}",
             "evaluation": evaluation,

@@ -3,7 +3,8 @@
 - MoCo v3 encoder: timm `VisionTransformer` with MoCo v3's fixed 2-D sin-cos table (CLS row zero) and a
   frozen random patch projection (`stop_grad_conv1`).
 - SimMIM encoder: timm `Beit` with one shared relative position bias, layer scale 0.1, q/v bias, no
-  absolute table, plus a learnable mask token.
+  absolute table, plus a learnable mask token. `positions="absolute"` gives the plain-ViT variant instead
+  (a learned absolute table, no relative bias), which SimMIM's code also offers (`use_abs_pos_emb`).
 """
 
 from functools import partial
@@ -43,28 +44,39 @@ def moco_encoder(**arch) -> VisionTransformer:
 class SimMimEncoder(Beit):
     """timm's Beit with SimMIM's masking: masked patch embeddings become the mask token."""
 
-    def __init__(self, **arch):
+    def __init__(self, positions: str = "relative", **arch):
+        if positions not in ("relative", "absolute"):
+            raise ValueError(f"positions must be relative or absolute, not {positions!r}")
         a = {**TINY, **arch}
-        super().__init__(**a, mlp_ratio=4.0, qkv_bias=True, use_abs_pos_emb=False, use_rel_pos_bias=False,
-                         use_shared_rel_pos_bias=True, init_values=0.1, num_classes=0, global_pool="token",
-                         norm_layer=LN)
+        absolute = positions == "absolute"
+        super().__init__(**a, mlp_ratio=4.0, qkv_bias=True, use_abs_pos_emb=absolute, use_rel_pos_bias=False,
+                         use_shared_rel_pos_bias=not absolute, init_values=0.1, num_classes=0,
+                         global_pool="token", norm_layer=LN)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, a["embed_dim"]))
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
     def forward_masked(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Normed tokens [B, 1 + N, C]; `mask` [B, G, G] marks patches to hide (1 = masked)."""
+        return self.norm(self.tokens_by_block(x, mask)[-1])
+
+    def tokens_by_block(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The tokens after every block, before the final norm (what the probes read)."""
         x = self.patch_embed(x)
         if mask is not None:
             w = mask.flatten(1).unsqueeze(-1).type_as(x)
             x = x * (1 - w) + self.mask_token.type_as(x) * w
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1)
+        if self.pos_embed is not None:
+            x = x + self.pos_embed
         rel = self.rel_pos_bias() if self.rel_pos_bias is not None else None
         if rel is not None and torch.is_autocast_enabled(x.device.type):
             # SDPA wants its float mask in the query's dtype; the table lookup leaves it in float32.
             rel = rel.to(torch.get_autocast_dtype(x.device.type))
+        out = []
         for blk in self.blocks:
             x = blk(x, shared_rel_pos_bias=rel)
-        return self.norm(x)
+            out.append(x)
+        return out
 
 
 def mlp(layers: int, d_in: int, hidden: int, d_out: int, last_bn: bool = True) -> nn.Sequential:

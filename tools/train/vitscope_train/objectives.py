@@ -84,9 +84,9 @@ class MocoV3(nn.Module):
 
 
 class SimMim(nn.Module):
-    def __init__(self, **arch):
+    def __init__(self, positions: str = "relative", **arch):
         super().__init__()
-        self.encoder = SimMimEncoder(**arch)
+        self.encoder = SimMimEncoder(positions, **arch)
         self.decoder = PixelDecoder(self.encoder.embed_dim, self.encoder.patch_embed.patch_size[0])
 
     def loss(self, images, mask):
@@ -96,7 +96,8 @@ class SimMim(nn.Module):
     def state_for_checkpoint(self):
         """SimMIM's layout: `model` with `encoder.` (relative index included) and `decoder.0.`."""
         sd = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
-        sd["encoder.rel_pos_bias.relative_position_index"] = self.encoder.rel_pos_bias.relative_position_index
+        if self.encoder.rel_pos_bias is not None:
+            sd["encoder.rel_pos_bias.relative_position_index"] = self.encoder.rel_pos_bias.relative_position_index
         sd.update({f"decoder.{k[len('decoder.'):]}": v for k, v in self.decoder.state_dict().items()})
         return {"model": sd}
 
@@ -147,7 +148,8 @@ class Hybrid(nn.Module):
     def state_for_checkpoint(self):
         """The SimMIM layout for the encoder (so `vitscope convert` reads it); CL heads beside it."""
         sd = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
-        sd["encoder.rel_pos_bias.relative_position_index"] = self.encoder.rel_pos_bias.relative_position_index
+        if self.encoder.rel_pos_bias is not None:
+            sd["encoder.rel_pos_bias.relative_position_index"] = self.encoder.rel_pos_bias.relative_position_index
         sd.update({f"decoder.{k[len('decoder.'):]}": v for k, v in self.decoder.state_dict().items()})
         heads = {k: v for k, v in self.state_dict().items() if k.startswith(("projector.", "predictor."))}
         return {"model": sd, "contrastive_heads": heads}

@@ -23,7 +23,8 @@ def load_encoder(method: str, path: str) -> nn.Module:
     if method == "mocov3":
         prefix, enc, state = "module.base_encoder.", moco_encoder(), ckpt["state_dict"]
     else:
-        prefix, enc, state = "encoder.", SimMimEncoder(), ckpt["model"]
+        positions = "absolute" if method == "simmim_abs" else "relative"
+        prefix, enc, state = "encoder.", SimMimEncoder(positions), ckpt["model"]
     own = {k[len(prefix):]: v.float() if v.is_floating_point() else v for k, v in state.items()
            if k.startswith(prefix) and ".head." not in k}
     missing, unexpected = enc.load_state_dict(own, strict=False)
@@ -41,12 +42,7 @@ def layer_features(enc: nn.Module, images_u8: torch.Tensor, batch: int = 128) ->
         x = normalise(images_u8[i:i + batch].float() / 255)
         feats = []
         if isinstance(enc, SimMimEncoder):
-            x = enc.patch_embed(x)
-            x = torch.cat([enc.cls_token.expand(x.shape[0], -1, -1), x], 1)
-            rel = enc.rel_pos_bias()
-            for blk in enc.blocks:
-                x = blk(x, shared_rel_pos_bias=rel)
-                feats.append(x[:, 1:].mean(1))
+            feats = [t[:, 1:].mean(1) for t in enc.tokens_by_block(x)]
         else:
             x = enc.norm_pre(enc._pos_embed(enc.patch_embed(x)))
             for blk in enc.blocks:
@@ -83,7 +79,7 @@ def probe(method: str, checkpoint: str, data: str, train_subset, val_subset) -> 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--method", choices=["mocov3", "simmim", "hybrid"], required=True)
+    ap.add_argument("--method", choices=["mocov3", "simmim", "simmim_abs", "hybrid"], required=True)
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--data", default=os.path.normpath(SHARED))
     ap.add_argument("--train-subset", type=int, default=None)
