@@ -117,14 +117,16 @@ impl ModelResult {
         self.representation = Some(Rc::new(r));
     }
 
-    /// The ln σ spectrum after `depth` tokens, once the representation is in.
+    /// The ln σ spectrum after `depth` tokens, once that depth's representation is in.
     pub fn singular_values(&self, depth: usize) -> Option<&[f32]> {
-        self.representation.as_ref()?.spectrum.get(depth).map(Vec::as_slice)
+        let r = self.representation.as_ref().filter(|r| r.has(depth))?;
+        r.spectrum.get(depth).map(Vec::as_slice)
     }
 
-    /// The foreground patches after `depth`, once the representation is in.
+    /// The foreground patches after `depth`, once that depth's representation is in.
     pub fn foreground(&self, depth: usize) -> Option<&[bool]> {
-        self.representation.as_ref()?.foreground.get(depth).map(Vec::as_slice)
+        let r = self.representation.as_ref().filter(|r| r.has(depth))?;
+        r.foreground.get(depth).map(Vec::as_slice)
     }
 }
 
@@ -149,6 +151,12 @@ impl PartialEq for Analysis {
 impl Analysis {
     /// Whether every model's representation is in (the run is over).
     pub fn is_complete(&self) -> bool {
+        self.models.iter().all(|m| m.representation.as_ref().is_some_and(|r| r.is_complete()))
+    }
+
+    /// Whether every model's representation is in at least for the depth shown (the first of the
+    /// worker's two representation answers).
+    pub fn is_shown(&self) -> bool {
         self.models.iter().all(|m| m.representation.is_some())
     }
 

@@ -391,7 +391,8 @@ impl State {
         if self.camera.is_none() {
             self.filtered = None;
         }
-        self.running = self.send(out, Request::Analyze { models: models.clone(), filter: None });
+        self.running =
+            self.send(out, Request::Analyze { models: models.clone(), filter: None, layer: self.view.layer });
         if self.view.view == View::Frequency {
             self.run_filter(out);
         }
@@ -407,7 +408,8 @@ impl State {
             return;
         }
         let filter = Some(self.frequency_filter());
-        self.running_filter = self.send(out, Request::Analyze { models: self.view.models.clone(), filter });
+        self.running_filter =
+            self.send(out, Request::Analyze { models: self.view.models.clone(), filter, layer: self.view.layer });
     }
 
     pub(super) fn clamp(&mut self) {

@@ -185,7 +185,13 @@ impl State {
         self.error = None;
         if !complete {
             if self.camera.is_none() {
-                self.status = format!("Drawn: {image} in {millis:.0} ms; computing the PCA colours and spectra…");
+                self.status = if self.analysis.as_ref().is_some_and(|a| a.is_shown()) {
+                    format!(
+                        "Shown: {image} at this layer in {millis:.0} ms; the other layers' PCA colours and spectra follow…"
+                    )
+                } else {
+                    format!("Drawn: {image} in {millis:.0} ms; computing the PCA colours and spectra…")
+                };
             }
             return;
         }

@@ -167,9 +167,11 @@ pub enum Request {
         rgba: Vec<u8>,
     },
     /// Runs the kept image through these models, optionally through a Fourier filter first.
+    /// `layer` is the block whose tokens the page shows (0-based): its representation comes first.
     Analyze {
         models: Vec<String>,
         filter: Option<FrequencyFilter>,
+        layer: usize,
     },
     /// One image of a set: decoded, measured by each model (per-layer numbers only, no maps) and let
     /// go, so a set's memory does not grow with its images; the image kept for `Analyze` stays.
@@ -299,8 +301,9 @@ pub enum Response {
         filter: Option<FrequencyFilter>,
         millis: f64,
     },
-    /// The end of an `Analyze`: each model's representation, in the order of `Analyzed`; `millis`
-    /// counts from the request.
+    /// Each model's representation, in the order of `Analyzed`; `millis` counts from the request.
+    /// The worker sends it twice: first with only the depth the page shows (the others empty, see
+    /// [`Representation::has`]), then complete, which ends the `Analyze`.
     Represented {
         models: Vec<(String, Representation)>,
         millis: f64,
@@ -536,7 +539,7 @@ mod tests {
                 },
                 size: RunSize::Card,
             },
-            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None },
+            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None, layer: 11 },
         ];
         let replies = replies.into_iter().map(|body| encode(&Envelope { id: 7, body }));
         replies.chain(requests.into_iter().map(|body| encode(&Envelope { id: 8, body }))).collect()

@@ -55,6 +55,32 @@ pub struct Representation {
     pub millis: f64,
 }
 
+impl Representation {
+    /// Whether depth `depth` is in: a first answer carries only the depth on screen, the others empty.
+    /// (Read off the spectrum, which the page keeps here when it moves the colours out.)
+    pub fn has(&self, depth: usize) -> bool {
+        self.spectrum.get(depth).is_some_and(|s| !s.is_empty())
+    }
+
+    /// Whether every depth is in.
+    pub fn is_complete(&self) -> bool {
+        !self.spectrum.is_empty() && (0..self.spectrum.len()).all(|d| self.has(d))
+    }
+
+    /// `first` with the depths it lacks taken from `self` (the rest, computed after it).
+    pub fn fill(mut self, mut first: Representation) -> Representation {
+        let given: Vec<usize> = (0..self.spectrum.len().min(first.spectrum.len())).filter(|&d| first.has(d)).collect();
+        for d in given {
+            self.pca_rgb[d] = std::mem::take(&mut first.pca_rgb[d]);
+            self.foreground[d] = std::mem::take(&mut first.foreground[d]);
+            self.foreground_rgb[d] = std::mem::take(&mut first.foreground_rgb[d]);
+            self.spectrum[d] = std::mem::take(&mut first.spectrum[d]);
+        }
+        self.millis += first.millis;
+        self
+    }
+}
+
 /// Where the time went, in milliseconds: the forward pass (ending when the tokens and attention maps
 /// are on the host, as with any inference library), the snapshot without its representation, and
 /// the whole snapshot.
@@ -105,5 +131,33 @@ impl Snapshot {
         let layer = &self.tokens[depth * n * c..(depth + 1) * n * c];
         let q = &layer[query * c..(query + 1) * c];
         layer.chunks_exact(c).map(|z| z.iter().zip(q).map(|(a, b)| a * b).sum()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Representation;
+
+    /// Depths `in_` computed (colours of `d` everywhere), the others empty, as the worker sends them.
+    fn with(depths: usize, in_: &[usize], millis: f64) -> Representation {
+        let at = |d: usize, v: Vec<u8>| if in_.contains(&d) { v } else { Vec::new() };
+        Representation {
+            pca_rgb: (0..depths).map(|d| at(d, vec![d as u8; 6])).collect(),
+            foreground: (0..depths).map(|d| if in_.contains(&d) { vec![d % 2 == 0, true] } else { vec![] }).collect(),
+            foreground_rgb: (0..depths).map(|d| at(d, vec![d as u8 + 100; 6])).collect(),
+            spectrum: (0..depths).map(|d| if in_.contains(&d) { vec![d as f32, -1.0] } else { vec![] }).collect(),
+            millis,
+        }
+    }
+
+    #[test]
+    fn the_first_answer_has_only_the_shown_depth_and_the_rest_completes_it() {
+        let first = with(4, &[2], 1.5);
+        assert!(first.has(2) && !first.has(0) && !first.has(3) && !first.has(4));
+        assert!(!first.is_complete() && !Representation::default().is_complete());
+        let rest = with(4, &[0, 1, 3], 4.0);
+        let whole = rest.fill(first);
+        assert_eq!(whole, Representation { millis: 5.5, ..with(4, &[0, 1, 2, 3], 0.0) });
+        assert!(whole.is_complete());
     }
 }

@@ -296,6 +296,22 @@ impl Pending {
     pub fn represent(&self) -> Vec<(String, Representation)> {
         self.0.iter().map(|(id, g)| (id.clone(), g.represent())).collect()
     }
+
+    /// Each model's representation at the depth the page shows for `layer` (after block
+    /// `layer + 1`, or the model's last), the other depths empty: what the open view needs.
+    pub fn represent_shown(&self, layer: usize) -> Vec<(String, Representation)> {
+        let shown = |g: &Grams| (layer + 1).min(g.depths().saturating_sub(1));
+        self.0.iter().map(|(id, g)| (id.clone(), g.represent_depths(|d| d == shown(g)))).collect()
+    }
+
+    /// `first` (from [`Self::represent_shown`]) completed with every other depth.
+    pub fn represent_rest(&self, first: Vec<(String, Representation)>) -> Vec<(String, Representation)> {
+        self.0
+            .iter()
+            .zip(first)
+            .map(|((id, g), (_, first))| (id.clone(), g.represent_depths(|d| !first.has(d)).fill(first)))
+            .collect()
+    }
 }
 
 impl Analysed {

@@ -171,17 +171,20 @@ async fn answer(
             let (width, height) = session.open_frame(width, height, rgba)?;
             Response::ImageOpened { width, height }
         }
-        Request::Analyze { models, filter } => {
+        Request::Analyze { models, filter, layer } => {
             let start = js_sys::Date::now();
             // Taken out while it runs (requests run one at a time), so no borrow spans the awaits.
             let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
             let result = session.analyze_first(&models, filter).await;
             w.borrow_mut().session = Some(session);
             let Analysed { models: analysed, pending } = result?;
-            // The page draws these while the eigendecompositions run (host work: nothing can fail).
+            // The page draws these while the eigendecompositions run (host work: nothing can fail),
+            // then the shown depth's, then the others'.
             let millis = js_sys::Date::now() - start;
             post(scope, id, &Response::Analyzed { models: analysed, filter, millis });
-            Response::Represented { models: pending.represent(), millis: js_sys::Date::now() - start }
+            let shown = pending.represent_shown(layer);
+            post(scope, id, &Response::Represented { models: shown.clone(), millis: js_sys::Date::now() - start });
+            Response::Represented { models: pending.represent_rest(shown), millis: js_sys::Date::now() - start }
         }
         Request::Measure { bytes, models, measures } => {
             let start = js_sys::Date::now();

@@ -222,6 +222,28 @@ fn the_first_answer_leaves_out_only_the_representation_that_follows() {
 }
 
 #[test]
+fn the_shown_depth_comes_first_and_the_rest_completes_it_exactly() {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
+    session.open_image(&photo()).unwrap();
+    let ids = ["cl".to_string()];
+    let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
+    let mut whole = first.pending.represent().remove(0).1;
+    // The fixture has two blocks: depths 0 (embedding), 1 and 2; a later layer shows its last.
+    for (layer, shown) in [(0, 1), (1, 2), (11, 2)] {
+        let (id, part) = first.pending.represent_shown(layer).remove(0);
+        assert_eq!(id, "cl");
+        assert!((0..3).all(|d| part.has(d) == (d == shown)) && !part.is_complete(), "layer {layer}");
+        assert_eq!(part.pca_rgb[shown], whole.pca_rgb[shown]);
+        assert_eq!(part.spectrum[shown], whole.spectrum[shown]);
+        let (_, mut rest) = first.pending.represent_rest(vec![(id, part)]).remove(0);
+        assert!(rest.is_complete());
+        (rest.millis, whole.millis) = (0.0, 0.0);
+        assert_eq!(rest, whole, "layer {layer}");
+    }
+}
+
+#[test]
 fn messages_cross_the_worker_boundary_intact() {
     let mut session = Session::new(device());
     session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();

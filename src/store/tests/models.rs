@@ -29,7 +29,7 @@ fn unloads(out: &[Command]) -> Vec<String> {
 
 fn analysed_models(out: &[Command]) -> Option<Vec<String>> {
     sent(out).into_iter().find_map(|(_, r)| match r {
-        Request::Analyze { models, filter: None } => Some(models),
+        Request::Analyze { models, filter: None, .. } => Some(models),
         _ => None,
     })
 }

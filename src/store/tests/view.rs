@@ -115,7 +115,8 @@ fn the_frequency_view_filters_the_kept_image_without_sending_it_again() {
     );
     let out = reduce(&mut state, Action::SetView(View::Frequency));
     let filter = Some(state.frequency_filter());
-    assert_eq!(sent(&out), [(run + 1, Request::Analyze { models: vec!["cl".into(), "mim".into()], filter })]);
+    let layer = state.view.layer;
+    assert_eq!(sent(&out), [(run + 1, Request::Analyze { models: vec!["cl".into(), "mim".into()], filter, layer })]);
     let out = reduce(&mut state, Action::SetFilter(Filter { high_pass: true, cutoff: 0.5 }));
     assert!(matches!(&sent(&out)[..], [(_, Request::Analyze { filter: Some(f), .. })] if f.cutoff == 0.5));
     assert_eq!(state.view.filter, Filter { high_pass: true, cutoff: 0.5 });

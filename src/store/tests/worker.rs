@@ -88,7 +88,7 @@ fn the_image_is_analysed_only_once_both_models_are_loaded_and_it_is_opened() {
     let out = reply(&mut state, loads[1].0, Response::ModelLoaded(Box::new(info("mim", Family::MaskedImageModeling))));
     assert_eq!(
         sent(&out),
-        [(loads[1].0 + 2, Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None })]
+        [(loads[1].0 + 2, Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None, layer: 5 })]
     );
     assert_eq!(state.status, "Analysing cat.jpg with 2 models on CPU (WebAssembly)…");
     assert!(state.busy());
@@ -119,6 +119,30 @@ fn first_and_representation(id: &str) -> (ModelAnalysis, (String, Representation
     let representation = first.snapshot.representation.take().expect("the fixture is complete");
     first.snapshot.timing = Timing { forward_ms: 3.0, first_ms: 5.0, total_ms: 5.0 };
     (first, (id.to_string(), representation))
+}
+
+#[test]
+fn the_shown_depth_is_drawn_first_and_the_run_is_ready_when_every_depth_is_in() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    let ((cl, cl_rep), (mim, mim_rep)) = (first_and_representation("cl"), first_and_representation("mim"));
+    reply(&mut state, run, Response::Analyzed { models: vec![cl, mim], filter: None, millis: 7.4 });
+    // The worker's first representation: depth 1 only (the one shown), depth 0 still empty.
+    let shown = |(id, r): &(String, Representation)| {
+        let mut r = r.clone();
+        (r.pca_rgb[0], r.foreground[0], r.foreground_rgb[0], r.spectrum[0]) = (vec![], vec![], vec![], vec![]);
+        (id.clone(), r)
+    };
+    reply(&mut state, run, Response::Represented { models: vec![shown(&cl_rep), shown(&mim_rep)], millis: 8.2 });
+    assert_eq!(state.status, "Shown: cat.jpg at this layer in 8 ms; the other layers' PCA colours and spectra follow…");
+    let part = state.analysis.clone().unwrap();
+    assert!(!part.is_complete() && part.is_shown() && state.busy());
+    assert_eq!(part.models[0].singular_values(1), Some(&[0.0][..]));
+    assert_eq!((part.models[0].singular_values(0), part.models[0].foreground(0)), (None, None));
+    reply(&mut state, run, Response::Represented { models: vec![cl_rep, mim_rep], millis: 9.6 });
+    assert_eq!(state.status, "Ready: cat.jpg (451×300) with 2 models in 10 ms on CPU (WebAssembly).");
+    let done = state.analysis.clone().unwrap();
+    assert!(done.is_complete() && done.models[1].foreground(0).is_some() && !state.busy());
 }
 
 #[test]
@@ -306,7 +330,7 @@ fn the_arithmetic_switch_tells_the_worker_and_runs_the_image_again() {
         requests,
         [
             Request::SetArithmetic { arithmetic: Arithmetic::Int8 },
-            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None }
+            Request::Analyze { models: vec!["cl".into(), "mim".into()], filter: None, layer: 5 }
         ]
     );
     assert!(state.analysis.is_some(), "the f32 run stays shown until the integer one replaces it");

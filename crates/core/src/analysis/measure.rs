@@ -189,12 +189,30 @@ pub struct Grams {
 impl Grams {
     /// Each depth's spectrum and PCA colours (about two thirds of a ViT-Ti snapshot's host time).
     pub fn represent(&self) -> Representation {
+        self.represent_depths(|_| true)
+    }
+
+    /// Depths `0..=L`: the embedding's tokens, then each block's.
+    pub fn depths(&self) -> usize {
+        self.gram.len() / (self.patches * self.patches).max(1)
+    }
+
+    /// The spectrum and PCA colours of the depths `wanted` picks; the others stay empty
+    /// ([`Representation::has`]), for [`Representation::fill`] to take in later.
+    pub fn represent_depths(&self, wanted: impl Fn(usize) -> bool) -> Representation {
         let clock = Instant::now();
         let (n, channels) = (self.patches, self.channels);
         let bytes =
             |rgb: Vec<[f32; 3]>| -> Vec<u8> { rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect() };
         let mut out = Representation::default();
-        for g in self.gram.chunks_exact(n * n) {
+        for (depth, g) in self.gram.chunks_exact(n * n).enumerate() {
+            if !wanted(depth) {
+                out.pca_rgb.push(Vec::new());
+                out.spectrum.push(Vec::new());
+                out.foreground.push(Vec::new());
+                out.foreground_rgb.push(Vec::new());
+                continue;
+            }
             let s = Spectrum::new(g, n, channels);
             let (kept, rgb) = foreground_pca_rgb(&s, g, self.grid);
             out.pca_rgb.push(bytes(s.pca_rgb()));
