@@ -16,7 +16,8 @@ use super::{Backend, device, load_model};
 pub enum ArithmeticArg {
     /// Dequantized to f32 at load (burn's product, every thread).
     F32,
-    /// Integer products of the int8 weights and 16-bit inputs (the page's int8 arithmetic; one thread).
+    /// Integer products of the int8 weights and 16-bit inputs (the page's int8 arithmetic; natively
+    /// on the CPU's threads, a block of rows each).
     Int8,
 }
 

@@ -110,35 +110,41 @@ pub fn gemm_int8(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32
         return;
     }
     let rows = quantize_rows(a, lda, m, k);
-    let Int8Panels { q, scales, groups, scaled: (scaled, factor) } = weights;
-    let panel_size = rows.width * NR;
-    for j in 0..n.div_ceil(NR) {
-        let columns = (n - j * NR).min(NR);
-        let mut start = [0f32; NR];
-        let mut factors = [1f32; NR];
-        for c in 0..columns {
-            start[c] = bias.map_or(0.0, |b| b[j * NR + c]);
-            if j * NR + c < *scaled {
-                factors[c] = *factor;
-            }
+    let panels = (0..n.div_ceil(NR)).map(|j| Panel::new(weights, &rows, bias, j, k, n)).collect::<Vec<_>>();
+    // Row blocks on separate threads natively: each output is still the same sum in the same order.
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let block = rows_per_thread(m, rayon::current_num_threads());
+        if block < m {
+            use rayon::prelude::*;
+            c.par_chunks_mut(block * ldc).enumerate().for_each(|(i, c)| {
+                into_rows(&rows, &panels, i * block..((i + 1) * block).min(m), c, ldc);
+            });
+            return;
         }
-        let panel = Panel {
-            q: &q[j * panel_size..][..panel_size],
-            scales: &scales[j * groups * NR..][..groups * NR],
-            group: k / groups,
-            k,
-            start: [F4::load(&start[..4]), F4::load(&start[4..])],
-            factors: [F4::load(&factors[..4]), F4::load(&factors[4..])],
-        };
-        let mut row = 0;
-        while row + MR <= m {
-            let sums = panel.tile::<MR>(&rows, row);
-            super::store(&sums, &mut c[row * ldc + j * NR..], ldc, columns);
+    }
+    into_rows(&rows, &panels, 0..m, c, ldc);
+}
+
+/// Rows per thread: whole tiles of [`MR`], one block per thread.
+#[cfg(not(target_arch = "wasm32"))]
+fn rows_per_thread(m: usize, threads: usize) -> usize {
+    m.div_ceil(threads.max(1)).div_ceil(MR) * MR
+}
+
+/// Rows `range` of C (`c` starts at the range's first row) against every panel.
+fn into_rows(rows: &Quantized, panels: &[Panel], range: std::ops::Range<usize>, c: &mut [f32], ldc: usize) {
+    let first = range.start;
+    for (j, panel) in panels.iter().enumerate() {
+        let mut row = first;
+        while row + MR <= range.end {
+            let sums = panel.tile::<MR>(rows, row);
+            super::store(&sums, &mut c[(row - first) * ldc + j * NR..], ldc, panel.columns);
             row += MR;
         }
-        for row in row..m {
-            let sums = panel.tile::<1>(&rows, row);
-            super::store(&sums, &mut c[row * ldc + j * NR..], ldc, columns);
+        for row in row..range.end {
+            let sums = panel.tile::<1>(rows, row);
+            super::store(&sums, &mut c[(row - first) * ldc + j * NR..], ldc, panel.columns);
         }
     }
 }
@@ -149,11 +155,36 @@ struct Panel<'a> {
     scales: &'a [f32],
     group: usize,
     k: usize,
+    columns: usize,
     start: [F4; 2],
     factors: [F4; 2],
 }
 
-impl Panel<'_> {
+impl<'a> Panel<'a> {
+    /// Panel `j`: columns `j·NR..` of the weights, with their biases and query factors.
+    fn new(weights: &'a Int8Panels, rows: &Quantized, bias: Option<&[f32]>, j: usize, k: usize, n: usize) -> Self {
+        let Int8Panels { q, scales, groups, scaled: (scaled, factor) } = weights;
+        let panel_size = rows.width * NR;
+        let columns = (n - j * NR).min(NR);
+        let mut start = [0f32; NR];
+        let mut factors = [1f32; NR];
+        for c in 0..columns {
+            start[c] = bias.map_or(0.0, |b| b[j * NR + c]);
+            if j * NR + c < *scaled {
+                factors[c] = *factor;
+            }
+        }
+        Panel {
+            q: &q[j * panel_size..][..panel_size],
+            scales: &scales[j * groups * NR..][..groups * NR],
+            group: k / groups,
+            k,
+            columns,
+            start: [F4::load(&start[..4]), F4::load(&start[4..])],
+            factors: [F4::load(&factors[..4]), F4::load(&factors[4..])],
+        }
+    }
+
     /// Rows `first..first + R` of A against this panel: R × [`NR`] outputs.
     #[inline(always)]
     fn tile<const R: usize>(&self, a: &Quantized, first: usize) -> [[F4; 2]; R] {
@@ -282,6 +313,26 @@ mod tests {
                         let want = reference(&a, lda, m, (k, n), &weights, bias);
                         assert_eq!(c, want, "m {m} n {n} k {k} groups {groups} bias {}", bias.is_some());
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_blocks_on_several_threads_give_the_same_bits_and_leave_the_stride_gaps_alone() {
+        assert_eq!([1, 4, 5, 13, 50].map(|m| rows_per_thread(m, 3)), [4, 4, 4, 8, 20]);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let (k, n, ldc) = (64, 21, 24);
+        let weights = Weights::new(k, n, 8, (7, 0.125));
+        for m in [5, 13, 50] {
+            let a = values(m * k, 3);
+            let mut c = vec![-7.0; (m - 1) * ldc + n];
+            pool.install(|| gemm_int8(&a, k, m, &weights.panels(k, n), None, &mut c, ldc));
+            let want = reference(&a, k, m, (k, n), &weights, None);
+            for row in 0..m {
+                assert_eq!(c[row * ldc..][..n], want[row * n..][..n], "m {m} row {row}");
+                if row + 1 < m {
+                    assert!(c[row * ldc + n..(row + 1) * ldc].iter().all(|&v| v == -7.0), "m {m} gap {row}");
                 }
             }
         }
