@@ -25,11 +25,15 @@ mkdir -p "$work"
 results="$work/results.jsonl"
 : >"$results"
 "$bin" bench --help | grep -q -- --batch || { echo "$bin has no --batch: rebuild it" >&2; exit 1; }
+# Say up front what wgpu will miss (its own message only says "no adapter found").
+for lib in libvulkan.so.1 libGLdispatch.so.0 libGLX.so.0 libEGL.so.1; do
+  ldconfig -p | grep -q "$lib" || echo "note: $lib is not installed; the NVIDIA Vulkan driver may need it" >&2
+done
 
 # PyTorch writes its model in the MoCo v3 layout; vitscope converts exactly that network to f32.
 "$py" tools/bench/torch_peer.py --arch "$arch" --device "$torch_device" --runs 1 --warmup 0 --image "$image" \
-  --checkpoint "$work/b16.pth.tar" >/dev/null
-"$bin" convert "$work/b16.pth.tar" --layout mocov3 --precision f32 --out "$work/b16.safetensors" >/dev/null
+  --checkpoint "$work/$arch.pth.tar" >/dev/null
+"$bin" convert "$work/$arch.pth.tar" --layout mocov3 --precision f32 --out "$work/$arch.safetensors" >/dev/null
 
 for round in $(seq "$rounds"); do
   for batch in $batches; do
@@ -37,7 +41,7 @@ for round in $(seq "$rounds"); do
     [ "$batch" -gt 8 ] && n=$(( (runs + 1) / 2 ))
     "$py" tools/bench/torch_peer.py --arch "$arch" --device "$torch_device" --batch "$batch" --runs "$n" --image "$image" |
       sed "s/^{/{\"peer\": \"pytorch\", \"round\": $round, /" | tee -a "$results"
-    if ! "$bin" bench --model "$work/b16.safetensors" --image "$image" --device wgpu --batch "$batch" --runs "$n" \
+    if ! "$bin" bench --model "$work/$arch.safetensors" --image "$image" --device wgpu --batch "$batch" --runs "$n" \
       2>"$work/adapter.txt" | sed "s/^{/{\"peer\":\"vitscope\",\"round\":$round,/" | tee -a "$results"; then
       cat "$work/adapter.txt" >&2
       exit 1
