@@ -56,7 +56,11 @@ for slot in mocov3 simmim hybrid; do
   [ -f "www/models/vitscope-$slot-ti8.safetensors" ] && shown+=("www/models/vitscope-$slot-ti8.safetensors")
 done
 list=$(IFS=,; echo "${shown[*]}")
-"$bin" analyze --models "$list" --images "$val" --out "$work/val-report.json" --into-card \
+"$bin" analyze --models "$list" --images "$val" --out "$work/val-report.json" \
   --dataset "Imagenette val (1,000 images, 112 px)" --svg docs/figures --paper
+# Reference curves go into the cards of the models converted now; the others keep their bytes.
+converted=$(IFS=,; echo "${models[*]}")
+[ -z "$converted" ] || "$bin" analyze --models "$converted" --images "$val" --out "$work/converted-report.json" \
+  --into-card --dataset "Imagenette val (1,000 images, 112 px)"
 (cd tools/train && "$py" -m vitscope_train.card manifest "$root/www/models") >www/models/manifest.json
 for m in "${shown[@]}"; do "$bin" info "$m"; done
