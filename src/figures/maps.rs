@@ -109,7 +109,7 @@ pub fn top_patches(map: &[f32], grid: usize, n: usize) -> String {
 
 /// Depth of the tokens the representation view shows: after block `layer` (1-based on screen).
 pub fn token_depth(view: &ViewState, depth_max: usize) -> usize {
-    (view.layer + 1).min(depth_max)
+    vitscope_protocol::shown_depth(view.layer, depth_max)
 }
 
 /// The selected patch's similarity map (for the CLS query, the centre patch: the CLS token itself is

@@ -55,6 +55,12 @@ pub struct Representation {
     pub millis: f64,
 }
 
+/// The depth of the tokens the page shows for `layer` (the 0-based block on screen): after block
+/// `layer + 1`, or after the last of `blocks` (depth 0 is the embedding).
+pub fn shown_depth(layer: usize, blocks: usize) -> usize {
+    (layer + 1).min(blocks)
+}
+
 impl Representation {
     /// Whether depth `depth` is in: a first answer carries only the depth on screen, the others empty.
     /// (Read off the spectrum, which the page keeps here when it moves the colours out.)
@@ -69,8 +75,10 @@ impl Representation {
 
     /// `first` with the depths it lacks taken from `self` (the rest, computed after it).
     pub fn fill(mut self, mut first: Representation) -> Representation {
-        let given: Vec<usize> = (0..self.spectrum.len().min(first.spectrum.len())).filter(|&d| first.has(d)).collect();
-        for d in given {
+        for d in 0..self.spectrum.len().min(first.spectrum.len()) {
+            if !first.has(d) {
+                continue;
+            }
             self.pca_rgb[d] = std::mem::take(&mut first.pca_rgb[d]);
             self.foreground[d] = std::mem::take(&mut first.foreground[d]);
             self.foreground_rgb[d] = std::mem::take(&mut first.foreground_rgb[d]);

@@ -300,7 +300,7 @@ impl Pending {
     /// Each model's representation at the depth the page shows for `layer` (after block
     /// `layer + 1`, or the model's last), the other depths empty: what the open view needs.
     pub fn represent_shown(&self, layer: usize) -> Vec<(String, Representation)> {
-        let shown = |g: &Grams| (layer + 1).min(g.depths().saturating_sub(1));
+        let shown = |g: &Grams| vitscope_protocol::shown_depth(layer, g.depths().saturating_sub(1));
         self.0.iter().map(|(id, g)| (id.clone(), g.represent_depths(|d| d == shown(g)))).collect()
     }
 

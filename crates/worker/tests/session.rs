@@ -22,6 +22,14 @@ fn photo() -> Vec<u8> {
     std::fs::read(common::fixtures().join("../../www/gallery/skimage_chelsea.jpg")).unwrap()
 }
 
+/// A session with the MoCo v3 fixture loaded as "cl" (stored at `precision`) and the photo open.
+fn cl_with_photo(precision: Precision) -> Session {
+    let mut session = Session::new(device());
+    session.load("cl", &convert_fixture("mocov3").to_bytes(precision).unwrap(), RunSize::Card).unwrap();
+    session.open_image(&photo()).unwrap();
+    session
+}
+
 #[test]
 fn a_snapshot_carries_what_timm_and_the_numpy_formulas_give() {
     let model = LoadedModel::new(convert_fixture("mocov3"), None, &device()).unwrap();
@@ -158,9 +166,7 @@ fn the_session_loads_validated_files_and_names_every_problem() {
 
 #[test]
 fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
-    let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap(), RunSize::Card).unwrap();
-    session.open_image(&photo()).unwrap();
+    let session = cl_with_photo(Precision::F32);
     let ids = ["cl".to_string()];
     let run = |filter| pollster::block_on(session.analyze(&ids, filter)).unwrap().remove(0);
     let plain = run(None);
@@ -175,10 +181,8 @@ fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
 
 #[test]
 fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
-    let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::F32).unwrap(), RunSize::Card).unwrap();
+    let mut session = cl_with_photo(Precision::F32);
     let ids = ["cl".to_string()];
-    session.open_image(&photo()).unwrap();
     // Everything but how long it took.
     let run = |session: &Session| {
         let mut analysis = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
@@ -200,9 +204,7 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
 
 #[test]
 fn the_first_answer_leaves_out_only_the_representation_that_follows() {
-    let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
-    session.open_image(&photo()).unwrap();
+    let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
     let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
     let representations = first.pending.represent();
@@ -223,9 +225,7 @@ fn the_first_answer_leaves_out_only_the_representation_that_follows() {
 
 #[test]
 fn the_shown_depth_comes_first_and_the_rest_completes_it_exactly() {
-    let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
-    session.open_image(&photo()).unwrap();
+    let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
     let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
     let mut whole = first.pending.represent().remove(0).1;
@@ -245,9 +245,7 @@ fn the_shown_depth_comes_first_and_the_rest_completes_it_exactly() {
 
 #[test]
 fn messages_cross_the_worker_boundary_intact() {
-    let mut session = Session::new(device());
-    session.load("cl", &convert_fixture("mocov3").to_bytes(Precision::Int8).unwrap(), RunSize::Card).unwrap();
-    session.open_image(&photo()).unwrap();
+    let session = cl_with_photo(Precision::Int8);
     let models = pollster::block_on(session.analyze(&["cl".into()], None)).unwrap();
     let message = Envelope { id: 7, body: Response::Analyzed { models, filter: None, millis: 1.5 } };
     let back: Envelope<Response> = messages::decode(&messages::encode(&message)).unwrap();

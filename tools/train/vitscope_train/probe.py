@@ -14,7 +14,7 @@ import torch.nn as nn
 from .augment import normalise
 from .data import decode_npz
 from .models import SimMimEncoder, moco_encoder
-from .train import SHARED
+from .train import SHARED, positions
 
 
 def load_encoder(method: str, path: str) -> nn.Module:
@@ -23,8 +23,7 @@ def load_encoder(method: str, path: str) -> nn.Module:
     if method == "mocov3":
         prefix, enc, state = "module.base_encoder.", moco_encoder(), ckpt["state_dict"]
     else:
-        positions = "absolute" if method == "simmim_abs" else "relative"
-        prefix, enc, state = "encoder.", SimMimEncoder(positions), ckpt["model"]
+        prefix, enc, state = "encoder.", SimMimEncoder(positions(method)), ckpt["model"]
     own = {k[len(prefix):]: v.float() if v.is_floating_point() else v for k, v in state.items()
            if k.startswith(prefix) and ".head." not in k}
     missing, unexpected = enc.load_state_dict(own, strict=False)

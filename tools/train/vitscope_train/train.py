@@ -30,10 +30,15 @@ RECIPES = {
 }
 
 
+def positions(method: str) -> str:
+    """The SimMIM-style encoder's position recipe for a method (the probe rebuilds it too)."""
+    return "absolute" if method == "simmim_abs" else "relative"
+
+
 def build(method: str, arch: dict):
-    if method == "simmim_abs":
-        return SimMim(positions="absolute", **arch)
-    return {"mocov3": MocoV3, "simmim": SimMim, "hybrid": Hybrid}[method](**arch)
+    if method.startswith("simmim"):
+        return SimMim(positions=positions(method), **arch)
+    return {"mocov3": MocoV3, "hybrid": Hybrid}[method](**arch)
 
 
 def lr_at(progress: float, base: float, warmup: float) -> float:
