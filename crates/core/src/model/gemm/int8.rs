@@ -11,6 +11,10 @@
 //! row's largest value) then stays far below the weights' (2⁻⁸ of the column's), which is what the
 //! int8 fidelity bounds measure. The sums follow a fixed order, so the browser and the native
 //! tests agree bit for bit.
+//!
+//! Natively on x86-64 the same sums run on AVX2's eight lanes, with AVX-512 VNNI's fused
+//! `vpdpwssd` where the CPU has it ([`super::avx2`]), two panels a tile: integer sums are exact, so
+//! the bits are the same as the four-lane kernel's, and the tests hold every kernel to the formula.
 
 use super::lanes::{F4, I4, Pairs};
 use super::{Int8Panels, MR, NR, Panels, Values, gemm};
@@ -101,6 +105,20 @@ fn largest(row: &[f32]) -> (f32, bool) {
 /// # Panics
 /// When a slice is too short for its stride and shape, or `bias` does not have n entries.
 pub fn gemm_int8(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32]>, c: &mut [f32], ldc: usize) {
+    gemm_int8_on(Lanes::best(), a, lda, m, b, bias, c, ldc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_int8_on(
+    lanes: Lanes,
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    b: &Panels,
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     let (k, n) = (b.k, b.n);
     let Values::Int8(weights) = &b.values else { return gemm(a, lda, m, b, bias, c, ldc) };
     if !in_integers(b) {
@@ -118,12 +136,12 @@ pub fn gemm_int8(a: &[f32], lda: usize, m: usize, b: &Panels, bias: Option<&[f32
         if block < m {
             use rayon::prelude::*;
             c.par_chunks_mut(block * ldc).enumerate().for_each(|(i, c)| {
-                into_rows(&rows, &panels, i * block..((i + 1) * block).min(m), c, ldc);
+                into_rows(&rows, &panels, i * block..((i + 1) * block).min(m), c, ldc, lanes);
             });
             return;
         }
     }
-    into_rows(&rows, &panels, 0..m, c, ldc);
+    into_rows(&rows, &panels, 0..m, c, ldc, lanes);
 }
 
 /// Rows per thread: whole tiles of [`MR`], one block per thread.
@@ -132,19 +150,104 @@ fn rows_per_thread(m: usize, threads: usize) -> usize {
     m.div_ceil(threads.max(1)).div_ceil(MR) * MR
 }
 
+/// Which vectors form the integer sums: the same bits either way.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lanes {
+    /// [`lanes`](super::lanes): WebAssembly SIMD in the browser, SSE2 natively.
+    Four,
+    /// AVX2's eight, natively on CPUs that have it.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// AVX2's eight with AVX-512 VNNI's fused pair products.
+    #[cfg(target_arch = "x86_64")]
+    Vnni,
+}
+
+impl Lanes {
+    fn best() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use super::avx2::{available, vnni_available};
+            if vnni_available() {
+                return Lanes::Vnni;
+            }
+            if available() {
+                return Lanes::Avx2;
+            }
+        }
+        Lanes::Four
+    }
+}
+
 /// Rows `range` of C (`c` starts at the range's first row) against every panel.
-fn into_rows(rows: &Quantized, panels: &[Panel], range: std::ops::Range<usize>, c: &mut [f32], ldc: usize) {
-    let first = range.start;
-    for (j, panel) in panels.iter().enumerate() {
-        let mut row = first;
-        while row + MR <= range.end {
-            let sums = panel.tile::<MR>(rows, row);
-            super::store(&sums, &mut c[(row - first) * ldc + j * NR..], ldc, panel.columns);
+fn into_rows(
+    rows: &Quantized,
+    panels: &[Panel],
+    range: std::ops::Range<usize>,
+    c: &mut [f32],
+    ldc: usize,
+    lanes: Lanes,
+) {
+    let mut out = Out { rows, c, ldc, range, lanes };
+    match lanes {
+        Lanes::Four => {
+            for (j, panel) in panels.iter().enumerate() {
+                out.tiles::<1, MR>([panel], j);
+            }
+        }
+        // Two panels a tile, so each input is loaded once for sixteen columns: 4 rows × 2 panels
+        // of sums, two weight vectors and an input fill 11 of AVX2's 16 registers; AVX-512's 32
+        // hold 8 rows × 2.
+        #[cfg(target_arch = "x86_64")]
+        Lanes::Avx2 => out.panel_pairs::<MR>(panels),
+        #[cfg(target_arch = "x86_64")]
+        Lanes::Vnni => out.panel_pairs::<{ 2 * MR }>(panels),
+    }
+}
+
+/// Where [`into_rows`] writes, and with what.
+struct Out<'a, 'c> {
+    rows: &'a Quantized,
+    c: &'c mut [f32],
+    ldc: usize,
+    range: std::ops::Range<usize>,
+    lanes: Lanes,
+}
+
+impl Out<'_, '_> {
+    #[cfg(target_arch = "x86_64")]
+    fn panel_pairs<const R: usize>(&mut self, panels: &[Panel]) {
+        let mut pairs = panels.chunks_exact(2);
+        for (i, pair) in pairs.by_ref().enumerate() {
+            self.tiles::<2, R>([&pair[0], &pair[1]], 2 * i);
+        }
+        if let [last] = pairs.remainder() {
+            self.tiles::<1, R>([last], panels.len() - 1);
+        }
+    }
+
+    /// Every row against panels `j..j + P`: tiles of R rows, then of [`MR`], then single rows.
+    fn tiles<const P: usize, const R: usize>(&mut self, panels: [&Panel; P], j: usize) {
+        let mut row = self.range.start;
+        while row + R <= self.range.end {
+            self.tile::<P, R>(panels, j, row);
+            row += R;
+        }
+        while R > MR && row + MR <= self.range.end {
+            self.tile::<P, MR>(panels, j, row);
             row += MR;
         }
-        for row in row..range.end {
-            let sums = panel.tile::<1>(rows, row);
-            super::store(&sums, &mut c[(row - first) * ldc + j * NR..], ldc, panel.columns);
+        for row in row..self.range.end {
+            self.tile::<P, 1>(panels, j, row);
+        }
+    }
+
+    #[inline(always)]
+    fn tile<const P: usize, const R: usize>(&mut self, panels: [&Panel; P], j: usize, row: usize) {
+        let sums = Panel::tile::<P, R>(panels, self.rows, row, self.lanes);
+        for (p, (panel, sums)) in panels.iter().zip(&sums).enumerate() {
+            let at = (row - self.range.start) * self.ldc + (j + p) * NR;
+            super::store(sums, &mut self.c[at..], self.ldc, panel.columns);
         }
     }
 }
@@ -185,13 +288,64 @@ impl<'a> Panel<'a> {
         }
     }
 
-    /// Rows `first..first + R` of A against this panel: R × [`NR`] outputs.
+    /// Rows `first..first + R` of A against `panels` (of one weight): R × [`NR`] outputs each.
     #[inline(always)]
-    fn tile<const R: usize>(&self, a: &Quantized, first: usize) -> [[F4; 2]; R] {
+    fn tile<const P: usize, const R: usize>(
+        panels: [&Self; P],
+        a: &Quantized,
+        first: usize,
+        lanes: Lanes,
+    ) -> [[[F4; 2]; R]; P] {
         let width = a.width;
         let rows = &a.values[first * width..][..R * width];
+        let (k, group) = (panels[0].k, panels[0].group);
         // Bounds are checked here once; in the loop they would cost as much as the arithmetic.
-        assert!(self.q.len() >= self.k.div_ceil(2) * 2 * NR && rows.len() >= R * width && self.k <= width);
+        for panel in panels {
+            assert!(panel.q.len() >= k.div_ceil(2) * 2 * NR && (panel.k, panel.group) == (k, group));
+            assert_eq!(panel.scales.len(), panels[0].scales.len());
+        }
+        assert!(rows.len() >= R * width && k <= width);
+        #[cfg(target_arch = "x86_64")]
+        let wide = |sums: [[[f32; NR]; R]; P]| sums.map(|s| s.map(|s| [F4::load(&s[..4]), F4::load(&s[4..])]));
+        let sums: [[[F4; 2]; R]; P] = match lanes {
+            Lanes::Four => std::array::from_fn(|p| panels[p].group_sums::<R>(rows, width)),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Lanes::Avx2` is only chosen where the CPU has it; lengths asserted above.
+            Lanes::Avx2 => wide(unsafe {
+                super::avx2::group_sums::<R, P>(panels.map(|p| p.q), panels.map(|p| p.scales), group, k, rows, width)
+            }),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Lanes::Vnni` is only chosen where the CPU has it; lengths asserted above.
+            Lanes::Vnni => wide(unsafe {
+                super::avx2::group_sums_vnni::<R, P>(
+                    panels.map(|p| p.q),
+                    panels.map(|p| p.scales),
+                    group,
+                    k,
+                    rows,
+                    width,
+                )
+            }),
+        };
+        std::array::from_fn(|p| panels[p].finish(&sums[p], a, first))
+    }
+
+    /// bias + sums · (row scale · query factor), per output.
+    #[inline(always)]
+    fn finish<const R: usize>(&self, sums: &[[F4; 2]; R], a: &Quantized, first: usize) -> [[F4; 2]; R] {
+        std::array::from_fn(|r| {
+            let row = F4::splat(a.scales[first + r]);
+            let s = &sums[r];
+            [
+                self.start[0].add_mul(s[0], row.mul(self.factors[0])),
+                self.start[1].add_mul(s[1], row.mul(self.factors[1])),
+            ]
+        })
+    }
+
+    /// Σ_g scale[g] · Σ_{p ∈ g} rows[r, p] · q[p, ·], integer sums at most [`CHUNK`] long.
+    #[inline(always)]
+    fn group_sums<const R: usize>(&self, rows: &[i16], width: usize) -> [[F4; 2]; R] {
         let mut sums = [[F4::splat(0.0); 2]; R];
         for (g, scale) in self.scales.chunks_exact(NR).enumerate() {
             let scale = [F4::load(&scale[..4]), F4::load(&scale[4..])];
@@ -201,7 +355,7 @@ impl<'a> Panel<'a> {
                 let stop = (p + CHUNK).min(end);
                 let mut ints = [[I4::zero(); 2]; R];
                 for pair in p / 2..stop.div_ceil(2) {
-                    // SAFETY: pair < ⌈k/2⌉ and 2·pair + 1 < width, within the lengths asserted above.
+                    // SAFETY: pair < ⌈k/2⌉ and 2·pair + 1 < width, within the lengths `tile` asserts.
                     unsafe {
                         let (b0, b1) = Pairs::widen_ptr(self.q.as_ptr().add(pair * 2 * NR));
                         for (r, s) in ints.iter_mut().enumerate() {
@@ -216,14 +370,7 @@ impl<'a> Panel<'a> {
                 p = stop;
             }
         }
-        std::array::from_fn(|r| {
-            let row = F4::splat(a.scales[first + r]);
-            let s = &sums[r];
-            [
-                self.start[0].add_mul(s[0], row.mul(self.factors[0])),
-                self.start[1].add_mul(s[1], row.mul(self.factors[1])),
-            ]
-        })
+        sums
     }
 }
 
@@ -296,22 +443,45 @@ mod tests {
         (0..len).map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect()
     }
 
+    /// The lanes this CPU runs: both kernels are held to the same formula.
+    fn every_lanes() -> Vec<Lanes> {
+        let mut all = vec![Lanes::Four];
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::model::gemm::avx2::{available, vnni_available};
+            if available() {
+                all.push(Lanes::Avx2);
+            }
+            if vnni_available() {
+                all.push(Lanes::Vnni);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_fastest_lanes_are_chosen_where_the_cpu_has_them() {
+        assert_eq!(Lanes::best(), *every_lanes().last().unwrap());
+    }
+
     #[test]
     fn every_edge_matches_the_formula_bit_for_bit() {
         // Rows around the 4-row tile, columns around the panel, odd k (a padded pair), groups of 2,
         // 8 and 16, one group longer than a chunk.
         for (k, groups) in [(1, 1), (5, 1), (64, 1), (64, 8), (64, 4), (64, 32), (1100, 1), (1100, 2)] {
-            for m in [1, 4, 5, 11] {
+            for m in [1, 4, 5, 11, 8, 13, 17] {
                 for n in [1, 8, 9, 21] {
                     let lda = k + 3;
                     let a = values(m * lda, 1);
                     let weights = Weights::new(k, n, groups, (n / 3, 0.125));
                     let bias = values(n, 2);
                     for bias in [None, Some(bias.as_slice())] {
-                        let mut c = vec![f32::NAN; m * n];
-                        gemm_int8(&a, lda, m, &weights.panels(k, n), bias, &mut c, n);
                         let want = reference(&a, lda, m, (k, n), &weights, bias);
-                        assert_eq!(c, want, "m {m} n {n} k {k} groups {groups} bias {}", bias.is_some());
+                        for lanes in every_lanes() {
+                            let mut c = vec![f32::NAN; m * n];
+                            gemm_int8_on(lanes, &a, lda, m, &weights.panels(k, n), bias, &mut c, n);
+                            assert_eq!(c, want, "{lanes:?} m {m} n {n} k {k} groups {groups} bias {}", bias.is_some());
+                        }
                     }
                 }
             }

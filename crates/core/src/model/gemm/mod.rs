@@ -12,6 +12,8 @@
 //! An int8 weight also multiplies in integers ([`int8::gemm_int8`]), the activations quantized per
 //! row at run time.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 pub mod int8;
 mod lanes;
 
