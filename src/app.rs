@@ -24,7 +24,7 @@ use crate::store::settings::Theme;
 use crate::store::{Action, State, View};
 use crate::views::{CurrentView, Tabs};
 
-/// Drop and paste anywhere on the page, and the user's own hash changes.
+/// Drop and paste anywhere on the page, the user's own hash changes, and the page going out of sight.
 fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
     let mut listeners = Vec::new();
     if let Some(window) = window() {
@@ -54,6 +54,12 @@ fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
             )),
             1 => read_file(files.into_iter().next().expect("one file"), on_drop.clone()),
             _ => read_files(files, on_drop.clone()),
+        }
+    }));
+    let on_hidden = dispatch.clone();
+    listeners.push(EventListener::new(&document, "visibilitychange", move |_| {
+        if web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden()) {
+            on_hidden.emit(Action::PageHidden);
         }
     }));
     listeners.push(EventListener::new(&document, "paste", move |e| {

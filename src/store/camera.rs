@@ -86,6 +86,17 @@ impl State {
         }
     }
 
+    /// The status line moves on when a frame still in the worker is done, so the reason stays as a
+    /// notice too.
+    pub(super) fn camera_hidden(&mut self, out: &mut Vec<Command>) {
+        if self.camera.is_some() {
+            self.stop_camera(out);
+            let why = "Camera off while the page was out of sight; the last frame analysed stays. Press Use the camera to go on.";
+            self.status = why.into();
+            self.notices.push(why.into());
+        }
+    }
+
     pub(super) fn camera_failed(&mut self, message: String, out: &mut Vec<Command>) {
         if self.camera.is_some() {
             self.stop_camera(out);

@@ -161,6 +161,9 @@ pub enum Action {
     /// The camera stopped giving pictures, or a frame could not be taken.
     CameraFailed(String),
     StopCamera,
+    /// The page went out of sight (another tab or app, a locked phone): a camera on is let go, so it
+    /// neither films nor runs the models unseen.
+    PageHidden,
     /// The newest camera picture, taken when the store asked for one ([`Command::GrabFrame`]): RGBA
     /// rows, and when it was taken (ms, the page's clock).
     FrameTaken {

@@ -237,6 +237,7 @@ impl State {
                 self.stop_camera(out);
                 self.status = "Camera off; the last frame analysed stays.".into();
             }
+            Action::PageHidden => self.camera_hidden(out),
             Action::FrameTaken { width, height, rgba, at_ms } => self.frame_taken(width, height, rgba, at_ms, out),
             Action::ToggleEmbed => self.embed_open = !self.embed_open,
             Action::Export(kind) => out.push(Command::Export(kind)),

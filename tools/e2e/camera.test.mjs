@@ -124,6 +124,18 @@ for (const mode of [{ name: 'cpu', webgpu: false, query: '?backend=cpu', hash: '
         await page.waitForSelector('#camera-rate[data-analysed]');
         await page.click('#camera-stop');
         await page.waitForSelector('#camera-start');
+        // Out of sight (another tab or app, a locked phone) the camera is let go, and a notice says
+        // how to go on. (Headless pages never hide: the document says it is hidden, as a browser's would.)
+        await page.click('#camera-start');
+        await page.waitForSelector('#camera-rate[data-analysed]');
+        await page.evaluate(() => {
+          Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+          Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+          document.dispatchEvent(new Event('visibilitychange'));
+        });
+        await page.waitForSelector('#camera-start');
+        assert.equal(await page.$('#camera-rate'), null);
+        assert.match(await page.textContent('.notices'), /Camera off while the page was out of sight; the last frame analysed stays\. Press Use the camera to go on\./);
       }
 
       // No request after the camera started: frames go to the worker and nowhere else.

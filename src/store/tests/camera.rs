@@ -188,3 +188,23 @@ fn a_frame_the_worker_refuses_is_skipped_for_the_next() {
     assert_eq!(grabs(&out), 1);
     assert!(state.camera.is_some());
 }
+
+#[test]
+fn a_page_out_of_sight_lets_the_camera_go_and_says_how_to_go_on() {
+    let mut state = live();
+    run_frame(&mut state, 100.0);
+    let out = reduce(&mut state, Action::PageHidden);
+    assert!(state.camera.is_none() && out == [Command::StopCamera], "{out:?}");
+    assert_eq!(
+        state.status,
+        "Camera off while the page was out of sight; the last frame analysed stays. Press Use the camera to go on."
+    );
+    assert_eq!(state.notices, [state.status.clone()]);
+    assert_eq!(state.error, None);
+    assert_eq!(state.analysis.as_ref().unwrap().image, "camera frame 1", "the last frame stays shown");
+    // Without a camera, going out of sight changes nothing.
+    let (mut state, _) = ready();
+    let status = state.status.clone();
+    assert!(reduce(&mut state, Action::PageHidden).is_empty());
+    assert_eq!(state.status, status);
+}
