@@ -355,6 +355,17 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     assert_eq!(json["images"][1], serde_json::json!({"file": "01.png", "class": 1}));
     assert_eq!(json["skipped"], serde_json::json!([{"file": "unlisted.jpg", "error": "not listed in labels.csv"}]));
     assert_eq!(json["models"][0]["knn_avg"], serde_json::json!([1.0, 1.0]));
+    // Written where case does not count (`Labels.CSV` naming `00.PNG`): the same list, as the page reads it.
+    std::fs::remove_file(listed.join("labels.csv")).unwrap();
+    std::fs::write(listed.join("Labels.CSV"), csv.replace(".png", ".PNG")).unwrap();
+    let o = probe(&listed);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        (&again["classes"], &again["images"], &again["skipped"]),
+        (&json["classes"], &json["images"], &json["skipped"])
+    );
+    std::fs::remove_file(listed.join("Labels.CSV")).unwrap();
     // A broken one stops the probe with its line.
     std::fs::write(listed.join("labels.csv"), "file,label\n00.png\n").unwrap();
     refused(&listed, "labels.csv line 2: expected `file,label`, found 1 field");

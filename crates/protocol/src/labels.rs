@@ -7,6 +7,12 @@ use std::collections::BTreeMap;
 /// The file a labelled folder may name its images' classes in.
 pub const LABELS_FILE: &str = "labels.csv";
 
+/// Whether a file at the folder's top is its [`LABELS_FILE`], however its name is cased (a file
+/// saved as `Labels.CSV` on Windows or macOS is meant as the same).
+pub fn is_labels_file(name: &str) -> bool {
+    name.eq_ignore_ascii_case(LABELS_FILE)
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Labels {
     /// The class of `dogs/a.jpg` is `dogs`; images at the top have none.
@@ -35,6 +41,8 @@ impl Labels {
                     if fields.len() == 1 { "" } else { "s" }
                 ));
             };
+            // Windows' separators, as a spreadsheet there writes paths.
+            let file = file.replace('\\', "/");
             let file = file.trim_start_matches("./");
             if listed.is_empty() && is_header(file, class) {
                 continue;
@@ -54,7 +62,9 @@ impl Labels {
         Ok(Self::Listed(listed))
     }
 
-    /// The class of the image at `path`, or `None` when it has none.
+    /// The class of the image at `path`, or `None` when it has none. A listed path matches exactly,
+    /// or else with its letters' case ignored when only one listed path does (a list written on a
+    /// file system that ignores case).
     pub fn class_of<'a>(&'a self, path: &'a str) -> Option<&'a str> {
         match self {
             Self::Subfolders => {
@@ -62,7 +72,13 @@ impl Labels {
                 let class = parts.next()?;
                 parts.next().map(|_| class)
             }
-            Self::Listed(listed) => listed.get(path).map(String::as_str),
+            Self::Listed(listed) => listed.get(path).map(String::as_str).or_else(|| {
+                let mut alike = listed.iter().filter(|(file, _)| file.eq_ignore_ascii_case(path));
+                match (alike.next(), alike.next()) {
+                    (Some((_, class)), None) => Some(class.as_str()),
+                    _ => None,
+                }
+            }),
         }
     }
 
@@ -143,6 +159,19 @@ mod tests {
         assert_eq!(labels.why_unlabelled(), "not listed in labels.csv");
         // A header is only a header on the first row.
         assert_eq!(Labels::from_csv("a.jpg,x\nfile,label\n").unwrap().class_of("file"), Some("label"));
+    }
+
+    #[test]
+    fn a_list_written_where_case_and_separators_differ_still_finds_its_images() {
+        let labels = Labels::from_csv("Cat.JPG,cat\ntrain\\dog.jpg,dog\nb.jpg,x\nB.jpg,y\n").unwrap();
+        assert_eq!(labels.class_of("cat.jpg"), Some("cat"));
+        assert_eq!(labels.class_of("Cat.JPG"), Some("cat"));
+        assert_eq!(labels.class_of("train/dog.jpg"), Some("dog"));
+        assert_eq!(labels.class_of("Train/Dog.jpg"), Some("dog"));
+        // Two listed paths that differ only in case: each matches itself, a third casing neither.
+        assert_eq!((labels.class_of("b.jpg"), labels.class_of("B.jpg")), (Some("x"), Some("y")));
+        assert_eq!(labels.class_of("b.JPG"), None);
+        assert!(is_labels_file("labels.csv") && is_labels_file("Labels.CSV") && !is_labels_file("labels.csv.bak"));
     }
 
     #[test]
