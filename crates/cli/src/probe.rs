@@ -128,8 +128,13 @@ pub fn run(args: Args) -> Result<(), String> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    // Classes in the order their first image comes, as the page numbers them.
-    let (names, labels) = number_classes(labelled.iter().map(|(_, class, _)| Some(class.as_str())));
+    // Classes in the order their first listed image comes, decoded or not, as the page numbers them
+    // before it decodes anything; a class none of whose images decoded is left out.
+    let (listed_classes, _) = number_classes(files.iter().map(|(rel, _)| labels.class_of(rel)));
+    let names: Vec<String> =
+        listed_classes.into_iter().filter(|n| labelled.iter().any(|(_, class, _)| class == n)).collect();
+    let labels: Vec<Option<usize>> =
+        labelled.iter().map(|(_, class, _)| names.iter().position(|n| n == class)).collect();
     if names.len() < 2 {
         return Err(format!(
             "{}: a probe needs images of at least two classes (found {}): one subfolder per class, or a labels.csv",

@@ -366,6 +366,20 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
         (&json["classes"], &json["images"], &json["skipped"])
     );
     std::fs::remove_file(listed.join("Labels.CSV")).unwrap();
+    // An image that does not decode still places its class, as the page numbers classes before
+    // decoding: coffee's first listed image is broken, and coffee is still the first class.
+    std::fs::copy(fixtures().join("images/truncated.jpg"), listed.join("!broken.jpg")).unwrap();
+    std::fs::write(listed.join("labels.csv"), csv.replace("file,label\n", "file,label\n!broken.jpg,coffee\n")).unwrap();
+    let o = probe(&listed);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["classes"],
+        serde_json::json!([{"name": "coffee", "images": 6}, {"name": "astronaut", "images": 6}])
+    );
+    assert_eq!(json["images"][1], serde_json::json!({"file": "01.png", "class": 0}));
+    assert_eq!(json["skipped"][0]["file"], "!broken.jpg");
+    std::fs::remove_file(listed.join("!broken.jpg")).unwrap();
     // A broken one stops the probe with its line.
     std::fs::write(listed.join("labels.csv"), "file,label\n00.png\n").unwrap();
     refused(&listed, "labels.csv line 2: expected `file,label`, found 1 field");
