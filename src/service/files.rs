@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use vitscope_protocol::download::{MAX_IMAGE_FILE_BYTES, is_image_name, size_label};
-use vitscope_protocol::labels::{LABELS_FILE, Labels, is_labels_file};
+use vitscope_protocol::labels::{Labels, labels_file};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::Callback;
 
@@ -97,11 +97,8 @@ pub fn probe_files(files: Vec<web_sys::File>, dispatch: Callback<Action>) {
         path.split_once('/').map_or(path.as_str(), |(_, rest)| rest).to_string()
     };
     let named: Vec<(String, web_sys::File)> = files.into_iter().map(|f| (under(&f), f)).collect();
-    // As the CLI: `labels.csv`, or else the file at the top named so in another case.
-    let listed = named
-        .iter()
-        .find(|(path, _)| path == LABELS_FILE)
-        .or_else(|| named.iter().find(|(path, _)| is_labels_file(path)))
+    let listed = labels_file(named.iter().map(|(path, _)| path.as_str()))
+        .and_then(|chosen| named.iter().find(|(path, _)| path == chosen))
         .map(|(_, f)| f.clone());
     let mut images: Vec<(String, web_sys::File)> =
         named.into_iter().filter(|(_, f)| is_image_name(&f.name())).collect();

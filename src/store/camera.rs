@@ -91,9 +91,11 @@ impl State {
     pub(super) fn camera_hidden(&mut self, out: &mut Vec<Command>) {
         if self.camera.is_some() {
             self.stop_camera(out);
-            let why = "Camera off while the page was out of sight; the last frame analysed stays. Press Use the camera to go on.";
+            let why = "Camera off while the page was out of sight. Press Use the camera to go on.";
             self.status = why.into();
-            self.notices.push(why.into());
+            if !self.notices.iter().any(|n| n == why) {
+                self.notices.push(why.into());
+            }
         }
     }
 

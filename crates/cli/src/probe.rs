@@ -8,7 +8,7 @@ use serde::Serialize;
 use vitscope_charts::{line_chart, probe_series};
 use vitscope_core::analysis::probe::probe_curves;
 use vitscope_core::protocol::download::is_image_name;
-use vitscope_core::protocol::labels::{LABELS_FILE, Labels, is_labels_file, number_classes};
+use vitscope_core::protocol::labels::{LABELS_FILE, Labels, labels_file, number_classes};
 use vitscope_core::protocol::probe::{Probe, ProbeCurves, protocol_text};
 
 use super::analyze::{Models, file_stem, progress, read_image};
@@ -92,17 +92,14 @@ pub fn run(args: Args) -> Result<(), String> {
     let mut files = Vec::new();
     walk(&args.images, "", &mut files)?;
     files.sort();
-    // As the page: `labels.csv`, or else the one file at the top named so in another case.
-    let mut listed = args.images.join(LABELS_FILE);
-    if !listed.exists()
-        && let Some(other) = std::fs::read_dir(&args.images)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .find(|e| is_labels_file(&e.file_name().to_string_lossy()))
-    {
-        listed = other.path();
-    }
+    // The page chooses among the same names by the same rule.
+    let top: Vec<String> = std::fs::read_dir(&args.images)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let listed = args.images.join(labels_file(top.iter().map(String::as_str)).unwrap_or(LABELS_FILE));
     let labels = match std::fs::read_to_string(&listed) {
         Ok(text) => Labels::from_csv(&text).map_err(|e| format!("{}: {e}", args.images.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Labels::Subfolders,

@@ -13,13 +13,35 @@ pub fn is_labels_file(name: &str) -> bool {
     name.eq_ignore_ascii_case(LABELS_FILE)
 }
 
+/// Which of a folder's top-level names is its labels file: [`LABELS_FILE`] itself, or else the first
+/// in byte order of those named so in another case. The CLI and the page both choose by this.
+pub fn labels_file<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut found: Option<&str> = None;
+    for name in names.into_iter().filter(|n| is_labels_file(n)) {
+        if name == LABELS_FILE {
+            return Some(name);
+        }
+        found = Some(found.map_or(name, |f| f.min(name)));
+    }
+    found
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Labels {
     /// The class of `dogs/a.jpg` is `dogs`; images at the top have none.
     #[default]
     Subfolders,
-    /// Image path (relative to the folder, `/`-separated) → class, from `labels.csv`.
-    Listed(BTreeMap<String, String>),
+    /// From `labels.csv`.
+    Listed(Listed),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Image path (relative to the folder, `/`-separated) → class.
+    exact: BTreeMap<String, String>,
+    /// The same paths in ASCII lower case → class; `None` where listed paths that differ only in
+    /// case have different classes.
+    folded: BTreeMap<String, Option<String>>,
 }
 
 impl Labels {
@@ -41,7 +63,8 @@ impl Labels {
                     if fields.len() == 1 { "" } else { "s" }
                 ));
             };
-            // Windows' separators, as a spreadsheet there writes paths.
+            // Windows' separators, as a spreadsheet there writes paths (so a `\` inside a file's own
+            // name, possible elsewhere, cannot be listed).
             let file = file.replace('\\', "/");
             let file = file.trim_start_matches("./");
             if listed.is_empty() && is_header(file, class) {
@@ -59,12 +82,23 @@ impl Labels {
         if listed.is_empty() {
             return Err(format!("{LABELS_FILE} lists no images"));
         }
-        Ok(Self::Listed(listed))
+        let mut folded: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for (file, class) in &listed {
+            folded
+                .entry(file.to_ascii_lowercase())
+                .and_modify(|c| {
+                    if c.as_ref() != Some(class) {
+                        *c = None;
+                    }
+                })
+                .or_insert_with(|| Some(class.clone()));
+        }
+        Ok(Self::Listed(Listed { exact: listed, folded }))
     }
 
     /// The class of the image at `path`, or `None` when it has none. A listed path matches exactly,
-    /// or else with its letters' case ignored when only one listed path does (a list written on a
-    /// file system that ignores case).
+    /// or else with ASCII letters' case ignored, unless listed paths that differ only in case have
+    /// different classes (a list written on a file system that ignores case).
     pub fn class_of<'a>(&'a self, path: &'a str) -> Option<&'a str> {
         match self {
             Self::Subfolders => {
@@ -72,13 +106,9 @@ impl Labels {
                 let class = parts.next()?;
                 parts.next().map(|_| class)
             }
-            Self::Listed(listed) => listed.get(path).map(String::as_str).or_else(|| {
-                let mut alike = listed.iter().filter(|(file, _)| file.eq_ignore_ascii_case(path));
-                match (alike.next(), alike.next()) {
-                    (Some((_, class)), None) => Some(class.as_str()),
-                    _ => None,
-                }
-            }),
+            Self::Listed(Listed { exact, folded }) => {
+                exact.get(path).or_else(|| folded.get(&path.to_ascii_lowercase())?.as_ref()).map(String::as_str)
+            }
         }
     }
 
@@ -172,6 +202,13 @@ mod tests {
         assert_eq!((labels.class_of("b.jpg"), labels.class_of("B.jpg")), (Some("x"), Some("y")));
         assert_eq!(labels.class_of("b.JPG"), None);
         assert!(is_labels_file("labels.csv") && is_labels_file("Labels.CSV") && !is_labels_file("labels.csv.bak"));
+        // Rows that differ only in case but agree on the class still match a third casing.
+        let same = Labels::from_csv("a.jpg,x\nA.jpg,x\n").unwrap();
+        assert_eq!(same.class_of("a.JPG"), Some("x"));
+        // Which file is the list: labels.csv itself, or the first other casing in byte order.
+        assert_eq!(labels_file(["a.jpg", "Labels.csv", "labels.csv", "LABELS.CSV"]), Some("labels.csv"));
+        assert_eq!(labels_file(["Labels.csv", "a.jpg", "LABELS.CSV"]), Some("LABELS.CSV"));
+        assert_eq!(labels_file(["a.jpg", "sub/labels.csv"]), None);
     }
 
     #[test]

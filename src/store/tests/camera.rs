@@ -195,11 +195,13 @@ fn a_page_out_of_sight_lets_the_camera_go_and_says_how_to_go_on() {
     run_frame(&mut state, 100.0);
     let out = reduce(&mut state, Action::PageHidden);
     assert!(state.camera.is_none() && out == [Command::StopCamera], "{out:?}");
-    assert_eq!(
-        state.status,
-        "Camera off while the page was out of sight; the last frame analysed stays. Press Use the camera to go on."
-    );
+    assert_eq!(state.status, "Camera off while the page was out of sight. Press Use the camera to go on.");
     assert_eq!(state.notices, [state.status.clone()]);
+    // Out of sight again after a restart: the notice is not repeated.
+    reduce(&mut state, Action::StartCamera { choice: 3 });
+    reduce(&mut state, Action::CameraStarted(Ok("Front camera".into())));
+    reduce(&mut state, Action::PageHidden);
+    assert_eq!(state.notices.len(), 1);
     assert_eq!(state.error, None);
     assert_eq!(state.analysis.as_ref().unwrap().image, "camera frame 1", "the last frame stays shown");
     // Without a camera, going out of sight changes nothing.

@@ -20,8 +20,8 @@ pub fn vnni_available() -> bool {
 }
 
 /// One kernel body, two instruction sets: `$dot(acc, x, b)` adds the eight pair products to `acc`.
-/// (Loops, not `array::from_fn`: a closure does not inherit the function's target features, so its
-/// intrinsics would not be inlined.)
+/// (Loops, not `array::from_fn`: its closure would be called from inside `from_fn`, which is
+/// compiled without these target features, so the intrinsics could not be inlined there.)
 macro_rules! group_sums {
     ($(#[$attr:meta])* $name:ident, $dot:expr) => {
         $(#[$attr])*
@@ -33,7 +33,7 @@ macro_rules! group_sums {
             rows: &[i16],
             width: usize,
         ) -> [[[f32; NR]; R]; P] {
-            debug_assert!(rows.len() >= R * width && k <= width);
+            debug_assert!(rows.len() >= R * width && k.div_ceil(2) * 2 <= width);
             debug_assert!((0..P).all(|p| q[p].len() >= k.div_ceil(2) * 2 * NR && scales[p].len() == scales[0].len()));
             let mut sums = [[_mm256_setzero_ps(); R]; P];
             for g in 0..scales[0].len() / NR {

@@ -195,9 +195,9 @@ fn into_rows(
                 out.tiles::<1, MR>([panel], j);
             }
         }
-        // Two panels a tile, so each input is loaded once for sixteen columns: 4 rows × 2 panels
-        // of sums, two weight vectors and an input fill 11 of AVX2's 16 registers; AVX-512's 32
-        // hold 8 rows × 2.
+        // Two panels a tile, so each input is loaded once for sixteen columns. The inner loop
+        // holds 4 rows × 2 panels of integer sums, two weight vectors and an input: 11 of AVX2's
+        // 16 registers; AVX-512's 32 hold 8 rows × 2 (the f32 sums wait outside that loop).
         #[cfg(target_arch = "x86_64")]
         Lanes::Avx2 => out.panel_pairs::<MR>(panels),
         #[cfg(target_arch = "x86_64")]
@@ -304,7 +304,8 @@ impl<'a> Panel<'a> {
             assert!(panel.q.len() >= k.div_ceil(2) * 2 * NR && (panel.k, panel.group) == (k, group));
             assert_eq!(panel.scales.len(), panels[0].scales.len());
         }
-        assert!(rows.len() >= R * width && k <= width);
+        // The last pair of an odd k reads one padding zero.
+        assert!(rows.len() >= R * width && k.div_ceil(2) * 2 <= width);
         #[cfg(target_arch = "x86_64")]
         let wide = |sums: [[[f32; NR]; R]; P]| sums.map(|s| s.map(|s| [F4::load(&s[..4]), F4::load(&s[4..])]));
         let sums: [[[F4; 2]; R]; P] = match lanes {
@@ -443,7 +444,7 @@ mod tests {
         (0..len).map(|i| ((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect()
     }
 
-    /// The lanes this CPU runs: both kernels are held to the same formula.
+    /// The lanes this CPU runs: every kernel is held to the same formula.
     fn every_lanes() -> Vec<Lanes> {
         let mut all = vec![Lanes::Four];
         #[cfg(target_arch = "x86_64")]
@@ -466,8 +467,9 @@ mod tests {
 
     #[test]
     fn every_edge_matches_the_formula_bit_for_bit() {
-        // Rows around the 4-row tile, columns around the panel, odd k (a padded pair), groups of 2,
+        // Rows around the 4- and 8-row tiles, columns around one and two panels, odd k (a padded pair), groups of 2,
         // 8 and 16, one group longer than a chunk.
+        let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         for (k, groups) in [(1, 1), (5, 1), (64, 1), (64, 8), (64, 4), (64, 32), (1100, 1), (1100, 2)] {
             for m in [1, 4, 5, 11, 8, 13, 17] {
                 for n in [1, 8, 9, 21] {
@@ -479,7 +481,10 @@ mod tests {
                         let want = reference(&a, lda, m, (k, n), &weights, bias);
                         for lanes in every_lanes() {
                             let mut c = vec![f32::NAN; m * n];
-                            gemm_int8_on(lanes, &a, lda, m, &weights.panels(k, n), bias, &mut c, n);
+                            // One thread: all m rows in one block, so every tile height is reached
+                            // however many cores run the tests.
+                            one_thread
+                                .install(|| gemm_int8_on(lanes, &a, lda, m, &weights.panels(k, n), bias, &mut c, n));
                             assert_eq!(c, want, "{lanes:?} m {m} n {n} k {k} groups {groups} bias {}", bias.is_some());
                         }
                     }
