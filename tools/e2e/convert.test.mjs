@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDir } from './serve.mjs';
-import { ARTIFACTS, ROOT, recordRequests, rendererPeak, tableValues, waitReady, withBrowser } from './browser.mjs';
+import { ARTIFACTS, ROOT, recordRequests, rendererPeak, rendererResident, tableValues, waitReady, withBrowser } from './browser.mjs';
 
 const PHOTO = 'skimage_chelsea.jpg';
 const VIT_B = process.env.VIT_B_DIR ?? join(ROOT, 'target/vit-b');
@@ -32,15 +32,22 @@ function fixture(layout) {
     report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) };
 }
 
-/** Drops the checkpoint through the file picker; returns the progress labels seen until it is in use. */
+/**
+ * Drops the checkpoint through the file picker; returns the progress labels seen until it is in use,
+ * with the renderer's largest resident size seen during each (what bounds the peak, by stage).
+ */
 async function dropAndWait(page, f) {
   const labels = new Set();
+  const resident = { 'before the drop': rendererResident() };
   await page.setInputFiles('#file', f.path);
   const id = `file:${f.checkpoint}`;
   const deadline = Date.now() + 600_000;
   while (!(await page.$(`.timing[data-model="${id}"]`))) {
     const label = await page.$eval('.progress span', (s) => s.textContent).catch(() => null);
-    if (label) labels.add(label.replace(/[\d.]+ of [\d.]+ MB|grouping \d+ of at most \d+/, '…'));
+    const stage = label ? label.replace(/[\d.]+ of [\d.]+ MB|grouping \d+ of at most \d+/, '…')
+      : labels.size ? 'converted, loading and analysing' : 'opening the file';
+    if (label) labels.add(stage);
+    resident[stage] = Math.max(resident[stage] ?? 0, rendererResident());
     // A failed conversion is an alert, or a notice naming the file when other models stay shown.
     const error = await page.$eval('.error', (e) => e.textContent).catch(() => null);
     assert.equal(error, null, `converting ${f.checkpoint}: ${error}`);
@@ -50,7 +57,7 @@ async function dropAndWait(page, f) {
     await page.waitForTimeout(100);
   }
   await waitReady(page, PHOTO);
-  return [...labels];
+  return { labels: [...labels], resident };
 }
 
 function compareWithCli(cells, f) {
@@ -82,7 +89,7 @@ for (const layout of ['mocov3', 'simmim']) {
       await page.goto(`${origin}/#img=${PHOTO}`);
       await waitReady(page, PHOTO);
       const start = Date.now();
-      const labels = await dropAndWait(page, f);
+      const { labels, resident } = await dropAndWait(page, f);
       const seconds = (Date.now() - start) / 1000;
       const peak = rendererPeak();
       for (const stage of ['Hashing', 'Converting', 'Checking int8 against f32']) {
@@ -104,7 +111,7 @@ for (const layout of ['mocov3', 'simmim']) {
       await page.reload();
       await waitReady(page, PHOTO);
       const again = Date.now();
-      const second = await dropAndWait(page, f);
+      const second = (await dropAndWait(page, f)).labels;
       assert.ok(!second.some((l) => l.startsWith('Converting')), `converted again: ${second.join(' | ')}`);
       assert.match(await page.textContent('.notices'), /was converted here before; loaded the kept copy/);
       const cachedSeconds = (Date.now() - again) / 1000;
@@ -117,7 +124,7 @@ for (const layout of ['mocov3', 'simmim']) {
       assert.deepEqual(errors, []);
       results[layout] = { checkpoint_bytes: readFileSync(f.path).length, converted_bytes: saved.length,
         dropped_to_all_views_s: seconds, dropped_again_s: cachedSeconds, renderer_peak_bytes: peak,
-        numbers: cells.length, worst_of_tolerance: worst };
+        renderer_resident_by_stage: resident, numbers: cells.length, worst_of_tolerance: worst };
       console.log(`${layout}: ${JSON.stringify(results[layout])}`);
       writeFileSync(join(ARTIFACTS, 'convert.json'), JSON.stringify(results, null, 1));
     });
