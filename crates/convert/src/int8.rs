@@ -100,19 +100,28 @@ pub struct Drawn {
 }
 
 impl Drawn {
+    /// One image at a time: a batch's activations would sit beside the model at the page's
+    /// conversion peak (a ViT-B's wasm heap after the f32 reference run: 985 MB with both photos in
+    /// one batch, 886 MB one at a time).
     pub async fn of(model: &LoadedModel, images: &[RgbImage]) -> Result<Self, String> {
-        let prepared: Vec<_> = images.iter().map(|i| model.prepare(i)).collect();
-        let refs: Vec<_> = prepared.iter().collect();
-        let out = model.forward(&refs, Capture::all());
-        let mut attention = Vec::with_capacity(out.blocks.len());
-        for block in &out.blocks {
-            attention.push(read(block.attention.clone().ok_or("no attention")?).await?);
+        let (mut final_tokens, mut attention, mut metrics) = (Vec::new(), Vec::<Vec<f32>>::new(), Vec::new());
+        for image in images {
+            let prepared = model.prepare(image);
+            let out = model.forward(&[&prepared], Capture::all());
+            for (i, block) in out.blocks.iter().enumerate() {
+                let maps = read(block.attention.clone().ok_or("no attention")?).await?;
+                match attention.get_mut(i) {
+                    Some(all) => all.extend(maps),
+                    None => attention.push(maps),
+                }
+            }
+            metrics.extend(layer_metrics(&model.metrics, &out).await.map_err(|e| e.to_string())?);
+            final_tokens.extend(read(out.final_tokens.ok_or("no final tokens")?).await?);
         }
-        let metrics = layer_metrics(&model.metrics, &out).await.map_err(|e| e.to_string())?;
         Ok(Self {
             width: model.file.config.width,
             grid: model.vit.grid(),
-            final_tokens: read(out.final_tokens.ok_or("no final tokens")?).await?,
+            final_tokens,
             attention,
             metrics: LayerMetrics::mean_of(&metrics),
         })
