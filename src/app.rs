@@ -56,9 +56,9 @@ fn listen(dispatch: Callback<Action>) -> Vec<EventListener> {
             _ => read_files(files, on_drop.clone()),
         }
     }));
-    let on_hidden = dispatch.clone();
+    let (on_hidden, seen) = (dispatch.clone(), document.clone());
     listeners.push(EventListener::new(&document, "visibilitychange", move |_| {
-        if web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden()) {
+        if seen.hidden() {
             on_hidden.emit(Action::PageHidden);
         }
     }));

@@ -93,9 +93,7 @@ impl State {
             self.stop_camera(out);
             let why = "Camera off while the page was out of sight. Press Use the camera to go on.";
             self.status = why.into();
-            if !self.notices.iter().any(|n| n == why) {
-                self.notices.push(why.into());
-            }
+            self.notice_once(why.into());
         }
     }
 

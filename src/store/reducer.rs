@@ -291,6 +291,13 @@ impl State {
         self.error = Some(message);
     }
 
+    /// A notice that says why something stopped: listed once however often it happens.
+    pub(super) fn notice_once(&mut self, text: String) {
+        if !self.notices.contains(&text) {
+            self.notices.push(text);
+        }
+    }
+
     pub(super) fn restart_worker(&mut self, out: &mut Vec<Command>) {
         self.stop_set("the worker restarted");
         self.probe_lost("the worker restarted before the probe finished");

@@ -139,9 +139,7 @@ impl State {
                     if !self.view.models.is_empty() {
                         let why = error.to_string();
                         self.status = format!("Error: {why}");
-                        if !self.notices.contains(&why) {
-                            self.notices.push(why);
-                        }
+                        self.notice_once(why);
                         return;
                     }
                 }

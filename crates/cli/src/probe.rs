@@ -107,9 +107,10 @@ pub fn run(args: Args) -> Result<(), String> {
     };
     let mut skipped = Vec::new();
     let mut labelled = Vec::new();
+    let classes: Vec<Option<&str>> = files.iter().map(|(rel, _)| labels.class_of(rel)).collect();
     let bar = progress(files.len(), "decoding");
-    for (rel, path) in &files {
-        let decoded = match labels.class_of(rel) {
+    for ((rel, path), class) in files.iter().zip(&classes) {
+        let decoded = match class {
             None => Err(labels.why_unlabelled()),
             Some(class) => read_image(path)
                 .and_then(|b| vitscope_core::image::decode(&b).map_err(|e| e.to_string()))
@@ -127,7 +128,7 @@ pub fn run(args: Args) -> Result<(), String> {
     bar.finish_and_clear();
     // Classes in the order their first listed image comes, decoded or not, as the page numbers them
     // before it decodes anything; a class none of whose images decoded is left out.
-    let (listed_classes, _) = number_classes(files.iter().map(|(rel, _)| labels.class_of(rel)));
+    let (listed_classes, _) = number_classes(classes.iter().copied());
     let names: Vec<String> =
         listed_classes.into_iter().filter(|n| labelled.iter().any(|(_, class, _)| class == n)).collect();
     let labels: Vec<Option<usize>> =

@@ -322,6 +322,12 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     let probe = |images: &Path| {
         vitscope(&["probe", "--models", &text(&model), "--images", &text(images), "--out", &text(&report)])
     };
+    // The report of a probe that must succeed.
+    let probed = |images: &Path| -> serde_json::Value {
+        let o = probe(images);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap()
+    };
     let refused = |images: &Path, says: &str| {
         let o = probe(images);
         assert!(!o.status.success());
@@ -345,9 +351,7 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     }
     std::fs::copy(gallery.join("skimage_camera.jpg"), listed.join("unlisted.jpg")).unwrap();
     std::fs::write(listed.join("labels.csv"), &csv).unwrap();
-    let o = probe(&listed);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let json = probed(&listed);
     assert_eq!(
         json["classes"],
         serde_json::json!([{"name": "astronaut", "images": 6}, {"name": "coffee", "images": 6}])
@@ -358,9 +362,7 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     // Written where case does not count (`Labels.CSV` naming `00.PNG`): the same list, as the page reads it.
     std::fs::remove_file(listed.join("labels.csv")).unwrap();
     std::fs::write(listed.join("Labels.CSV"), csv.replace(".png", ".PNG")).unwrap();
-    let o = probe(&listed);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let again = probed(&listed);
     assert_eq!(
         (&again["classes"], &again["images"], &again["skipped"]),
         (&json["classes"], &json["images"], &json["skipped"])
@@ -370,9 +372,7 @@ fn probe_reports_each_layers_accuracy_over_class_folders_and_skips_what_has_no_c
     // decoding: coffee's first listed image is broken, and coffee is still the first class.
     std::fs::copy(fixtures().join("images/truncated.jpg"), listed.join("!broken.jpg")).unwrap();
     std::fs::write(listed.join("labels.csv"), csv.replace("file,label\n", "file,label\n!broken.jpg,coffee\n")).unwrap();
-    let o = probe(&listed);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let json = probed(&listed);
     assert_eq!(
         json["classes"],
         serde_json::json!([{"name": "coffee", "images": 6}, {"name": "astronaut", "images": 6}])

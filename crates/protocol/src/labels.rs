@@ -9,7 +9,7 @@ pub const LABELS_FILE: &str = "labels.csv";
 
 /// Whether a file at the folder's top is its [`LABELS_FILE`], however its name is cased (a file
 /// saved as `Labels.CSV` on Windows or macOS is meant as the same).
-pub fn is_labels_file(name: &str) -> bool {
+fn is_labels_file(name: &str) -> bool {
     name.eq_ignore_ascii_case(LABELS_FILE)
 }
 
