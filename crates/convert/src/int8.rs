@@ -221,9 +221,11 @@ pub async fn calibrated(
             Err(WeightsError::OutOfRange { .. }) => return Ok((None, tried)),
             Err(e) => return Err(e.to_string()),
         };
+        // Loaded as the page loads any file: its int8 weights stay int8 (a ViT-B's 86 MB, not 343) and
+        // each panel is dequantized as a product reaches it, to the same f32 values.
         let candidate = {
-            let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
-            let loaded = LoadedModel::new(file, None, device).map_err(|e| e.to_string())?;
+            let (file, tensors) = ModelFile::open(&bytes).map_err(|e| e.to_string())?;
+            let loaded = LoadedModel::from_stored(file, &tensors, None, device).map_err(|e| e.to_string())?;
             Drawn::of(&loaded, &images).await?
         };
         let fidelity = reference.against(&candidate);

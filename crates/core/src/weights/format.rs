@@ -147,7 +147,9 @@ impl ModelFile {
             ("card".to_string(), serde_json::to_string(&self.card).expect("plain data serialises")),
         ]);
         let bytes = serialize(views, Some(metadata)).map_err(|e| WeightsError::Write(e.to_string()))?;
-        with_sorted_header(&bytes)
+        // A ViT-B's file is then in memory twice, not three times (the page converts beside its heap).
+        drop(encoded);
+        with_sorted_header(bytes)
     }
 
     /// Parses and validates a file, dequantizing everything to f32.
@@ -373,11 +375,14 @@ fn decode(e: &Expected, view: &TensorView, scale: Option<&TensorView>) -> Result
 /// The same file with its header's keys sorted. The safetensors writer keeps the metadata in a
 /// `HashMap`, whose order changes from run to run; a converted file must be the same bytes every time
 /// (the bundled models' sha256, the page's "Save converted file" against the CLI's).
-fn with_sorted_header(bytes: &[u8]) -> Result<Vec<u8>, WeightsError> {
+fn with_sorted_header(mut bytes: Vec<u8>) -> Result<Vec<u8>, WeightsError> {
     let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("a written file has a length")) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len])
         .map_err(|e| WeightsError::Write(format!("header is not JSON: {e}")))?;
-    Ok(with_header(&sorted(header), &bytes[8 + header_len..]))
+    // In place: the data stays where it is (the sorted header is as long as the written one).
+    let prefix = with_header(&sorted(header), &[]);
+    bytes.splice(..8 + header_len, prefix);
+    Ok(bytes)
 }
 
 /// A header's entries, and each entry's fields, in key order however serde_json keeps its maps.
