@@ -117,6 +117,12 @@ mod imp {
             let v = unsafe { v128_load(p.cast()) };
             (Self(i16x8_extend_low_i8x16(v)), Self(i16x8_extend_high_i8x16(v)))
         }
+
+        /// Lanes 0, 2, 4, 6 and lanes 1, 3, 5, 7, each widened to i32: two weight rows pulled apart.
+        #[inline(always)]
+        pub fn split(self) -> (I4, I4) {
+            (I4(i32x4_shr(i32x4_shl(self.0, 16), 16)), I4(i32x4_shr(self.0, 16)))
+        }
     }
 }
 
@@ -229,6 +235,12 @@ mod imp {
                 (Self(_mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8)), Self(_mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8)))
             }
         }
+
+        /// Lanes 0, 2, 4, 6 and lanes 1, 3, 5, 7, each widened to i32: two weight rows pulled apart.
+        #[inline(always)]
+        pub fn split(self) -> (I4, I4) {
+            unsafe { (I4(_mm_srai_epi32(_mm_slli_epi32(self.0, 16), 16)), I4(_mm_srai_epi32(self.0, 16))) }
+        }
     }
 }
 
@@ -317,6 +329,11 @@ mod imp {
         pub unsafe fn widen_ptr(p: *const i8) -> (Self, Self) {
             let v: [i8; 16] = unsafe { std::ptr::read_unaligned(p.cast()) };
             (Self(std::array::from_fn(|i| v[i] as i16)), Self(std::array::from_fn(|i| v[8 + i] as i16)))
+        }
+
+        /// Lanes 0, 2, 4, 6 and lanes 1, 3, 5, 7, each widened to i32: two weight rows pulled apart.
+        pub fn split(self) -> (I4, I4) {
+            (I4(std::array::from_fn(|i| self.0[2 * i] as i32)), I4(std::array::from_fn(|i| self.0[2 * i + 1] as i32)))
         }
     }
 }

@@ -17,7 +17,7 @@ mod avx2;
 pub mod int8;
 mod lanes;
 
-use lanes::F4;
+use lanes::{F4, Pairs};
 
 /// Columns per panel: two four-lane vectors.
 const NR: usize = 8;
@@ -126,13 +126,27 @@ impl Panels {
             Values::F32(data) => &data[j * size..][..size],
             Values::Int8(Int8Panels { q, scales, groups, scaled: (rows, factor) }) => {
                 let group = self.k / groups;
-                let columns = (self.n - j * NR).min(NR);
-                let q = &q[j * self.k.div_ceil(2) * 2 * NR..];
-                for (p, out) in scratch.chunks_exact_mut(NR).enumerate() {
-                    let scales = &scales[(j * groups + p / group) * NR..][..NR];
-                    for c in 0..columns {
-                        let w = q[paired(p, c)] as f32 * scales[c];
-                        out[c] = if j * NR + c < *rows { w * factor } else { w };
+                // × 1.0 leaves a value as it is, so every column takes the same steps (and vectorises).
+                let factors: [f32; NR] = std::array::from_fn(|c| if j * NR + c < *rows { *factor } else { 1.0 });
+                let factors = [F4::load(&factors[..4]), F4::load(&factors[4..])];
+                let pairs = self.k.div_ceil(2);
+                let q = &q[j * pairs * 2 * NR..][..pairs * 2 * NR];
+                for (t, pair) in q.chunks_exact(2 * NR).enumerate() {
+                    // SAFETY: a chunk holds sixteen i8: columns 0–3 of rows 2t and 2t + 1, then 4–7.
+                    let (left, right) = unsafe { Pairs::widen_ptr(pair.as_ptr()) };
+                    let (left, right) = (left.split(), right.split());
+                    for (half, row) in [[left.0, right.0], [left.1, right.1]].into_iter().enumerate() {
+                        let p = 2 * t + half;
+                        if p == self.k {
+                            break;
+                        }
+                        // Past n both the value and its scale are zero, as the padding must be.
+                        let scales = &scales[(j * groups + p / group) * NR..][..NR];
+                        let out = &mut scratch[p * NR..][..NR];
+                        for (i, (q, factor)) in row.into_iter().zip(factors).enumerate() {
+                            let w = q.to_f32().mul(F4::load(&scales[4 * i..])).mul(factor);
+                            w.store(&mut out[4 * i..]);
+                        }
                     }
                 }
                 scratch
