@@ -7,7 +7,7 @@ pub mod config;
 // The browser's CPU kernels, compiled natively too, where their tests run the same loops.
 #[cfg(feature = "cpu")]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod flex;
+pub(crate) mod flex;
 // Also the probes' products (analysis::probe), which run on the host whatever the backend.
 pub mod gemm;
 pub mod linear;
