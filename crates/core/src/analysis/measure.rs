@@ -68,10 +68,7 @@ pub async fn layer_metrics(ctx: &MetricContext, output: &VitOutput) -> Result<Ve
     let row_sums = patch.clone().sum_dim(3);
     let distance = distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances);
     let nmi = nmi::nmi_from(patch.clone(), row_sums.clone());
-    let [_, _, _, n] = patch.dims();
-    let eps = distance::EPSILON;
-    let rows = (patch + eps) / (row_sums + eps * n as f64);
-    let head_sim = similarity::mean_off_diagonal(similarity::head_similarity(&rows));
+    let head_sim = similarity::mean_head_similarity(patch, row_sums, distance::EPSILON);
 
     let z = Tensor::cat(streams, 0); // [(L+1)·B, T, C]
     let dla = fourier::delta_log_amplitude(fourier::diagonal_log_amplitude(&z, &ctx.basis, ctx.prefix));

@@ -23,12 +23,12 @@ const EPS: f64 = 1e-8;
 /// The same from the un-normalised patch block `[B, H, N, N]` and its row sums `[B, H, N, 1]`.
 pub fn nmi_from(patch: Tensor<4>, row_sums: Tensor<4>) -> Tensor<2> {
     #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
-    if let (Some(p), Some(r)) =
-        (crate::model::flex::contiguous_f32(&patch), crate::model::flex::contiguous_f32(&row_sums))
     {
-        let [b, h, n, _] = patch.dims();
-        let values = host::nmi(crate::model::flex::values(&p), crate::model::flex::values(&r), n);
-        return crate::model::flex::tensor(values, [b, h].into());
+        use crate::model::flex::{contiguous_f32, tensor, values};
+        if let (Some(p), Some(r)) = (contiguous_f32(&patch), contiguous_f32(&row_sums)) {
+            let [b, h, n, _] = patch.dims();
+            return tensor(host::nmi(values(&p), values(&r), n), [b, h].into());
+        }
     }
     let [b, h, n, _] = patch.dims();
     let a = (patch + EPS) / (row_sums + EPS * n as f64);
