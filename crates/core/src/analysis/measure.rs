@@ -65,6 +65,9 @@ pub async fn layer_metrics(ctx: &MetricContext, output: &VitOutput) -> Result<Ve
 
     // One patch block and one set of row sums serve all three attention metrics.
     let patch = patch_block(&Tensor::cat(attention, 0), ctx.prefix); // [L·B, H, N, N]
+    // The browser's host passes (NMI, head similarity) each read it whole: laid out once for both.
+    #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
+    let patch = crate::model::flex::contiguous(patch);
     let row_sums = patch.clone().sum_dim(3);
     let distance = distance::attention_distance_from(patch.clone(), row_sums.clone(), &ctx.distances);
     let nmi = nmi::nmi_from(patch.clone(), row_sums.clone());

@@ -6,6 +6,9 @@
 pub mod attention_map;
 pub mod distance;
 pub mod fourier;
+// The browser's CPU path for two metrics.
+#[cfg(feature = "cpu")]
+mod host;
 pub mod measure;
 pub mod nmi;
 pub mod probe;

@@ -13,7 +13,7 @@ use burn::Tensor;
 
 use super::attention_map::patch_attention;
 
-const EPS: f64 = 1e-12;
+pub(super) const EPS: f64 = 1e-12;
 
 fn unit<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let norm = (x.clone() * x.clone()).sum_dim(D - 1).sqrt().clamp_min(EPS);
@@ -57,13 +57,12 @@ pub fn head_similarity(patch_attention: &Tensor<4>) -> Tensor<3> {
 /// `[B]` mean cosine similarity between different heads' maps, from the un-normalised patch block
 /// `[B, H, N, N]` and its row sums `[B, H, N, 1]`, each row renormalised as (a + ε)/(Σa + N·ε).
 pub fn mean_head_similarity(patch: Tensor<4>, row_sums: Tensor<4>, eps: f64) -> Tensor<1> {
+    // The browser's CPU path: one host pass (see `super::host`).
     #[cfg(all(feature = "cpu", target_arch = "wasm32"))]
-    {
-        use crate::model::flex::{contiguous_f32, tensor, values};
-        if let (Some(p), Some(r)) = (contiguous_f32(&patch), contiguous_f32(&row_sums)) {
-            let [b, h, n, _] = patch.dims();
-            return tensor(host::mean_head_similarity(values(&p), values(&r), h, n, eps), [b].into());
-        }
+    if let Some(similarity) = super::host::per_block(&patch, &row_sums, |p, r, heads, n| {
+        super::host::mean_head_similarity(p, r, heads, n, eps)
+    }) {
+        return similarity;
     }
     let n = patch.dims()[3];
     let rows = (patch + eps) / (row_sums + eps * n as f64);
@@ -101,106 +100,4 @@ pub fn query_similarity(tokens: &Tensor<3>, query: usize) -> Tensor<2> {
     let [b, n, _] = u.dims();
     let q = u.clone().narrow(1, query, 1);
     u.matmul(q.swap_dims(1, 2)).reshape([b, n])
-}
-
-/// [`mean_head_similarity`] in one pass on the host: on burn's CPU backend in the browser its
-/// element-wise passes over the maps took 11–14 ms of a ViT-Ti/8's analyses (44–55 ms of a ViT-B's).
-/// Rows are renormalised with the same f32 steps; each query's head-by-head dot products are summed
-/// in f32 lanes, then over queries in f64.
-#[cfg(feature = "cpu")]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-mod host {
-    const LANES: usize = 8;
-
-    pub(super) fn mean_head_similarity(patch: &[f32], row_sums: &[f32], heads: usize, n: usize, eps: f64) -> Vec<f32> {
-        if heads == 0 || n == 0 {
-            return Vec::new();
-        }
-        let (eps, eps_n) = (eps as f32, (eps * n as f64) as f32);
-        let mut rows = vec![0f32; heads * n];
-        patch
-            .chunks_exact(heads * n * n)
-            .zip(row_sums.chunks_exact(heads * n))
-            .map(|(maps, sums)| {
-                let mut gram = vec![0f64; heads * heads];
-                for q in 0..n {
-                    for (h, row) in rows.chunks_exact_mut(n).enumerate() {
-                        let denominator = sums[h * n + q] + eps_n;
-                        for (r, a) in row.iter_mut().zip(&maps[(h * n + q) * n..][..n]) {
-                            *r = (a + eps) / denominator;
-                        }
-                    }
-                    for h in 0..heads {
-                        for g in h..heads {
-                            gram[h * heads + g] += dot(&rows[h * n..][..n], &rows[g * n..][..n]) as f64;
-                        }
-                    }
-                }
-                let norm = |h: usize| gram[h * heads + h].sqrt().max(super::EPS);
-                let mut off = 0.0;
-                for h in 0..heads {
-                    for g in h + 1..heads {
-                        off += 2.0 * gram[h * heads + g] / (norm(h) * norm(g));
-                    }
-                }
-                (off / (heads * (heads - 1)).max(1) as f64) as f32
-            })
-            .collect()
-    }
-
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0f32; LANES];
-        for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-            lanes = std::array::from_fn(|i| lanes[i] + x[i] * y[i]);
-        }
-        let tail = a.len() / LANES * LANES;
-        lanes.iter().sum::<f32>() + a[tail..].iter().zip(&b[tail..]).map(|(x, y)| x * y).sum::<f32>()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use burn::Tensor;
-        use burn::tensor::{Device, TensorData};
-
-        #[test]
-        fn one_pass_gives_the_burn_formulas_head_similarity() {
-            // Three heads (two alike, one not) and one head alone, two images, N not a multiple of 8.
-            let n = 13;
-            for heads in [3, 1] {
-                let b = 2;
-                let values: Vec<f32> = (0..b * heads * n * n)
-                    .map(|i| match (i / (n * n)) % 3 {
-                        0 => ((i * 7919) % 101) as f32 / 101.0,
-                        1 => ((i * 7919) % 101) as f32 / 101.0 + 0.05,
-                        _ => {
-                            if i % n == (i / n) % n {
-                                0.9
-                            } else {
-                                0.0
-                            }
-                        }
-                    })
-                    .collect();
-                let device = Device::flex();
-                let patch = Tensor::<4>::from_data(TensorData::new(values.clone(), [b, heads, n, n]), &device);
-                let row_sums = patch.clone().sum_dim(3);
-                let sums = row_sums.clone().into_data().try_to_vec::<f32>().expect("f32");
-                let eps = crate::analysis::distance::EPSILON;
-                let want = super::super::mean_head_similarity(patch, row_sums, eps)
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .expect("f32");
-                let got = super::mean_head_similarity(&values, &sums, heads, n, eps);
-                assert_eq!(got.len(), want.len());
-                for (g, w) in got.iter().zip(&want) {
-                    assert!((g - w).abs() < 2e-6, "{heads} heads: {got:?} against {want:?}");
-                }
-                if heads == 3 {
-                    assert!(want.iter().all(|&v| v > 0.2 && v < 0.9), "{want:?}");
-                } else {
-                    assert_eq!(want, vec![0.0; b]);
-                }
-            }
-        }
-    }
 }

@@ -14,6 +14,15 @@ pub fn contiguous_f32<const D: usize>(x: &Tensor<D>) -> Option<FlexTensor> {
     Some(if t.is_contiguous() && t.layout().start_offset() == 0 { t } else { t.to_contiguous() })
 }
 
+/// `x` laid out contiguously on the CPU backend (a copy only if it was a view), `x` elsewhere: for a
+/// tensor that several host passes read whole.
+pub fn contiguous<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    match contiguous_f32(&x) {
+        Some(t) => Tensor::from_primitive::<Flex>(t),
+        None => x,
+    }
+}
+
 /// The values of a tensor from [`contiguous_f32`], in row-major order.
 pub fn values(t: &FlexTensor) -> &[f32] {
     &t.storage::<f32>()[..t.layout().shape().num_elements()]
