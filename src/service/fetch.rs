@@ -69,7 +69,11 @@ async fn fetch_limited(url: &str, budget: Budget) -> Result<Vec<u8>, String> {
         if field("done").as_bool().unwrap_or(true) {
             return Ok(bytes);
         }
-        bytes.extend(js_sys::Uint8Array::new(&field("value")).to_vec());
+        let chunk = field("value").dyn_into::<js_sys::Uint8Array>().unwrap_or_else(|v| js_sys::Uint8Array::new(&v));
+        // Straight into place: `to_vec` then `extend` would copy each chunk twice.
+        let start = bytes.len();
+        bytes.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[start..]);
         budget.check(bytes.len() as u64).map_err(|why| stop(&reader, why))?;
     }
 }

@@ -58,7 +58,8 @@ impl Connection {
                 Some(parts) => (parts.get(0), parts.get(1).dyn_into::<web_sys::Blob>().ok()),
                 None => (data, None),
             };
-            let bytes = Uint8Array::new(&message).to_vec();
+            // A view of the message's bytes: `Uint8Array::new` of a Uint8Array would copy them first.
+            let bytes = message.dyn_into::<Uint8Array>().unwrap_or_else(|m| Uint8Array::new(&m)).to_vec();
             let envelope = decode::<Envelope<Response>>(&bytes);
             if let (Ok(Envelope { body: Response::Converted(c), .. }), Some(blob)) = (&envelope, blob) {
                 super::files::keep(&c.file_name, &blob);

@@ -56,7 +56,8 @@ pub fn run() {
             Some(parts) => (parts.get(0), parts.get(1).dyn_into::<web_sys::File>().ok()),
             None => (data, None),
         };
-        let bytes = Uint8Array::new(&message).to_vec();
+        // A view of the message's bytes: `Uint8Array::new` of a Uint8Array would copy them first.
+        let bytes = message.dyn_into::<Uint8Array>().unwrap_or_else(|m| Uint8Array::new(&m)).to_vec();
         let w = worker.clone();
         match decode::<Envelope<Request>>(&bytes) {
             Ok(envelope) => {
@@ -331,7 +332,11 @@ async fn download(
         if get(&chunk, "done").as_bool().unwrap_or(true) {
             break;
         }
-        bytes.extend(Uint8Array::new(&get(&chunk, "value")).to_vec());
+        let value = get(&chunk, "value").dyn_into::<Uint8Array>().unwrap_or_else(|v| Uint8Array::new(&v));
+        // Straight into place: `to_vec` then `extend` would copy each chunk twice.
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
         let loaded = bytes.len() as u64;
         budget.check(loaded).map_err(stop)?;
         post(scope, request, &Response::Progress { id: model.into(), stage: Stage::Loading, loaded, total });

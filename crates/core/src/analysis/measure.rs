@@ -7,11 +7,12 @@ use burn::tensor::Device;
 use web_time::Instant;
 
 use super::attention_map::patch_block;
-use super::rollout::rollout;
+use super::rollout::rollout_host;
 use super::similarity::patch_tokens;
-use super::spectrum::{Spectrum, centred_gram, foreground_pca_rgb};
+use super::spectrum::{Spectrum, centred_tokens, foreground_pca_rgb};
 use super::{LayerMetrics, Representation, Snapshot, Timing, distance, fourier, nmi, similarity};
 use crate::model::VitOutput;
+use crate::model::gemm::{Panels, gemm};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
@@ -150,13 +151,13 @@ pub async fn snapshot_first(
     let channels = z.dims()[2];
     let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
     let unit = z.clone() / norm;
-    let gram = centred_gram(&z);
-    let roll = rollout(&attention).ok_or(AnalysisError::NotCaptured("attention"))?;
-    let parts = [roll, unit, gram, token_norms].map(|p| p.flatten::<1>(0, 2));
-    let mut flat = read(Tensor::cat(parts.to_vec(), 0)).await?;
-    let token_norms = flat.split_off(t * t + (depth + 1) * (n * channels + n * n));
-    let gram = flat.split_off(t * t + (depth + 1) * n * channels);
-    let tokens = flat.split_off(t * t);
+    // The Gram matrices only serve the representation, which the page takes after the rest: their
+    // products wait for it ([`Grams::gram`]).
+    let parts = [unit, centred_tokens(&z), token_norms].map(|p| p.flatten::<1>(0, 2));
+    let mut tokens = read(Tensor::cat(parts.to_vec(), 0)).await?;
+    let token_norms = tokens.split_off(2 * (depth + 1) * n * channels);
+    let centred = tokens.split_off((depth + 1) * n * channels);
+    let rollout = rollout_host(&attention_flat, heads, t);
     let first_ms = clock.elapsed().as_secs_f64() * 1e3;
     let snapshot = Snapshot {
         grid: ctx.grid,
@@ -166,21 +167,21 @@ pub async fn snapshot_first(
         heads,
         channels,
         attention: attention_flat,
-        rollout: flat,
+        rollout,
         metrics,
         tokens,
         token_norms,
         representation: None,
         timing: Timing { forward_ms, first_ms, total_ms: first_ms },
     };
-    Ok((snapshot, Grams { gram, patches: n, channels, grid: ctx.grid }))
+    Ok((snapshot, Grams { centred, patches: n, channels, grid: ctx.grid }))
 }
 
-/// Each depth's centred Gram matrix of the patch tokens, on the host: all a [`Representation`]
+/// Each depth's centred patch tokens on the host, whose Gram matrices are all a [`Representation`]
 /// needs.
 pub struct Grams {
-    /// `[L + 1, N, N]`.
-    gram: Vec<f32>,
+    /// `[L + 1, N, C]`.
+    centred: Vec<f32>,
     patches: usize,
     channels: usize,
     grid: usize,
@@ -194,7 +195,19 @@ impl Grams {
 
     /// Depths `0..=L`: the embedding's tokens, then each block's.
     pub fn depths(&self) -> usize {
-        self.gram.len() / (self.patches * self.patches).max(1)
+        self.centred.len() / (self.patches * self.channels).max(1)
+    }
+
+    /// Depth `depth`'s centred Gram matrix X̄X̄ᵀ/(N−1), `[N, N]` ([`centred_gram`]'s formula), on
+    /// the project's GEMM.
+    pub fn gram(&self, depth: usize) -> Vec<f32> {
+        let (n, c) = (self.patches, self.channels);
+        let x = &self.centred[depth * n * c..][..n * c];
+        let mut gram = vec![0f32; n * n];
+        gemm(x, c, n, &Panels::new(c, n, |p, j| x[j * c + p]), None, &mut gram, n);
+        let scale = (n.max(2) - 1) as f32;
+        gram.iter_mut().for_each(|g| *g /= scale);
+        gram
     }
 
     /// The spectrum and PCA colours of the depths `wanted` picks; the others stay empty
@@ -205,7 +218,7 @@ impl Grams {
         let bytes =
             |rgb: Vec<[f32; 3]>| -> Vec<u8> { rgb.iter().flat_map(|p| p.map(|v| (v * 255.0).round() as u8)).collect() };
         let mut out = Representation::default();
-        for (depth, g) in self.gram.chunks_exact(n * n).enumerate() {
+        for depth in 0..self.depths() {
             if !wanted(depth) {
                 out.pca_rgb.push(Vec::new());
                 out.spectrum.push(Vec::new());
@@ -213,8 +226,9 @@ impl Grams {
                 out.foreground_rgb.push(Vec::new());
                 continue;
             }
-            let s = Spectrum::new(g, n, channels);
-            let (kept, rgb) = foreground_pca_rgb(&s, g, self.grid);
+            let g = self.gram(depth);
+            let s = Spectrum::new(&g, n, channels);
+            let (kept, rgb) = foreground_pca_rgb(&s, &g, self.grid);
             out.pca_rgb.push(bytes(s.pca_rgb()));
             out.spectrum.push(s.log_singular_values());
             out.foreground.push(kept);

@@ -20,8 +20,13 @@ use nalgebra::{DMatrix, SymmetricEigen};
 /// `[B, N, N]` Gram matrix X̄X̄ᵀ/(N−1) of centred tokens `[B, N, C]`.
 pub fn centred_gram(tokens: &Tensor<3>) -> Tensor<3> {
     let [_, n, _] = tokens.dims();
-    let centred = tokens.clone() - tokens.clone().mean_dim(1);
+    let centred = centred_tokens(tokens);
     centred.clone().matmul(centred.swap_dims(1, 2)) / (n.max(2) - 1) as f64
+}
+
+/// X̄: tokens `[B, N, C]` less their mean over the N tokens.
+pub fn centred_tokens(tokens: &Tensor<3>) -> Tensor<3> {
+    tokens.clone() - tokens.clone().mean_dim(1)
 }
 
 /// One image's Gram matrix (row-major N×N): all its eigenvalues, descending, and the eigenvectors

@@ -2,7 +2,7 @@
 //! CPU has it), plain arrays elsewhere. None fuses a multiply with an add, so all three give the
 //! same bits, and the native tests check the very loops the browser runs.
 //!
-//! - [`F4`]: four f32.
+//! - [`F4`]: four f32 (also the lanes of the analyses' host passes, `analysis::host`).
 //! - [`I4`]: four i32 sums, grown by [`I4::add_dot`] from eight i16 products (`i32x4.dot_i16x8_s`:
 //!   lane i gets x₂ᵢ·y₂ᵢ + x₂ᵢ₊₁·y₂ᵢ₊₁).
 //! - [`Pairs`]: eight i16, a row of inputs or a pair of weights per lane pair.
@@ -64,6 +64,39 @@ mod imp {
         #[inline(always)]
         pub fn max_abs(self, x: Self) -> Self {
             Self(f32x4_pmax(x.0, f32x4_abs(self.0)))
+        }
+    }
+
+    // The analyses' host passes' operations (`analysis::host`, built with the CPU backend).
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    impl F4 {
+        #[inline(always)]
+        pub fn add(self, x: Self) -> Self {
+            Self(f32x4_add(self.0, x.0))
+        }
+
+        #[inline(always)]
+        pub fn sub(self, x: Self) -> Self {
+            Self(f32x4_sub(self.0, x.0))
+        }
+
+        #[inline(always)]
+        pub fn div(self, x: Self) -> Self {
+            Self(f32x4_div(self.0, x.0))
+        }
+
+        /// (m, e) with self = m·2ᵉ and m in [½, 1), for positive normal values.
+        #[inline(always)]
+        pub fn frexp(self) -> (Self, Self) {
+            let m = v128_or(v128_and(self.0, i32x4_splat(0x007f_ffff)), i32x4_splat(0x3f00_0000));
+            let e = f32x4_convert_i32x4(i32x4_sub(u32x4_shr(self.0, 23), i32x4_splat(126)));
+            (Self(m), Self(e))
+        }
+
+        /// Per lane, `then` where self < `bound`, else `otherwise`.
+        #[inline(always)]
+        pub fn select_lt(self, bound: Self, then: Self, otherwise: Self) -> Self {
+            Self(v128_bitselect(then.0, otherwise.0, f32x4_lt(self.0, bound.0)))
         }
     }
 
@@ -187,6 +220,45 @@ mod imp {
         }
     }
 
+    // The analyses' host passes' operations (`analysis::host`, built with the CPU backend).
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    impl F4 {
+        #[inline(always)]
+        pub fn add(self, x: Self) -> Self {
+            Self(unsafe { _mm_add_ps(self.0, x.0) })
+        }
+
+        #[inline(always)]
+        pub fn sub(self, x: Self) -> Self {
+            Self(unsafe { _mm_sub_ps(self.0, x.0) })
+        }
+
+        #[inline(always)]
+        pub fn div(self, x: Self) -> Self {
+            Self(unsafe { _mm_div_ps(self.0, x.0) })
+        }
+
+        /// (m, e) with self = m·2ᵉ and m in [½, 1), for positive normal values.
+        #[inline(always)]
+        pub fn frexp(self) -> (Self, Self) {
+            unsafe {
+                let bits = _mm_castps_si128(self.0);
+                let m = _mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x007f_ffff)), _mm_set1_epi32(0x3f00_0000));
+                let e = _mm_cvtepi32_ps(_mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(126)));
+                (Self(_mm_castsi128_ps(m)), Self(e))
+            }
+        }
+
+        /// Per lane, `then` where self < `bound`, else `otherwise`.
+        #[inline(always)]
+        pub fn select_lt(self, bound: Self, then: Self, otherwise: Self) -> Self {
+            unsafe {
+                let less = _mm_cmplt_ps(self.0, bound.0);
+                Self(_mm_or_ps(_mm_and_ps(less, then.0), _mm_andnot_ps(less, otherwise.0)))
+            }
+        }
+    }
+
     impl I4 {
         #[inline(always)]
         pub fn zero() -> Self {
@@ -285,6 +357,36 @@ mod imp {
         /// The larger of each lane's |self| and `x` (`x` where either is NaN).
         pub fn max_abs(self, x: Self) -> Self {
             Self(std::array::from_fn(|i| if self.0[i].abs() > x.0[i] { self.0[i].abs() } else { x.0[i] }))
+        }
+    }
+
+    // The analyses' host passes' operations (`analysis::host`, built with the CPU backend).
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
+    impl F4 {
+        pub fn add(self, x: Self) -> Self {
+            Self(std::array::from_fn(|i| self.0[i] + x.0[i]))
+        }
+
+        pub fn sub(self, x: Self) -> Self {
+            Self(std::array::from_fn(|i| self.0[i] - x.0[i]))
+        }
+
+        pub fn div(self, x: Self) -> Self {
+            Self(std::array::from_fn(|i| self.0[i] / x.0[i]))
+        }
+
+        /// (m, e) with self = m·2ᵉ and m in [½, 1), for positive normal values.
+        pub fn frexp(self) -> (Self, Self) {
+            let bits = self.0.map(f32::to_bits);
+            (
+                Self(bits.map(|b| f32::from_bits((b & 0x007f_ffff) | 0x3f00_0000))),
+                Self(bits.map(|b| ((b >> 23) as i32 - 126) as f32)),
+            )
+        }
+
+        /// Per lane, `then` where self < `bound`, else `otherwise`.
+        pub fn select_lt(self, bound: Self, then: Self, otherwise: Self) -> Self {
+            Self(std::array::from_fn(|i| if self.0[i] < bound.0[i] { then.0[i] } else { otherwise.0[i] }))
         }
     }
 

@@ -15,7 +15,7 @@
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 pub mod int8;
-mod lanes;
+pub(crate) mod lanes;
 
 use lanes::{F4, Pairs};
 
