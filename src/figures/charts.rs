@@ -79,10 +79,12 @@ pub struct MetricRow {
 }
 
 pub fn metric_rows(metric: Metric, analysis: &Analysis) -> Vec<MetricRow> {
-    let rows = analysis.models.iter().map(|m| MetricRow {
-        id: m.info.id.clone(),
-        name: m.info.name().to_string(),
-        values: m.snapshot.metrics.curve(metric, m.snapshot.grid).mean,
+    let rows = analysis.models.iter().filter_map(|m| {
+        Some(MetricRow {
+            id: m.info.id.clone(),
+            name: m.info.name().to_string(),
+            values: m.metrics()?.curve(metric, m.snapshot.grid).mean,
+        })
     });
     rows.collect()
 }
@@ -146,7 +148,8 @@ fn metric_chart(metric: Metric, analysis: &Analysis) -> Chart {
     let n = analysis.models.len();
     for (k, m) in analysis.models.iter().enumerate() {
         let (info, family) = (&m.info, m.info.family().label());
-        let curve = m.snapshot.metrics.curve(metric, m.snapshot.grid);
+        let Some(metrics) = m.metrics() else { continue };
+        let curve = metrics.curve(metric, m.snapshot.grid);
         all.push(series(format!("{} ({family}): this image", info.name()), &curve, metric, false, k));
         if let Some(reference) = &info.card.reference_curves
             && let Some(curve) = reference.curves.get(metric.key())
@@ -195,7 +198,7 @@ pub fn chart(kind: ChartKind, analysis: &Analysis, filtered: Option<&Analysis>) 
         }
         ChartKind::FeatureChange => {
             let series = pairs()?.into_iter().map(|(m, after)| {
-                let moved = feature_change(&m.snapshot, &after.snapshot);
+                let moved = feature_change(m, after);
                 plain(label(m), moved.iter().enumerate().map(|(d, &v)| (d as f64, v as f64)).collect(), false, None)
             });
             let series: Vec<Series> = series.collect();
@@ -206,8 +209,9 @@ pub fn chart(kind: ChartKind, analysis: &Analysis, filtered: Option<&Analysis>) 
         ChartKind::FilteredDistance => {
             let mut series = Vec::new();
             for (i, (m, after)) in pairs()?.into_iter().enumerate() {
-                for (run, dashed, s) in [("original", false, &m.snapshot), ("filtered", true, &after.snapshot)] {
-                    let means = LayerMetrics::layer_means(&s.metrics.attention_distance);
+                for (run, dashed, r) in [("original", false, m), ("filtered", true, after)] {
+                    let Some(metrics) = r.metrics() else { continue };
+                    let means = LayerMetrics::layer_means(&metrics.attention_distance);
                     let line = means.iter().enumerate().map(|(l, &v)| ((l + 1) as f64, v as f64)).collect();
                     series.push(plain(format!("{} ({run})", m.info.name()), line, dashed, Some(i)));
                 }

@@ -35,6 +35,8 @@ struct Export<'a> {
     models: Vec<ModelExport<'a>>,
 }
 
+const STILL_COMPUTING: &str = "the metrics are still being computed; export again in a moment";
+
 /// `vitscope-<view>-<image>` with the image's name made safe for a file name.
 pub fn stem(view: View, image: &str) -> String {
     let clean: String = image.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
@@ -42,22 +44,25 @@ pub fn stem(view: View, image: &str) -> String {
 }
 
 pub fn json(analysis: &Analysis) -> Result<String, String> {
-    let models = analysis.models.iter().map(|m| ModelExport {
-        id: &m.info.id,
-        name: m.info.name(),
-        family: m.info.family().label(),
-        image_size: m.size,
-        grid: m.snapshot.grid,
-        metrics: &m.snapshot.metrics,
-        maps: layer_maps(m),
+    let models = analysis.models.iter().map(|m| {
+        Ok(ModelExport {
+            id: &m.info.id,
+            name: m.info.name(),
+            family: m.info.family().label(),
+            image_size: m.size,
+            grid: m.snapshot.grid,
+            metrics: m.metrics().ok_or(STILL_COMPUTING)?,
+            maps: layer_maps(m),
+        })
     });
+    let models = models.collect::<Result<Vec<_>, String>>()?;
     let export = Export {
         tool: format!("vitscope {}", env!("CARGO_PKG_VERSION")),
         image: &analysis.image,
         width: analysis.width,
         height: analysis.height,
         backend: analysis.backend.label(),
-        models: models.collect(),
+        models,
     };
     serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
 }
@@ -107,7 +112,7 @@ fn layer_maps(m: &ModelResult) -> Vec<LayerMaps> {
 pub fn csv(analysis: &Analysis) -> String {
     let mut out = String::from("model,metric,layer,index,value\n");
     for m in &analysis.models {
-        let metrics = &m.snapshot.metrics;
+        let Some(metrics) = m.metrics() else { continue };
         let csv = metrics_csv(&metrics.curves(m.snapshot.grid), &metrics.delta_log_amplitude);
         for line in csv.lines().skip(1) {
             out += &format!("{},{line}\n", m.info.id);

@@ -26,11 +26,15 @@ pub fn query_row(query: Query, reference_grid: usize, snapshot: &Snapshot) -> (u
     }
 }
 
-/// The attention map of one model for the settings (`head` None = the mean of the heads).
-pub fn attention_map(view: &ViewState, reference_grid: usize, snapshot: &Snapshot, head: Option<usize>) -> Vec<f32> {
+/// The attention map of one model for the settings (`head` None = the mean of the heads); the
+/// rollout's is flat zero until it is in.
+pub fn attention_map(view: &ViewState, reference_grid: usize, m: &ModelResult, head: Option<usize>) -> Vec<f32> {
+    let snapshot = &m.snapshot;
     let (row, _) = query_row(view.query, reference_grid, snapshot);
     match view.map {
-        MapKind::Rollout => snapshot.rollout_map(row),
+        MapKind::Rollout => {
+            m.derived.as_ref().map_or_else(|| vec![0.0; snapshot.patches()], |d| snapshot.rollout_map(d, row))
+        }
         _ => snapshot.attention_map(view.layer.min(snapshot.depth - 1), head, row),
     }
 }
@@ -52,7 +56,7 @@ pub fn attention_picture(view: &ViewState, reference_grid: usize, m: &ModelResul
         }
         MapKind::Query | MapKind::Heads | MapKind::Rollout => Picture::Overlay {
             input,
-            heat: attention_map(view, reference_grid, snap, head),
+            heat: attention_map(view, reference_grid, m, head),
             grid,
             colormap: view.colormap,
             marker: query_row(view.query, reference_grid, snap).1,
@@ -113,16 +117,19 @@ pub fn token_depth(view: &ViewState, depth_max: usize) -> usize {
 }
 
 /// The selected patch's similarity map (for the CLS query, the centre patch: the CLS token itself is
-/// not a patch), and that patch.
-pub fn similarity(view: &ViewState, reference_grid: usize, snap: &Snapshot) -> (Vec<f32>, usize) {
+/// not a patch; flat zero until the unit tokens are in), and that patch.
+pub fn similarity(view: &ViewState, reference_grid: usize, m: &ModelResult) -> (Vec<f32>, usize) {
+    let snap = &m.snapshot;
     let (row, _) = query_row(view.query, reference_grid, snap);
     let patch = if row < snap.prefix { snap.patches() / 2 + snap.grid / 2 } else { row - snap.prefix };
-    (snap.query_similarity(token_depth(view, snap.depth), patch), patch)
+    let depth = token_depth(view, snap.depth);
+    let map = m.derived.as_ref().map_or_else(|| vec![0.0; snap.patches()], |d| snap.query_similarity(d, depth, patch));
+    (map, patch)
 }
 
 pub fn similarity_picture(view: &ViewState, reference_grid: usize, m: &ModelResult) -> Picture {
     let snap = &m.snapshot;
-    let (heat, patch) = similarity(view, reference_grid, snap);
+    let (heat, patch) = similarity(view, reference_grid, m);
     Picture::Overlay {
         input: Pixels { bytes: m.input.clone(), size: m.size },
         heat,
@@ -168,12 +175,14 @@ pub fn foreground_text(view: &ViewState, m: &ModelResult) -> String {
     )
 }
 
-/// Per depth: mean over patches of cos(z[i], z′[i]) between two runs' tokens (1 = unchanged).
-pub fn feature_change(a: &Snapshot, b: &Snapshot) -> Vec<f32> {
-    let (n, c) = (a.patches(), a.channels);
-    (0..=a.depth)
+/// Per depth: mean over patches of cos(z[i], z′[i]) between two runs' tokens (1 = unchanged); empty
+/// until both runs' unit tokens are in.
+pub fn feature_change(a: &ModelResult, b: &ModelResult) -> Vec<f32> {
+    let (Some(x), Some(y)) = (&a.derived, &b.derived) else { return Vec::new() };
+    let (n, c) = (a.snapshot.patches(), a.snapshot.channels);
+    (0..=a.snapshot.depth)
         .map(|d| {
-            let (x, y) = (&a.tokens[d * n * c..(d + 1) * n * c], &b.tokens[d * n * c..(d + 1) * n * c]);
+            let (x, y) = (&x.tokens[d * n * c..(d + 1) * n * c], &y.tokens[d * n * c..(d + 1) * n * c]);
             x.chunks_exact(c)
                 .zip(y.chunks_exact(c))
                 .map(|(p, q)| p.iter().zip(q).map(|(u, v)| u * v).sum::<f32>())

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use vitscope_protocol::card::{Preprocessing, Source};
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
-use vitscope_protocol::{Family, LayerMetrics, Metric, ModelCard, Representation, Snapshot, Timing};
+use vitscope_protocol::{Derived, Family, LayerMetrics, Metric, ModelCard, Representation, Snapshot, Timing};
 
 use super::charts::{ChartKind, chart, metric_rows, view_charts};
 use super::maps::{query_row, top_patches, view_pictures};
@@ -50,15 +50,18 @@ fn model(id: &str, family: Family) -> ModelResult {
         heads: 2,
         channels: 1,
         attention,
-        rollout: vec![1.0; 25],
-        metrics: LayerMetrics {
-            attention_distance: vec![vec![1.0, 3.0], vec![5.0, 7.0]],
-            nmi: vec![vec![0.1, 0.1], vec![0.2, 0.2]],
-            delta_log_amplitude: vec![vec![0.0; 2]; 3],
-            token_similarity: vec![0.5, 0.6, 0.7],
-            head_similarity: vec![0.9, 0.8],
-        },
-        tokens: vec![1.0; 12],
+        derived: Some(Derived {
+            rollout: vec![1.0; 25],
+            metrics: LayerMetrics {
+                attention_distance: vec![vec![1.0, 3.0], vec![5.0, 7.0]],
+                nmi: vec![vec![0.1, 0.1], vec![0.2, 0.2]],
+                delta_log_amplitude: vec![vec![0.0; 2]; 3],
+                token_similarity: vec![0.5, 0.6, 0.7],
+                head_similarity: vec![0.9, 0.8],
+            },
+            tokens: vec![1.0; 12],
+            millis: 1.0,
+        }),
         // Depth 1: patch 4 (token 4) is a high-norm outlier.
         token_norms: vec![1.0, 1.0, 1.1, 0.9, 1.0, 1.0, 1.0, 1.1, 0.9, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
         representation: Some(Representation {

@@ -65,6 +65,9 @@ pub fn export(kind: ExportKind, state: &State) -> Result<(), String> {
     }
     let analysis = state.analysis.clone().ok_or("nothing to export yet: choose an image first")?;
     let stem = stem(state.view.view, state.image.as_ref().map_or("image", |i| i.name.as_str()));
+    if matches!(kind, ExportKind::Csv | ExportKind::Json) && !analysis.is_derived() {
+        return Err("the metrics are still being computed; export again in a moment".into());
+    }
     match kind {
         ExportKind::Json => download(&format!("{stem}.json"), json(&analysis)?.as_bytes(), "application/json"),
         ExportKind::Csv => download(&format!("{stem}.csv"), csv(&analysis).as_bytes(), "text/csv"),

@@ -5,7 +5,9 @@
 use std::rc::Rc;
 
 use vitscope_protocol::messages::{Backend, ModelAnalysis, ModelInfo};
-use vitscope_protocol::{Representation, Snapshot, Timing};
+use vitscope_protocol::{Derived, LayerMetrics, Representation, Snapshot, Timing};
+
+use super::{MapKind, View, ViewState};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GalleryItem {
@@ -81,6 +83,9 @@ pub struct ModelResult {
     pub pca: Vec<Rc<Vec<u8>>>,
     /// The foreground PCA's colours per depth, likewise.
     pub foreground_pca: Vec<Rc<Vec<u8>>>,
+    /// The rollout, metrics and unit tokens; `None` while the worker is still computing them,
+    /// after the maps were drawn.
+    pub derived: Option<Rc<Derived>>,
     /// The rest of the representation (foreground patches, spectra); `None` while the worker is
     /// still computing it, after the rest of the snapshot was drawn.
     pub representation: Option<Rc<Representation>>,
@@ -99,6 +104,7 @@ impl ModelResult {
             spectrum: Rc::new(analysis.spectrum),
             pca: Vec::new(),
             foreground_pca: Vec::new(),
+            derived: analysis.snapshot.derived.take().map(Rc::new),
             representation: None,
             timing: analysis.snapshot.timing,
             snapshot: Rc::new(analysis.snapshot),
@@ -109,11 +115,22 @@ impl ModelResult {
         result
     }
 
+    /// Takes the rollout, metrics and unit tokens in (they came after the maps).
+    pub fn derive(&mut self, derived: Derived) {
+        self.timing.total_ms = self.timing.first_ms + derived.millis;
+        self.derived = Some(Rc::new(derived));
+    }
+
+    /// The per-layer metrics, once they are in.
+    pub fn metrics(&self) -> Option<&LayerMetrics> {
+        self.derived.as_deref().map(|d| &d.metrics)
+    }
+
     /// Takes the representation in (it came after the rest of the snapshot).
     pub fn represent(&mut self, mut r: Representation) {
         self.pca = std::mem::take(&mut r.pca_rgb).into_iter().map(Rc::new).collect();
         self.foreground_pca = std::mem::take(&mut r.foreground_rgb).into_iter().map(Rc::new).collect();
-        self.timing.total_ms = self.timing.first_ms + r.millis;
+        self.timing.total_ms = self.timing.first_ms + self.derived.as_ref().map_or(0.0, |d| d.millis) + r.millis;
         self.representation = Some(Rc::new(r));
     }
 
@@ -151,13 +168,38 @@ impl PartialEq for Analysis {
 impl Analysis {
     /// Whether every model's representation is in (the run is over).
     pub fn is_complete(&self) -> bool {
-        self.models.iter().all(|m| m.representation.as_ref().is_some_and(|r| r.is_complete()))
+        self.is_derived() && self.models.iter().all(|m| m.representation.as_ref().is_some_and(|r| r.is_complete()))
+    }
+
+    /// Whether every model's rollout, metrics and unit tokens are in (the worker's second answer).
+    pub fn is_derived(&self) -> bool {
+        self.models.iter().all(|m| m.derived.is_some())
     }
 
     /// Whether every model's representation is in at least for the depth shown (the first of the
     /// worker's two representation answers).
     pub fn is_shown(&self) -> bool {
-        self.models.iter().all(|m| m.representation.is_some())
+        self.is_derived() && self.models.iter().all(|m| m.representation.is_some())
+    }
+
+    /// Whether the view `view` describes can be drawn from what is in: the attention maps (but the
+    /// rollout) need only the first answer, every other view the derived part too.
+    pub fn draws(&self, view: &ViewState) -> bool {
+        match view.view {
+            View::Attention if view.map != MapKind::Rollout => true,
+            _ => self.is_derived(),
+        }
+    }
+
+    /// This analysis with each model's rollout, metrics and unit tokens (by id) taken in.
+    pub fn derived(&self, derived: Vec<(String, Derived)>) -> Self {
+        let mut models = self.models.clone();
+        for (id, d) in derived {
+            if let Some(m) = models.iter_mut().find(|m| m.info.id == id) {
+                m.derive(d);
+            }
+        }
+        Self { image: self.image.clone(), width: self.width, height: self.height, backend: self.backend, models }
     }
 
     /// This analysis with each model's representation (by id) taken in: a new one, since views

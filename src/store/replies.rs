@@ -93,6 +93,16 @@ impl State {
                 let analysis = Analysis { image, width, height, backend, models };
                 self.analysed(id, analysis, millis);
             }
+            Response::Derived { models, millis } => {
+                let shown = if self.running == Some(id) { &self.analysis } else { &self.filtered };
+                let Some(analysis) =
+                    shown.as_ref().filter(|_| self.running == Some(id) || self.running_filter == Some(id))
+                else {
+                    return;
+                };
+                let analysis = analysis.derived(models);
+                self.analysed(id, analysis, millis);
+            }
             Response::Represented { models, millis } => {
                 let shown = if self.running == Some(id) { &self.analysis } else { &self.filtered };
                 let Some(analysis) =
@@ -182,13 +192,17 @@ impl State {
         self.analysis = Some(analysis);
         self.error = None;
         if !complete {
-            if self.camera.is_none() {
-                self.status = if self.analysis.as_ref().is_some_and(|a| a.is_shown()) {
+            if let (None, Some(analysis)) = (&self.camera, &self.analysis) {
+                self.status = if analysis.is_shown() {
                     format!(
                         "Shown: {image} at this layer in {millis:.0} ms; the other layers' PCA colours and spectra follow…"
                     )
-                } else {
+                } else if analysis.is_derived() {
                     format!("Drawn: {image} in {millis:.0} ms; computing the PCA colours and spectra…")
+                } else if analysis.draws(&self.view) {
+                    format!("Drawn: {image} in {millis:.0} ms; computing the metrics, PCA colours and spectra…")
+                } else {
+                    format!("Analysing {image}: its attention maps in {millis:.0} ms; computing the metrics…")
                 };
             }
             return;

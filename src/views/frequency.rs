@@ -42,7 +42,7 @@ pub fn FrequencyView(props: &FrequencyProps) -> Html {
     let filtered = props.filtered.clone().filter(|f| f.models.len() == props.analysis.models.len());
     let panels = props.analysis.models.iter().enumerate().map(|(i, m)| {
         let after = filtered.as_ref().and_then(|f| f.models.iter().find(|x| x.info.id == m.info.id));
-        let moved_last = after.and_then(|a| feature_change(&m.snapshot, &a.snapshot).last().copied());
+        let moved_last = after.and_then(|a| feature_change(m, a).last().copied());
         let (input_id, spectrum_id) = (format!("flt-{i}"), format!("spec-{i}"));
         let input_label = format!("{}'s input after the filter", m.info.name());
         let spectrum_label = "log-amplitude spectrum of the filtered input, zero frequency in the centre";

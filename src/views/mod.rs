@@ -55,6 +55,11 @@ pub fn CurrentView(props: &CurrentProps) -> Html {
         return html! { <p class="placeholder">{ text }</p> };
     };
     let view = props.view.clone();
+    // The attention view draws from the first answer (its rollout map fills in with the second);
+    // the others wait for the metrics, rollout and unit tokens, a few milliseconds later.
+    if view.view != View::Attention && !analysis.draws(&view) {
+        return html! { <p class="placeholder">{ "Computing the metrics and token similarities…" }</p> };
+    }
     match view.view {
         View::Attention => html! { <attention::AttentionView {analysis} {view} /> },
         View::Metrics => html! { <metrics::MetricsView {analysis} /> },

@@ -6,7 +6,7 @@ use burn::tensor::{Device, TensorData};
 
 use web_time::Instant;
 
-use crate::analysis::{self, AnalysisError, Grams, LayerMetrics, MetricContext, Snapshot};
+use crate::analysis::{self, AnalysisError, Derived, Grams, LayerMetrics, MetricContext, Snapshot};
 use crate::image::{Prepared, prepare};
 use crate::model::{Capture, HostWeights, ModelError, TensorSource, Vit, VitOutput};
 use crate::weights::ModelFile;
@@ -111,11 +111,17 @@ impl LoadedModel {
         analysis::snapshot(&self.metrics, &out, self.file.config.cls_token, clock).await
     }
 
-    /// As [`Self::snapshot`], the representation left to [`Grams::represent`] (host work only).
-    pub async fn snapshot_first(&self, image: &Prepared) -> Result<(Snapshot, Grams), AnalysisError> {
+    /// As [`Self::snapshot`], the maps alone, and the pass whose rest [`Self::derive`] gives.
+    pub async fn snapshot_maps(&self, image: &Prepared) -> Result<(Snapshot, VitOutput), AnalysisError> {
         let clock = Instant::now();
         let out = self.forward(&[image], Self::MEASURED);
-        analysis::snapshot_first(&self.metrics, &out, self.file.config.cls_token, clock).await
+        Ok((analysis::snapshot_maps(&self.metrics, &out, self.file.config.cls_token, clock).await?, out))
+    }
+
+    /// The rest of [`Self::snapshot_maps`]' snapshot `maps` from its pass `out`, the representation
+    /// left to [`Grams::represent`] (host work only).
+    pub async fn derive(&self, out: &VitOutput, maps: &Snapshot) -> Result<(Derived, Grams), AnalysisError> {
+        analysis::derive(&self.metrics, out, maps).await
     }
 
     /// What the metrics read from a pass: attention and the residual streams, not the final norm.

@@ -23,4 +23,4 @@ pub use card::{Curve, Evaluation, Family, Interpolation, ModelCard, Preprocessin
 pub use filter::{FilterKind, FrequencyFilter};
 pub use metric::{Axis, Metric};
 pub use metrics::LayerMetrics;
-pub use snapshot::{Representation, Snapshot, Timing, shown_depth};
+pub use snapshot::{Derived, Representation, Snapshot, Timing, shown_depth};

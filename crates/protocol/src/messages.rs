@@ -10,7 +10,7 @@ use crate::card::{Family, ModelCard};
 use crate::filter::FrequencyFilter;
 use crate::metrics::LayerMetrics;
 use crate::probe::{PooledFeatures, ProbeCurves};
-use crate::snapshot::{Representation, Snapshot};
+use crate::snapshot::{Derived, Representation, Snapshot};
 
 /// Where the models run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,11 +294,18 @@ pub enum Response {
         width: u32,
         height: u32,
     },
-    /// Every model's snapshot; without its representation when a [`Response::Represented`] follows
-    /// for the same request (the worker's runs always do this: the page draws in between).
+    /// Every model's snapshot; without its derived part and representation when a
+    /// [`Response::Derived`] and [`Response::Represented`] follow for the same request (the worker's
+    /// runs always do this: the page draws in between).
     Analyzed {
         models: Vec<ModelAnalysis>,
         filter: Option<FrequencyFilter>,
+        millis: f64,
+    },
+    /// Each model's rollout, metrics and unit tokens, in the order of `Analyzed`; `millis` counts
+    /// from the request.
+    Derived {
+        models: Vec<(String, Derived)>,
         millis: f64,
     },
     /// Each model's representation, in the order of `Analyzed`; `millis` counts from the request.

@@ -1,9 +1,9 @@
 //! Everything the explorer shows for one model and one image, from one forward pass: the attention
-//! of every layer and head (so any query's map is a host-side slice, with no second pass), the
-//! rollout, the per-layer metrics, unit patch tokens per depth (for selected-token similarity), every
-//! token's norm per depth, and each depth's PCA colours and SVD spectrum ([`Representation`]). The
-//! worker sends the representation after the rest, so the attention view is drawn before the
-//! eigendecompositions behind it are done.
+//! of every layer and head (so any query's map is a host-side slice, with no second pass) and every
+//! token's norm per depth; then ([`Derived`]) the rollout, the per-layer metrics and unit patch
+//! tokens per depth (for selected-token similarity); then each depth's PCA colours and SVD spectrum
+//! ([`Representation`]). The worker sends the three parts in that order, so the attention maps are
+//! drawn before the metrics behind the other views, and those before the eigendecompositions.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,22 @@ pub struct Snapshot {
     /// `[L, H, T, T]`, T = prefix + grid².
     #[serde(with = "raw_f32")]
     pub attention: Vec<f32>,
+    /// `[L + 1, T]` ‖z_d[t]‖ of every token (CLS and registers too), before any normalisation: the
+    /// high-norm tokens of Darcet et al. (ICLR 2024) stand out here.
+    #[serde(with = "raw_f32")]
+    pub token_norms: Vec<f32>,
+    /// The rollout, the metrics and the unit tokens; `None` until they are computed (see the
+    /// module's note).
+    pub derived: Option<Derived>,
+    /// PCA colours and spectra per depth; `None` until they are computed.
+    pub representation: Option<Representation>,
+    pub timing: Timing,
+}
+
+/// What is computed from a pass's attention and tokens after the maps themselves: the worker sends
+/// it second, so a view that needs only the maps is drawn first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
     /// `[T, T]` rollout through all layers.
     #[serde(with = "raw_f32")]
     pub rollout: Vec<f32>,
@@ -31,13 +47,8 @@ pub struct Snapshot {
     /// `[L + 1, N, C]` unit-length patch tokens after the embedding (depth 0) and each block.
     #[serde(with = "raw_f32")]
     pub tokens: Vec<f32>,
-    /// `[L + 1, T]` ‖z_d[t]‖ of every token (CLS and registers too), before any normalisation: the
-    /// high-norm tokens of Darcet et al. (ICLR 2024) stand out here.
-    #[serde(with = "raw_f32")]
-    pub token_norms: Vec<f32>,
-    /// PCA colours and spectra per depth; `None` until they are computed (see the module's note).
-    pub representation: Option<Representation>,
-    pub timing: Timing,
+    /// The time it took, after the maps.
+    pub millis: f64,
 }
 
 /// Each depth's eigendecomposition of the patch tokens' covariance, as colours and a spectrum.
@@ -125,18 +136,19 @@ impl Snapshot {
         map
     }
 
-    /// Row `row` of the rollout over the patches, renormalised (as `rollout_map`).
-    pub fn rollout_map(&self, row: usize) -> Vec<f32> {
+    /// Row `row` of `derived`'s rollout (this snapshot's) over the patches, renormalised (as
+    /// `rollout_map`).
+    pub fn rollout_map(&self, derived: &Derived, row: usize) -> Vec<f32> {
         let t = self.tokens_total();
-        let r = &self.rollout[row * t + self.prefix..(row + 1) * t];
+        let r = &derived.rollout[row * t + self.prefix..(row + 1) * t];
         let sum: f32 = r.iter().sum::<f32>().max(1e-30);
         r.iter().map(|v| v / sum).collect()
     }
 
-    /// cos(z_d[q], z_d[i]) for every patch i.
-    pub fn query_similarity(&self, depth: usize, query: usize) -> Vec<f32> {
+    /// cos(z_d[q], z_d[i]) for every patch i, from `derived`'s unit tokens (this snapshot's).
+    pub fn query_similarity(&self, derived: &Derived, depth: usize, query: usize) -> Vec<f32> {
         let (n, c) = (self.patches(), self.channels);
-        let layer = &self.tokens[depth * n * c..(depth + 1) * n * c];
+        let layer = &derived.tokens[depth * n * c..(depth + 1) * n * c];
         let q = &layer[query * c..(query + 1) * c];
         layer.chunks_exact(c).map(|z| z.iter().zip(q).map(|(a, b)| a * b).sum()).collect()
     }

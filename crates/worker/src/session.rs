@@ -10,9 +10,9 @@ use image::RgbImage;
 use vitscope_convert::checkpoint::is_vitscope_file;
 use vitscope_convert::{ByteSource, ConvertOptions, Step, convert_source, encode};
 use vitscope_core::analysis::probe::probe_curves;
-use vitscope_core::analysis::{AnalysisError, Grams, Representation};
+use vitscope_core::analysis::{AnalysisError, Derived, Grams, Representation};
 use vitscope_core::image::{ApplyFilter, FrequencyFilter, Prepared, decode, from_rgba, log_spectrum};
-use vitscope_core::model::ModelError;
+use vitscope_core::model::{ModelError, VitOutput};
 use vitscope_core::pipeline::LoadedModel;
 use vitscope_core::weights::ModelFile;
 use vitscope_core::weights::format::MAX_FILE_BYTES;
@@ -190,26 +190,32 @@ impl Session {
         ids: &[String],
         filter: Option<FrequencyFilter>,
     ) -> Result<Vec<ModelAnalysis>, WorkerError> {
-        Ok(self.analyze_first(ids, filter).await?.complete())
+        let Analysed { mut models, passes } = self.analyze_first(ids, filter).await?;
+        let (derived, pending) = self.derive(&models, passes).await?;
+        for (m, ((_, d), (_, r))) in models.iter_mut().zip(derived.into_iter().zip(pending.represent())) {
+            m.snapshot.timing.total_ms += d.millis + r.millis;
+            m.snapshot.derived = Some(d);
+            m.snapshot.representation = Some(r);
+        }
+        Ok(models)
     }
 
-    /// [`Session::analyze`] without the representations (PCA colours and spectra), which are host
-    /// work left in the answer ([`Analysed::represent`]): the page draws the rest first.
+    /// [`Session::analyze`]'s first part: each model's attention maps and token norms (all the
+    /// attention view draws), and the passes [`Session::derive`] takes the rest from.
     pub async fn analyze_first(
         &self,
         ids: &[String],
         filter: Option<FrequencyFilter>,
     ) -> Result<Analysed, WorkerError> {
         let image = self.image.as_ref().ok_or(WorkerError::NoImage)?;
-        let mut out =
-            Analysed { models: Vec::with_capacity(ids.len()), pending: Pending(Vec::with_capacity(ids.len())) };
+        let mut out = Analysed { models: Vec::with_capacity(ids.len()), passes: Passes(Vec::with_capacity(ids.len())) };
         for id in ids {
             let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
             let mut prepared = model.prepare(image);
             if let Some(f) = filter {
                 prepared = Prepared::from_cropped(f.apply(&prepared.cropped), &model.file.card.preprocessing);
             }
-            let (snapshot, grams) = model.snapshot_first(&prepared).await.map_err(device_error)?;
+            let (snapshot, pass) = model.snapshot_maps(&prepared).await.map_err(device_error)?;
             out.models.push(ModelAnalysis {
                 id: id.clone(),
                 spectrum: log_spectrum(&prepared.cropped).into_raw(),
@@ -217,9 +223,28 @@ impl Session {
                 size: prepared.size,
                 snapshot,
             });
-            out.pending.0.push((id.clone(), grams));
+            out.passes.0.push((id.clone(), pass));
         }
         Ok(out)
+    }
+
+    /// Each model's rollout, metrics and unit tokens from its pass (`first`: the snapshots
+    /// [`Session::analyze_first`] gave with `passes`), by id, and what gives the representations
+    /// (host work: nothing is left to fail).
+    pub async fn derive(
+        &self,
+        first: &[ModelAnalysis],
+        passes: Passes,
+    ) -> Result<(Vec<(String, Derived)>, Pending), WorkerError> {
+        let mut derived = Vec::with_capacity(first.len());
+        let mut pending = Pending(Vec::with_capacity(first.len()));
+        for ((id, pass), analysis) in passes.0.iter().zip(first) {
+            let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
+            let (d, grams) = model.derive(pass, &analysis.snapshot).await.map_err(device_error)?;
+            derived.push((id.clone(), d));
+            pending.0.push((id.clone(), grams));
+        }
+        Ok((derived, pending))
     }
 
     /// One image of a set: each model's per-layer numbers, as `vitscope analyze` computes them, or its
@@ -282,11 +307,14 @@ impl Session {
     }
 }
 
-/// Snapshots without their representations, and what gives those.
+/// Snapshots of the maps alone, and the passes that give the rest ([`Session::derive`]).
 pub struct Analysed {
     pub models: Vec<ModelAnalysis>,
-    pub pending: Pending,
+    pub passes: Passes,
 }
+
+/// Each analysed model's forward pass, by id, its attention and streams still held.
+pub struct Passes(Vec<(String, VitOutput)>);
 
 /// Each analysed model's Gram matrices, by id.
 pub struct Pending(Vec<(String, Grams)>);
@@ -311,17 +339,6 @@ impl Pending {
             .zip(first)
             .map(|((id, g), (_, first))| (id.clone(), g.represent_depths(|d| !first.has(d)).fill(first)))
             .collect()
-    }
-}
-
-impl Analysed {
-    /// The snapshots with their representations.
-    pub fn complete(mut self) -> Vec<ModelAnalysis> {
-        for (m, (_, r)) in self.models.iter_mut().zip(self.pending.represent()) {
-            m.snapshot.timing.total_ms += r.millis;
-            m.snapshot.representation = Some(r);
-        }
-        self.models
     }
 }
 

@@ -178,11 +178,18 @@ async fn answer(
             let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
             let result = session.analyze_first(&models, filter).await;
             w.borrow_mut().session = Some(session);
-            let Analysed { models: analysed, pending } = result?;
-            // The page draws these while the eigendecompositions run (host work: nothing can fail),
-            // then the shown depth's, then the others'.
-            let millis = js_sys::Date::now() - start;
-            post(scope, id, &Response::Analyzed { models: analysed, filter, millis });
+            let Analysed { models: analysed, passes } = result?;
+            // The page draws the maps while the rest is computed from the same passes, then the
+            // metrics' views while the eigendecompositions run (host work: nothing can fail), then
+            // the shown depth's representation, then the others'.
+            let first = Response::Analyzed { models: analysed, filter, millis: js_sys::Date::now() - start };
+            post(scope, id, &first);
+            let Response::Analyzed { models: analysed, .. } = first else { unreachable!("built above") };
+            let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
+            let result = session.derive(&analysed, passes).await;
+            w.borrow_mut().session = Some(session);
+            let (derived, pending) = result?;
+            post(scope, id, &Response::Derived { models: derived, millis: js_sys::Date::now() - start });
             let shown = pending.represent_shown(layer);
             post(scope, id, &Response::Represented { models: shown.clone(), millis: js_sys::Date::now() - start });
             Response::Represented { models: pending.represent_rest(shown), millis: js_sys::Date::now() - start }

@@ -9,7 +9,7 @@ mod common;
 use burn::Tensor;
 use common::{Reference, assert_close, convert_fixture, device, read};
 use image::RgbImage;
-use vitscope_core::analysis::{LayerMetrics, Query, attention_map, rollout, similarity, spectrum};
+use vitscope_core::analysis::{Derived, LayerMetrics, Query, Snapshot, attention_map, rollout, similarity, spectrum};
 use vitscope_core::image::{FilterKind, FrequencyFilter, Prepared, decode};
 use vitscope_core::model::{Capture, HostTensor};
 use vitscope_core::pipeline::LoadedModel;
@@ -42,8 +42,8 @@ fn a_snapshot_carries_what_timm_and_the_numpy_formulas_give() {
     // The references hold a batch, image after image: the snapshot is of the first.
     let first = |name: &str, per_image: usize| reference.values(name)[..per_image].to_vec();
     let (l, h) = (snap.depth, snap.heads);
-    let k = snap.metrics.delta_log_amplitude[0].len();
-    let m = &snap.metrics;
+    let k = derived(&snap).metrics.delta_log_amplitude[0].len();
+    let m = &derived(&snap).metrics;
     let tol = 1e-4;
     assert_close("distance", &m.attention_distance.concat(), &first("metrics.attention_distance", l * h), tol);
     assert_close("nmi", &m.nmi.concat(), &first("metrics.nmi", l * h), tol);
@@ -90,11 +90,11 @@ fn a_snapshot_holds_what_the_device_functions_compute() {
     }
     let attentions: Vec<Tensor<4>> = out.blocks.iter().map(|b| b.attention.clone().unwrap()).collect();
     let roll = rollout::rollout(&attentions).unwrap();
-    assert_close("rollout", &snap.rollout_map(0), &read(rollout::rollout_map(&roll, 0, prefix)), 1e-5);
+    assert_close("rollout", &snap.rollout_map(derived(&snap), 0), &read(rollout::rollout_map(&roll, 0, prefix)), 1e-5);
     for depth in [0, snap.depth] {
         let tokens = similarity::patch_tokens(out.stream(depth).unwrap(), prefix);
         let expected = read(similarity::query_similarity(&tokens, 20));
-        assert_close("query similarity", &snap.query_similarity(depth, 20), &expected, 1e-5);
+        assert_close("query similarity", &snap.query_similarity(derived(&snap), depth, 20), &expected, 1e-5);
         let gram = read(spectrum::centred_gram(&tokens));
         let s = spectrum::Spectrum::new(&gram, snap.patches(), snap.channels);
         let r = snap.representation.as_ref().expect("analyze completes the snapshot");
@@ -172,11 +172,11 @@ fn filtering_changes_the_input_and_an_open_filter_changes_nothing() {
     let plain = run(None);
     let open = run(Some(FrequencyFilter { kind: FilterKind::LowPass, cutoff: 2.0 }));
     assert_eq!(open.input, plain.input);
-    assert_eq!(open.snapshot.metrics, plain.snapshot.metrics);
+    assert_eq!(derived(&open.snapshot).metrics, derived(&plain.snapshot).metrics);
     let blurred = run(Some(FrequencyFilter { kind: FilterKind::LowPass, cutoff: 0.1 }));
     let diff: u64 = blurred.input.iter().zip(&plain.input).map(|(a, b)| a.abs_diff(*b) as u64).sum();
     assert!(diff as f64 / plain.input.len() as f64 > 5.0, "a strong low-pass barely changed the input");
-    assert_ne!(blurred.snapshot.metrics, plain.snapshot.metrics);
+    assert_ne!(derived(&blurred.snapshot).metrics, derived(&plain.snapshot).metrics);
 }
 
 #[test]
@@ -188,6 +188,7 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
         let mut analysis = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
         analysis.snapshot.timing = Default::default();
         analysis.snapshot.representation.as_mut().expect("complete").millis = 0.0;
+        analysis.snapshot.derived.as_mut().expect("complete").millis = 0.0;
         analysis
     };
     let from_file = run(&session);
@@ -203,20 +204,23 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
 }
 
 #[test]
-fn the_first_answer_leaves_out_only_the_representation_that_follows() {
+fn the_first_answer_leaves_out_only_the_derived_part_and_representation_that_follow() {
     let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
     let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
-    let representations = first.pending.represent();
+    let (derived_parts, pending) = pollster::block_on(session.derive(&first.models, first.passes)).unwrap();
+    let representations = pending.represent();
     let whole = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
     let drawn = &first.models[0].snapshot;
-    assert!(drawn.representation.is_none());
+    assert!(drawn.derived.is_none() && drawn.representation.is_none());
     let t = drawn.timing;
     assert!(t.forward_ms < t.first_ms && t.first_ms == t.total_ms, "{t:?}");
-    assert_eq!(
-        (drawn.attention.len(), &drawn.metrics, &drawn.tokens),
-        (whole.snapshot.attention.len(), &whole.snapshot.metrics, &whole.snapshot.tokens)
-    );
+    assert_eq!((&drawn.attention, &drawn.token_norms), (&whole.snapshot.attention, &whole.snapshot.token_norms));
+    let (id, mut d) = derived_parts.into_iter().next().unwrap();
+    let mut expected = whole.snapshot.derived.clone().unwrap();
+    assert!(d.millis > 0.0);
+    (d.millis, expected.millis) = (0.0, 0.0);
+    assert_eq!((id.as_str(), d), ("cl", expected));
     let (id, mut r) = representations.into_iter().next().unwrap();
     let mut expected = whole.snapshot.representation.unwrap();
     (r.millis, expected.millis) = (0.0, 0.0);
@@ -228,15 +232,16 @@ fn the_shown_depth_comes_first_and_the_rest_completes_it_exactly() {
     let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
     let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
-    let mut whole = first.pending.represent().remove(0).1;
+    let (_, pending) = pollster::block_on(session.derive(&first.models, first.passes)).unwrap();
+    let mut whole = pending.represent().remove(0).1;
     // The fixture has two blocks: depths 0 (embedding), 1 and 2; a later layer shows its last.
     for (layer, shown) in [(0, 1), (1, 2), (11, 2)] {
-        let (id, part) = first.pending.represent_shown(layer).remove(0);
+        let (id, part) = pending.represent_shown(layer).remove(0);
         assert_eq!(id, "cl");
         assert!((0..3).all(|d| part.has(d) == (d == shown)) && !part.is_complete(), "layer {layer}");
         assert_eq!(part.pca_rgb[shown], whole.pca_rgb[shown]);
         assert_eq!(part.spectrum[shown], whole.spectrum[shown]);
-        let (_, mut rest) = first.pending.represent_rest(vec![(id, part)]).remove(0);
+        let (_, mut rest) = pending.represent_rest(vec![(id, part)]).remove(0);
         assert!(rest.is_complete());
         (rest.millis, whole.millis) = (0.0, 0.0);
         assert_eq!(rest, whole, "layer {layer}");
@@ -408,11 +413,15 @@ fn measuring_an_image_of_a_set_gives_the_clis_numbers_and_keeps_the_open_image()
             .unwrap();
     let expected = pollster::block_on(cli.layer_metrics(&[&cli.prepare(&decode(&other).unwrap())])).unwrap();
     assert_eq!(measured, [("cl".to_string(), Measurement::Metrics(expected[0].clone()))]);
-    assert_ne!(measured[0].1, Measurement::Metrics(before.snapshot.metrics.clone()), "another image, other numbers");
+    assert_ne!(
+        measured[0].1,
+        Measurement::Metrics(derived(&before.snapshot).metrics.clone()),
+        "another image, other numbers"
+    );
 
     // The open image is untouched; a bad image of the set is named as an image error.
     let after = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
-    assert_eq!(after.snapshot.metrics, before.snapshot.metrics);
+    assert_eq!(derived(&after.snapshot).metrics, derived(&before.snapshot).metrics);
     let bad = pollster::block_on(session.measure(b"GIF89a", &ids, Measures::Metrics));
     assert!(matches!(bad, Err(WorkerError::Image(_))));
     let unknown = pollster::block_on(session.measure(&other, &["nope".to_string()], Measures::Pooled)).unwrap_err();
@@ -491,8 +500,12 @@ fn integer_arithmetic_moves_the_numbers_within_the_int8_bounds_and_f32_comes_bac
     let integers = run(&session);
     let attention = f32.attention.iter().zip(&integers.attention).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
     assert!(attention > 0.0 && attention <= 0.03, "attention moved by {attention}");
-    let distance =
-        f32.metrics.attention_distance.iter().flatten().zip(integers.metrics.attention_distance.iter().flatten());
+    let distance = derived(&f32)
+        .metrics
+        .attention_distance
+        .iter()
+        .flatten()
+        .zip(derived(&integers).metrics.attention_distance.iter().flatten());
     for (a, b) in distance {
         assert!((a - b).abs() <= 0.01 * a.abs(), "attention distance {a} vs {b}");
     }
@@ -502,4 +515,9 @@ fn integer_arithmetic_moves_the_numbers_within_the_int8_bounds_and_f32_comes_bac
     assert_eq!(again.attention, integers.attention);
     session.set_arithmetic(messages::Arithmetic::F32);
     assert_eq!(run(&session).attention, f32.attention);
+}
+
+/// The rollout, metrics and unit tokens of a snapshot from `Session::analyze` (which derives them).
+fn derived(snapshot: &Snapshot) -> &Derived {
+    snapshot.derived.as_ref().expect("a whole analysis derives")
 }

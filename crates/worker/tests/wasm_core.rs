@@ -30,7 +30,7 @@ async fn run(device: burn::tensor::Device) -> ModelAnalysis {
 #[wasm_bindgen_test]
 async fn the_cpu_backend_runs_a_bundled_model() {
     let m = run(burn::tensor::Device::flex()).await;
-    let metrics = &m.snapshot.metrics;
+    let metrics = &m.snapshot.derived.as_ref().expect("analyze derives").metrics;
     assert_eq!(metrics.attention_distance.len(), 12);
     assert!(metrics.nmi.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
     assert!(metrics.attention_distance.iter().flatten().all(|d| (0.0..=160.0).contains(d)));
@@ -49,8 +49,8 @@ async fn webgpu_agrees_with_the_cpu() {
         .init_async()
         .await
         .expect("the test browser has a WebGPU adapter (this crate's webdriver.json enables SwiftShader's)");
-    let cpu = run(burn::tensor::Device::flex()).await.snapshot.metrics;
-    let gpu = run(gpu).await.snapshot.metrics;
+    let cpu = run(burn::tensor::Device::flex()).await.snapshot.derived.expect("analyze derives").metrics;
+    let gpu = run(gpu).await.snapshot.derived.expect("analyze derives").metrics;
     for (a, b) in cpu.attention_distance.iter().flatten().zip(gpu.attention_distance.iter().flatten()) {
         assert!((a - b).abs() < 0.05, "distance {a} vs {b}");
     }

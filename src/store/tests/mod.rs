@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use vitscope_protocol::card::{Interpolation, Preprocessing, Source};
 use vitscope_protocol::messages::{Envelope, ModelAnalysis, ModelInfo, Request, Response};
-use vitscope_protocol::{Family, LayerMetrics, ModelCard, Representation, Snapshot, Timing};
+use vitscope_protocol::{Derived, Family, LayerMetrics, ModelCard, Representation, Snapshot, Timing};
 
 use super::reducer::reduce;
 use super::*;
@@ -125,9 +125,12 @@ fn snapshot() -> Snapshot {
         heads: 1,
         channels: 1,
         attention: vec![0.2; 25],
-        rollout: vec![0.2; 25],
-        metrics: LayerMetrics::default(),
-        tokens: vec![1.0; 8],
+        derived: Some(Derived {
+            rollout: vec![0.2; 25],
+            metrics: LayerMetrics::default(),
+            tokens: vec![1.0; 8],
+            millis: 0.0,
+        }),
         token_norms: vec![1.0; 10],
         representation: Some(Representation {
             pca_rgb: vec![vec![0; 12]; 2],

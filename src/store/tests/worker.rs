@@ -2,8 +2,8 @@
 
 use std::rc::Rc;
 
-use vitscope_protocol::Family;
 use vitscope_protocol::messages::{Backend, Envelope, ModelSource, Request, Response, WorkerError};
+use vitscope_protocol::{Derived, Family, LayerMetrics};
 
 use super::*;
 use crate::store::reducer::reduce;
@@ -348,4 +348,54 @@ fn a_link_with_int8_arithmetic_sets_it_before_any_model_loads() {
     // The default sends nothing: a worker starts in f32.
     let (_, out) = started("backend=cpu");
     assert!(!sent(&out).iter().any(|(_, r)| matches!(r, Request::SetArithmetic { .. })));
+}
+
+/// `analysed(id)` as the worker first sends it now: the maps alone, the derived part apart.
+fn maps_and_derived(id: &str) -> (ModelAnalysis, (String, Derived)) {
+    let (mut first, _) = first_and_representation(id);
+    let mut derived = first.snapshot.derived.take().expect("the fixture is complete");
+    derived.millis = 1.5;
+    (first, (id.to_string(), derived))
+}
+
+#[test]
+fn the_maps_are_drawn_first_and_the_other_views_wait_for_the_metrics() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    let ((cl, cl_derived), (mim, mim_derived)) = (maps_and_derived("cl"), maps_and_derived("mim"));
+    reply(&mut state, run, Response::Analyzed { models: vec![cl, mim], filter: None, millis: 6.2 });
+    // The attention view (the default) draws from the maps alone.
+    assert_eq!(state.status, "Drawn: cat.jpg in 6 ms; computing the metrics, PCA colours and spectra…");
+    let maps = state.analysis.clone().unwrap();
+    assert!(!maps.is_derived() && !maps.is_shown() && maps.draws(&state.view) && state.busy());
+    assert_eq!(maps.models[0].metrics(), None);
+    assert_eq!(crate::figures::charts::metric_rows(vitscope_protocol::Metric::Nmi, &maps).len(), 0);
+    // Its rollout map, and every other view, wait for the derived part.
+    let rollout = ViewState { map: MapKind::Rollout, ..state.view.clone() };
+    let metrics = ViewState { view: View::Metrics, ..state.view.clone() };
+    assert!(!maps.draws(&rollout) && !maps.draws(&metrics));
+    // A derived answer for another request changes nothing.
+    reply(&mut state, run + 1, Response::Derived { models: vec![cl_derived.clone()], millis: 7.0 });
+    assert!(Rc::ptr_eq(state.analysis.as_ref().unwrap(), &maps));
+    reply(&mut state, run, Response::Derived { models: vec![cl_derived, mim_derived], millis: 7.8 });
+    assert_eq!(state.status, "Drawn: cat.jpg in 8 ms; computing the PCA colours and spectra…");
+    let derived = state.analysis.clone().unwrap();
+    assert!(derived.is_derived() && derived.draws(&rollout) && derived.draws(&metrics) && !derived.is_shown());
+    assert!(Rc::ptr_eq(&derived.models[0].snapshot, &maps.models[0].snapshot), "the maps are shared, not copied");
+    assert_eq!(derived.models[1].metrics(), Some(&LayerMetrics::default()));
+    assert_eq!(derived.models[0].timing, Timing { forward_ms: 3.0, first_ms: 5.0, total_ms: 6.5 });
+    assert!(state.busy());
+}
+
+#[test]
+fn with_another_view_open_the_maps_alone_are_not_called_drawn() {
+    let (mut state, out) = ready();
+    reduce(&mut state, Action::SetView(View::Metrics));
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    let (cl, cl_derived) = maps_and_derived("cl");
+    let (mim, mim_derived) = maps_and_derived("mim");
+    reply(&mut state, run, Response::Analyzed { models: vec![cl, mim], filter: None, millis: 6.2 });
+    assert_eq!(state.status, "Analysing cat.jpg: its attention maps in 6 ms; computing the metrics…");
+    reply(&mut state, run, Response::Derived { models: vec![cl_derived, mim_derived], millis: 7.8 });
+    assert!(state.status.starts_with("Drawn: cat.jpg in 8 ms"), "{}", state.status);
 }

@@ -10,7 +10,7 @@ use super::attention_map::patch_block;
 use super::rollout::rollout_host;
 use super::similarity::patch_tokens;
 use super::spectrum::{Spectrum, centred_tokens, foreground_pca_rgb};
-use super::{LayerMetrics, Representation, Snapshot, Timing, distance, fourier, nmi, similarity};
+use super::{Derived, LayerMetrics, Representation, Snapshot, Timing, distance, fourier, nmi, similarity};
 use crate::model::VitOutput;
 use crate::model::gemm::{Panels, gemm};
 
@@ -109,21 +109,23 @@ pub async fn snapshot(
     cls: bool,
     clock: Instant,
 ) -> Result<Snapshot, AnalysisError> {
-    let (mut snapshot, grams) = snapshot_first(ctx, out, cls, clock).await?;
+    let mut snapshot = snapshot_maps(ctx, out, cls, clock).await?;
+    let (derived, grams) = derive(ctx, out, &snapshot).await?;
     let representation = grams.represent();
-    snapshot.timing.total_ms += representation.millis;
+    snapshot.timing.total_ms = clock.elapsed().as_secs_f64() * 1e3;
+    snapshot.derived = Some(derived);
     snapshot.representation = Some(representation);
     Ok(snapshot)
 }
 
-/// [`snapshot`] without its representation, and the host data that gives it
-/// ([`Grams::represent`]): no device work is left, so the caller can hand the rest on first.
-pub async fn snapshot_first(
+/// [`snapshot`]'s first part: the attention maps and token norms, which the attention view draws;
+/// [`derive`] gives the rest from the same pass.
+pub async fn snapshot_maps(
     ctx: &MetricContext,
     out: &VitOutput,
     cls: bool,
     clock: Instant,
-) -> Result<(Snapshot, Grams), AnalysisError> {
+) -> Result<Snapshot, AnalysisError> {
     let attention: Vec<Tensor<4>> = out.blocks.iter().filter_map(|b| b.attention.clone()).collect();
     let depth = attention.len();
     if depth == 0 || depth < out.blocks.len() {
@@ -142,39 +144,46 @@ pub async fn snapshot_first(
     }
     read(streams[depth].clone().flatten::<1>(0, 2)).await?;
     let forward_ms = clock.elapsed().as_secs_f64() * 1e3;
-    let metrics = layer_metrics(ctx, out).await?.remove(0);
-    let prefix = ctx.prefix;
-    let n = t - prefix;
+    let channels = streams[0].dims()[2];
     let stacked = Tensor::cat(streams, 0); // [L+1, T, C]
-    let token_norms = (stacked.clone() * stacked.clone()).sum_dim(2).sqrt(); // [L+1, T, 1]
-    let z = patch_tokens(&stacked, prefix); // [L+1, N, C]
-    let channels = z.dims()[2];
-    let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
-    let unit = z.clone() / norm;
-    // The Gram matrices only serve the representation, which the page takes after the rest: their
-    // products wait for it ([`Grams::gram`]).
-    let parts = [unit, centred_tokens(&z), token_norms].map(|p| p.flatten::<1>(0, 2));
-    let mut tokens = read(Tensor::cat(parts.to_vec(), 0)).await?;
-    let token_norms = tokens.split_off(2 * (depth + 1) * n * channels);
-    let centred = tokens.split_off((depth + 1) * n * channels);
-    let rollout = rollout_host(&attention_flat, heads, t);
+    let token_norms = read((stacked.clone() * stacked).sum_dim(2).sqrt().flatten::<1>(0, 2)).await?;
     let first_ms = clock.elapsed().as_secs_f64() * 1e3;
-    let snapshot = Snapshot {
+    Ok(Snapshot {
         grid: ctx.grid,
-        prefix,
+        prefix: ctx.prefix,
         cls,
         depth,
         heads,
         channels,
         attention: attention_flat,
-        rollout,
-        metrics,
-        tokens,
         token_norms,
+        derived: None,
         representation: None,
         timing: Timing { forward_ms, first_ms, total_ms: first_ms },
-    };
-    Ok((snapshot, Grams { centred, patches: n, channels, grid: ctx.grid }))
+    })
+}
+
+/// The rollout, metrics and unit tokens of `maps`' pass `out` (from [`snapshot_maps`]), and the
+/// host data that gives its representation ([`Grams::represent`]): no device work is left after
+/// this, so the caller can hand both on first.
+pub async fn derive(ctx: &MetricContext, out: &VitOutput, maps: &Snapshot) -> Result<(Derived, Grams), AnalysisError> {
+    let clock = Instant::now();
+    let metrics = layer_metrics(ctx, out).await?.remove(0);
+    let (depth, prefix) = (maps.depth, ctx.prefix);
+    let streams = (0..=depth).map(|d| out.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")));
+    let stacked = Tensor::cat(streams.collect::<Result<Vec<_>, _>>()?, 0); // [L+1, T, C]
+    let z = patch_tokens(&stacked, prefix); // [L+1, N, C]
+    let [_, n, channels] = z.dims();
+    let norm = (z.clone() * z.clone()).sum_dim(2).sqrt().clamp_min(1e-12);
+    let unit = z.clone() / norm;
+    // The Gram matrices only serve the representation, which the page takes after the rest: their
+    // products wait for it ([`Grams::gram`]).
+    let parts = [unit, centred_tokens(&z)].map(|p| p.flatten::<1>(0, 2));
+    let mut tokens = read(Tensor::cat(parts.to_vec(), 0)).await?;
+    let centred = tokens.split_off((depth + 1) * n * channels);
+    let rollout = rollout_host(&maps.attention, maps.heads, prefix + n);
+    let derived = Derived { rollout, metrics, tokens, millis: clock.elapsed().as_secs_f64() * 1e3 };
+    Ok((derived, Grams { centred, patches: n, channels, grid: ctx.grid }))
 }
 
 /// Each depth's centred patch tokens on the host, whose Gram matrices are all a [`Representation`]

@@ -17,6 +17,6 @@ pub mod similarity;
 pub mod spectrum;
 
 pub use attention_map::{Query, attention_map};
-pub use measure::{AnalysisError, Grams, MetricContext, layer_metrics, read, snapshot, snapshot_first};
+pub use measure::{AnalysisError, Grams, MetricContext, derive, layer_metrics, read, snapshot, snapshot_maps};
 pub use vitscope_protocol::metrics::headline_bin;
-pub use vitscope_protocol::{LayerMetrics, Metric, Representation, Snapshot, Timing, paper, report};
+pub use vitscope_protocol::{Derived, LayerMetrics, Metric, Representation, Snapshot, Timing, paper, report};
