@@ -1,5 +1,6 @@
 // vitscope's explorer beside ONNX Runtime Web, in one headless Chromium session: the same ViTs (the
-// default models, or with MODELS=vit-b two ViT-B/16s the explorer reads through ?manifest=; exported
+// default models, or with MODELS=vit-b two ViT-B/16s, MODELS=vit-s a ViT-S/16, the explorer reads
+// through ?manifest=; exported
 // by export_onnx.py), CPU (ORT's wasm provider, 1 thread) and WebGPU. Runs alternate between the two
 // so a busy machine slows both alike. Prints a Markdown table; for ViT-B also the renderer's peak
 // memory with both models loaded, and their load time from the browser's cache.
@@ -14,8 +15,10 @@ import { dropAndTime, waitFirstReady } from '../page.mjs';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const [DIST, PEER] = [join(ROOT, 'dist'), join(ROOT, 'target/bench-ort/www')];
 const RUNS = { cpu: Number(process.argv[2] ?? 7), webgpu: Number(process.argv[3] ?? 2) };
-const VIT_B = process.env.MODELS === 'vit-b';
-const manifest = JSON.parse(readFileSync(VIT_B ? join(PEER, 'vit-b/manifest.json') : join(DIST, 'models/manifest.json'), 'utf8'));
+// MODELS=vit-b or vit-s: the models run.sh lists in target/bench-ort/www/<MODELS>/manifest.json.
+const LISTED = ['vit-b', 'vit-s'].includes(process.env.MODELS) ? process.env.MODELS : null;
+const VIT_B = LISTED === 'vit-b';
+const manifest = JSON.parse(readFileSync(LISTED ? join(PEER, `${LISTED}/manifest.json`) : join(DIST, 'models/manifest.json'), 'utf8'));
 const photo = readFileSync(join(ROOT, 'www/gallery/skimage_coffee.jpg')).toString('base64');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [ours, peer] = await Promise.all([serveDir(DIST), serveDir(PEER)]);
@@ -23,7 +26,7 @@ const url = (s) => `http://127.0.0.1:${s.address().port}`;
 // The explorer's address for `models` on `backend` (ViT-B through the peer's manifest, CORS).
 // `arith`: how the CPU multiplies by the int8 weights (f32, or integer products).
 const explorer = (backend, models, arith = 'f32') => {
-  const list = VIT_B ? `&manifest=${encodeURIComponent(`${url(peer)}/vit-b/manifest.json`)}` : '';
+  const list = LISTED ? `&manifest=${encodeURIComponent(`${url(peer)}/${LISTED}/manifest.json`)}` : '';
   const integers = arith === 'int8' ? '&arith=int8' : '';
   return `${url(ours)}/?backend=${backend}${list}#m=${models.join(',')}&img=skimage_chelsea.jpg${integers}`;
 };

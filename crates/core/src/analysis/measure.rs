@@ -207,8 +207,8 @@ impl Grams {
         self.centred.len() / (self.patches * self.channels).max(1)
     }
 
-    /// Depth `depth`'s centred Gram matrix X̄X̄ᵀ/(N−1), `[N, N]` ([`centred_gram`]'s formula), on
-    /// the project's GEMM.
+    /// Depth `depth`'s centred Gram matrix X̄X̄ᵀ/(N−1), `[N, N]` (the formula of
+    /// [`super::spectrum::centred_gram`]), on the project's GEMM.
     pub fn gram(&self, depth: usize) -> Vec<f32> {
         let (n, c) = (self.patches, self.channels);
         let x = &self.centred[depth * n * c..][..n * c];
