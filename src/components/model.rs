@@ -68,7 +68,7 @@ pub fn ModelCardItem(props: &CardProps) -> Html {
     let timing = props.timing.map(|t| {
         html! {
             <span class="timing" data-model={m.id.clone()} data-forward-ms={format!("{:.1}", t.forward_ms)} data-first-ms={format!("{:.1}", t.first_ms)} data-total-ms={format!("{:.1}", t.total_ms)}>
-                { format!(" This image: forward pass {:.0} ms, all but the PCA {:.0} ms, every analysis {:.0} ms.", t.forward_ms, t.first_ms, t.total_ms) }
+                { format!(" This image: forward pass {:.0} ms, attention maps {:.0} ms, every analysis {:.0} ms.", t.forward_ms, t.first_ms, t.total_ms) }
             </span>
         }
     });

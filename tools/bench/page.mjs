@@ -6,7 +6,7 @@ export async function waitFirstReady(page) {
 }
 
 /** Drops a JPEG (base64) on the page as `name`; ms on the page's clock from the drop to the first
- * status naming it ("Drawn: name …", the open view drawn while the PCA is computed, or a later one if
+ * status naming it ("Drawn: name …", the open view drawn while the rest is computed, or a later one if
  * that came first), to "Shown: name …" (every view at the layer shown: its PCA and spectrum in, the
  * other layers' to follow) and to "Ready … name" (every layer of every view). A MutationObserver
  * stamps each change, so a status that lasts less than a frame is not missed. */

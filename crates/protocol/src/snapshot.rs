@@ -101,8 +101,8 @@ impl Representation {
 }
 
 /// Where the time went, in milliseconds: the forward pass (ending when the tokens and attention maps
-/// are on the host, as with any inference library), the snapshot without its representation, and
-/// the whole snapshot.
+/// are on the host, as with any inference library), the maps with the token norms (the first
+/// answer), and the whole snapshot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     pub forward_ms: f64,
