@@ -193,22 +193,21 @@ impl Analysis {
 
     /// This analysis with each model's rollout, metrics and unit tokens (by id) taken in.
     pub fn derived(&self, derived: Vec<(String, Derived)>) -> Self {
-        let mut models = self.models.clone();
-        for (id, d) in derived {
-            if let Some(m) = models.iter_mut().find(|m| m.info.id == id) {
-                m.derive(d);
-            }
-        }
-        Self { image: self.image.clone(), width: self.width, height: self.height, backend: self.backend, models }
+        self.taking(derived, ModelResult::derive)
     }
 
-    /// This analysis with each model's representation (by id) taken in: a new one, since views
-    /// compare analyses by identity.
+    /// This analysis with each model's representation (by id) taken in.
     pub fn represented(&self, representations: Vec<(String, Representation)>) -> Self {
+        self.taking(representations, ModelResult::represent)
+    }
+
+    /// A new analysis (views compare analyses by identity) sharing every part of this one, with each
+    /// model's later part (by id) taken in by `take`.
+    fn taking<T>(&self, parts: Vec<(String, T)>, take: fn(&mut ModelResult, T)) -> Self {
         let mut models = self.models.clone();
-        for (id, r) in representations {
+        for (id, part) in parts {
             if let Some(m) = models.iter_mut().find(|m| m.info.id == id) {
-                m.represent(r);
+                take(m, part);
             }
         }
         Self { image: self.image.clone(), width: self.width, height: self.height, backend: self.backend, models }

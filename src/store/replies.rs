@@ -94,24 +94,14 @@ impl State {
                 self.analysed(id, analysis, millis);
             }
             Response::Derived { models, millis } => {
-                let shown = if self.running == Some(id) { &self.analysis } else { &self.filtered };
-                let Some(analysis) =
-                    shown.as_ref().filter(|_| self.running == Some(id) || self.running_filter == Some(id))
-                else {
-                    return;
-                };
-                let analysis = analysis.derived(models);
-                self.analysed(id, analysis, millis);
+                if let Some(analysis) = self.drawn_by(id).map(|a| a.derived(models)) {
+                    self.analysed(id, analysis, millis);
+                }
             }
             Response::Represented { models, millis } => {
-                let shown = if self.running == Some(id) { &self.analysis } else { &self.filtered };
-                let Some(analysis) =
-                    shown.as_ref().filter(|_| self.running == Some(id) || self.running_filter == Some(id))
-                else {
-                    return;
-                };
-                let analysis = analysis.represented(models);
-                self.analysed(id, analysis, millis);
+                if let Some(analysis) = self.drawn_by(id).map(|a| a.represented(models)) {
+                    self.analysed(id, analysis, millis);
+                }
             }
             Response::Measured { models, millis } => {
                 if self.is_set_request(id) {
@@ -171,6 +161,16 @@ impl State {
                 }
                 self.fail(error.to_string());
             }
+        }
+    }
+
+    /// The analysis request `id` drew first (the main run's or the filtered one's), while that run is
+    /// still the one in flight: what its later answers complete.
+    fn drawn_by(&self, id: u32) -> Option<&Rc<Analysis>> {
+        match id {
+            _ if self.running == Some(id) => self.analysis.as_ref(),
+            _ if self.running_filter == Some(id) => self.filtered.as_ref(),
+            _ => None,
         }
     }
 

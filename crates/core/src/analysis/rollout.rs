@@ -28,8 +28,8 @@ pub fn rollout_map(rollout: &Tensor<3>, row: usize, prefix: usize) -> Tensor<2> 
 }
 
 /// [`rollout`] of one image whose attention maps `[L, H, T, T]` are already on the host (the
-/// snapshot reads them back first), `[T, T]` row-major: the products on the project's GEMM, which
-/// in the browser is twice as fast as burn's matmul at these shapes, with no device round trip.
+/// snapshot reads them back first), `[T, T]` row-major, on the project's GEMM: no second trip
+/// through the device, and the same code on every backend.
 pub fn rollout_host(attention: &[f32], heads: usize, t: usize) -> Vec<f32> {
     let layer = heads * t * t;
     let mut r: Option<Vec<f32>> = None;
