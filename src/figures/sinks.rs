@@ -46,14 +46,19 @@ pub fn sinks(snapshot: &Snapshot, layer: usize) -> Sinks {
     let mad = median(&norms.iter().map(|v| (v - m).abs()).collect::<Vec<_>>());
     let threshold = m + OUTLIER_MADS * mad.max(1e-6 * m.abs());
     let flagged: Vec<bool> = norms.iter().map(|&v| v > threshold).collect();
-    // Column sums of the layer's attention over its heads, per query row.
+    // Column sums of the layer's attention over its heads, per query row (zero while its maps are
+    // still coming).
+    let maps = snapshot.layer_attention(layer).unwrap_or_default();
     let share_to = |rows: std::ops::Range<usize>, columns: &dyn Fn(usize) -> bool| -> f32 {
+        if maps.is_empty() {
+            return 0.0;
+        }
         let count = rows.len() * snapshot.heads;
         let mut total = 0.0f64;
         for h in 0..snapshot.heads {
             for r in rows.clone() {
-                let start = ((layer * snapshot.heads + h) * t + r) * t;
-                let row = &snapshot.attention[start..start + t];
+                let start = (h * t + r) * t;
+                let row = &maps[start..start + t];
                 total += row.iter().enumerate().filter(|(c, _)| columns(*c)).map(|(_, &a)| f64::from(a)).sum::<f64>();
             }
         }

@@ -50,7 +50,9 @@ fn model(id: &str, family: Family) -> ModelResult {
         heads: 2,
         channels: 1,
         attention,
+        attention_layer: None,
         derived: Some(Derived {
+            attention: Vec::new(),
             rollout: vec![1.0; 25],
             metrics: LayerMetrics {
                 attention_distance: vec![vec![1.0, 3.0], vec![5.0, 7.0]],

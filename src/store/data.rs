@@ -115,8 +115,14 @@ impl ModelResult {
         result
     }
 
-    /// Takes the rollout, metrics and unit tokens in (they came after the maps).
-    pub fn derive(&mut self, derived: Derived) {
+    /// Takes the rollout, metrics and unit tokens in (they came after the maps), and every layer's
+    /// maps where the first answer held the shown layer's alone.
+    pub fn derive(&mut self, mut derived: Derived) {
+        if !derived.attention.is_empty() {
+            let mut snapshot = (*self.snapshot).clone();
+            snapshot.take_every_layer(std::mem::take(&mut derived.attention));
+            self.snapshot = Rc::new(snapshot);
+        }
         self.timing.total_ms = self.timing.first_ms + derived.millis;
         self.derived = Some(Rc::new(derived));
     }
@@ -183,10 +189,14 @@ impl Analysis {
     }
 
     /// Whether the view `view` describes can be drawn from what is in: the attention maps (but the
-    /// rollout) need only the first answer, every other view the derived part too.
+    /// rollout) need only the first answer where it holds the layer on screen, every other view the
+    /// derived part too.
     pub fn draws(&self, view: &ViewState) -> bool {
         match view.view {
-            View::Attention if view.map != MapKind::Rollout => true,
+            View::Attention if view.map != MapKind::Rollout => self.models.iter().all(|m| {
+                let s = &m.snapshot;
+                s.layer_attention(view.layer.min(s.depth.saturating_sub(1))).is_some()
+            }),
             _ => self.is_derived(),
         }
     }

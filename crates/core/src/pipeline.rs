@@ -118,10 +118,11 @@ impl LoadedModel {
         Ok((analysis::snapshot_maps(&self.metrics, &out, self.file.config.cls_token, clock).await?, out))
     }
 
-    /// The rest of [`Self::snapshot_maps`]' snapshot `maps` from its pass `out`, the representation
-    /// left to [`Grams::represent`] (host work only).
-    pub async fn derive(&self, out: &VitOutput, maps: &Snapshot) -> Result<(Derived, Grams), AnalysisError> {
-        analysis::derive(&self.metrics, out, maps).await
+    /// The rest of [`Self::snapshot_maps`]' snapshot from its pass `out` and every layer's maps
+    /// (`attention`, as that snapshot read them), the representation left to [`Grams::represent`]
+    /// (host work only).
+    pub async fn derive(&self, out: &VitOutput, attention: &[f32]) -> Result<(Derived, Grams), AnalysisError> {
+        analysis::derive(&self.metrics, out, attention).await
     }
 
     /// What the metrics read from a pass: attention and the residual streams, not the final norm.

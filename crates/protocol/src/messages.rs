@@ -296,14 +296,15 @@ pub enum Response {
     },
     /// Every model's snapshot; without its derived part and representation when a
     /// [`Response::Derived`] and [`Response::Represented`] follow for the same request (the worker's
-    /// runs always do this: the page draws in between).
+    /// runs always do this: the page draws in between), and then with the maps of the requested layer
+    /// alone ([`crate::Snapshot::attention_layer`]).
     Analyzed {
         models: Vec<ModelAnalysis>,
         filter: Option<FrequencyFilter>,
         millis: f64,
     },
-    /// Each model's rollout, metrics and unit tokens, in the order of `Analyzed`; `millis` counts
-    /// from the request.
+    /// Each model's rollout, metrics, unit tokens and every layer's maps, in the order of
+    /// `Analyzed`; `millis` counts from the request.
     Derived {
         models: Vec<(String, Derived)>,
         millis: f64,

@@ -3,7 +3,9 @@
 //! token's norm per depth; then ([`Derived`]) the rollout, the per-layer metrics and unit patch
 //! tokens per depth (for selected-token similarity); then each depth's PCA colours and SVD spectrum
 //! ([`Representation`]). The worker sends the three parts in that order, so the attention maps are
-//! drawn before the metrics behind the other views, and those before the eigendecompositions.
+//! drawn before the metrics behind the other views, and those before the eigendecompositions. Its
+//! first part holds the maps of the layer on screen alone (a twelfth of the bytes to copy before the
+//! open view is drawn); every layer's come with the second.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,9 +23,13 @@ pub struct Snapshot {
     pub depth: usize,
     pub heads: usize,
     pub channels: usize,
-    /// `[L, H, T, T]`, T = prefix + grid².
+    /// `[L, H, T, T]`, T = prefix + grid²; `[H, T, T]` when it holds one layer alone
+    /// ([`Self::attention_layer`]).
     #[serde(with = "raw_f32")]
     pub attention: Vec<f32>,
+    /// `Some(l)`: `attention` holds layer `l`'s maps alone, as the worker's first answer does (every
+    /// layer's follow in [`Derived::attention`]); `None`: every layer's.
+    pub attention_layer: Option<usize>,
     /// `[L + 1, T]` ‖z_d[t]‖ of every token (CLS and registers too), before any normalisation: the
     /// high-norm tokens of Darcet et al. (ICLR 2024) stand out here.
     #[serde(with = "raw_f32")]
@@ -40,6 +46,10 @@ pub struct Snapshot {
 /// it second, so a view that needs only the maps is drawn first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
+    /// `[L, H, T, T]` every layer's maps, when the snapshot before held one layer's alone
+    /// ([`Snapshot::attention_layer`]); empty when it held them all.
+    #[serde(with = "raw_f32")]
+    pub attention: Vec<f32>,
     /// `[T, T]` rollout through all layers.
     #[serde(with = "raw_f32")]
     pub rollout: Vec<f32>,
@@ -119,15 +129,41 @@ impl Snapshot {
         self.prefix + self.patches()
     }
 
+    /// Layer `layer`'s maps, `[H, T, T]`, if this snapshot holds them (see [`Self::attention_layer`]).
+    pub fn layer_attention(&self, layer: usize) -> Option<&[f32]> {
+        let size = self.heads * self.tokens_total() * self.tokens_total();
+        match self.attention_layer {
+            Some(held) => (held == layer).then_some(&self.attention[..]),
+            None => self.attention.get(layer * size..(layer + 1) * size),
+        }
+    }
+
+    /// Keeps layer `layer`'s maps alone (clamped to the last layer), as the worker's first answer
+    /// does, and gives back every layer's.
+    pub fn keep_one_layer(&mut self, layer: usize) -> Vec<f32> {
+        let layer = layer.min(self.depth.saturating_sub(1));
+        let size = self.heads * self.tokens_total() * self.tokens_total();
+        let one = self.attention[layer * size..(layer + 1) * size].to_vec();
+        self.attention_layer = Some(layer);
+        std::mem::replace(&mut self.attention, one)
+    }
+
+    /// Every layer's maps, `[L, H, T, T]`, in place of the one layer's.
+    pub fn take_every_layer(&mut self, attention: Vec<f32>) {
+        self.attention = attention;
+        self.attention_layer = None;
+    }
+
     /// One attention row over the patches, renormalised to sum 1 (as `attention_map`): `row` is a token
-    /// index (0 = CLS), `head` None averages the heads.
+    /// index (0 = CLS), `head` None averages the heads. Flat zero for a layer not held yet.
     pub fn attention_map(&self, layer: usize, head: Option<usize>, row: usize) -> Vec<f32> {
         let t = self.tokens_total();
         let heads: Vec<usize> = head.map_or_else(|| (0..self.heads).collect(), |h| vec![h]);
         let mut map = vec![0f32; self.patches()];
+        let Some(maps) = self.layer_attention(layer) else { return map };
         for &h in &heads {
-            let start = ((layer * self.heads + h) * t + row) * t + self.prefix;
-            let r = &self.attention[start..start + self.patches()];
+            let start = (h * t + row) * t + self.prefix;
+            let r = &maps[start..start + self.patches()];
             let sum: f32 = r.iter().sum::<f32>().max(1e-30);
             for (m, v) in map.iter_mut().zip(r) {
                 *m += v / sum / heads.len() as f32;
@@ -156,7 +192,52 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use super::Representation;
+    use super::{Representation, Snapshot, Timing};
+
+    /// Three layers of two heads over a CLS token and 2×2 patches, every value its own index.
+    fn three_layers() -> Snapshot {
+        let t = 5;
+        Snapshot {
+            grid: 2,
+            prefix: 1,
+            cls: true,
+            depth: 3,
+            heads: 2,
+            channels: 4,
+            attention: (0..3 * 2 * t * t).map(|i| i as f32).collect(),
+            attention_layer: None,
+            token_norms: vec![1.0; 4 * t],
+            derived: None,
+            representation: None,
+            timing: Timing::default(),
+        }
+    }
+
+    #[test]
+    fn a_first_answer_holds_one_layers_maps_and_draws_them_as_the_whole_does() {
+        let whole = three_layers();
+        let mut first = whole.clone();
+        let every = first.keep_one_layer(1);
+        assert_eq!(every, whole.attention);
+        assert_eq!((first.attention.len(), first.attention_layer), (2 * 5 * 5, Some(1)));
+        assert_eq!(first.layer_attention(1), whole.layer_attention(1));
+        assert_eq!(first.layer_attention(1).unwrap()[0], 50.0, "layer 1 starts after layer 0's 2·5·5 values");
+        assert!(first.layer_attention(0).is_none() && first.layer_attention(2).is_none());
+        for (head, row) in [(Some(0), 0), (Some(1), 3), (None, 4)] {
+            assert_eq!(first.attention_map(1, head, row), whole.attention_map(1, head, row));
+        }
+        // Layer 1 starts at 50, its head 1 at 75, that head's row 3 at 90: the patches are 91–94.
+        let row: Vec<f32> = (91..95).map(|v| v as f32 / 370.0).collect();
+        assert_eq!(whole.attention_map(1, Some(1), 3), row);
+        assert_eq!(first.attention_map(2, None, 0), vec![0.0; 4], "a layer not held yet is flat zero");
+        first.take_every_layer(every);
+        assert_eq!(first, whole);
+        // Past the last layer, the last one is kept.
+        assert_eq!(whole.clone().keep_one_layer(9).len(), 150);
+        let mut last = whole.clone();
+        last.keep_one_layer(9);
+        assert_eq!(last.attention_layer, Some(2));
+    }
 
     /// Depths `in_` computed (colours of `d` everywhere), the others empty, as the worker sends them.
     fn with(depths: usize, in_: &[usize], millis: f64) -> Representation {

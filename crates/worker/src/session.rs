@@ -190,9 +190,10 @@ impl Session {
         ids: &[String],
         filter: Option<FrequencyFilter>,
     ) -> Result<Vec<ModelAnalysis>, WorkerError> {
-        let Analysed { mut models, passes } = self.analyze_first(ids, filter).await?;
+        let Analysed { mut models, passes } = self.analyze_first(ids, filter, None).await?;
         let (derived, pending) = self.derive(&models, passes).await?;
         for (m, ((_, d), (_, r))) in models.iter_mut().zip(derived.into_iter().zip(pending.represent())) {
+            debug_assert!(d.attention.is_empty(), "every layer's maps stayed in the snapshot");
             m.snapshot.timing.total_ms += d.millis + r.millis;
             m.snapshot.derived = Some(d);
             m.snapshot.representation = Some(r);
@@ -201,11 +202,14 @@ impl Session {
     }
 
     /// [`Session::analyze`]'s first part: each model's attention maps and token norms (all the
-    /// attention view draws), and the passes [`Session::derive`] takes the rest from.
+    /// attention view draws), and the passes [`Session::derive`] takes the rest from. With
+    /// `Some(layer)` a snapshot holds that layer's maps alone (the one on screen: a twelfth of the
+    /// bytes to send before it is drawn), and its derived part brings every layer's.
     pub async fn analyze_first(
         &self,
         ids: &[String],
         filter: Option<FrequencyFilter>,
+        layer: Option<usize>,
     ) -> Result<Analysed, WorkerError> {
         let image = self.image.as_ref().ok_or(WorkerError::NoImage)?;
         let mut out = Analysed { models: Vec::with_capacity(ids.len()), passes: Passes(Vec::with_capacity(ids.len())) };
@@ -215,7 +219,8 @@ impl Session {
             if let Some(f) = filter {
                 prepared = Prepared::from_cropped(f.apply(&prepared.cropped), &model.file.card.preprocessing);
             }
-            let (snapshot, pass) = model.snapshot_maps(&prepared).await.map_err(device_error)?;
+            let (mut snapshot, pass) = model.snapshot_maps(&prepared).await.map_err(device_error)?;
+            let every_layer = layer.map(|l| snapshot.keep_one_layer(l));
             out.models.push(ModelAnalysis {
                 id: id.clone(),
                 spectrum: log_spectrum(&prepared.cropped).into_raw(),
@@ -223,14 +228,15 @@ impl Session {
                 size: prepared.size,
                 snapshot,
             });
-            out.passes.0.push((id.clone(), pass));
+            out.passes.0.push(Pass { id: id.clone(), out: pass, every_layer });
         }
         Ok(out)
     }
 
     /// Each model's rollout, metrics and unit tokens from its pass (`first`: the snapshots
-    /// [`Session::analyze_first`] gave with `passes`), by id, and what gives the representations
-    /// (host work: nothing is left to fail).
+    /// [`Session::analyze_first`] gave with `passes`), with every layer's maps where the snapshot
+    /// held one layer's, by id, and what gives the representations (host work: nothing is left to
+    /// fail).
     pub async fn derive(
         &self,
         first: &[ModelAnalysis],
@@ -238,11 +244,13 @@ impl Session {
     ) -> Result<(Vec<(String, Derived)>, Pending), WorkerError> {
         let mut derived = Vec::with_capacity(first.len());
         let mut pending = Pending(Vec::with_capacity(first.len()));
-        for ((id, pass), analysis) in passes.0.iter().zip(first) {
-            let model = self.models.get(id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
-            let (d, grams) = model.derive(pass, &analysis.snapshot).await.map_err(device_error)?;
+        for (Pass { id, out, every_layer }, analysis) in passes.0.into_iter().zip(first) {
+            let model = self.models.get(&id).ok_or_else(|| WorkerError::NotLoaded(id.clone()))?;
+            let attention = every_layer.as_deref().unwrap_or(&analysis.snapshot.attention);
+            let (mut d, grams) = model.derive(&out, attention).await.map_err(device_error)?;
+            d.attention = every_layer.unwrap_or_default();
             derived.push((id.clone(), d));
-            pending.0.push((id.clone(), grams));
+            pending.0.push((id, grams));
         }
         Ok((derived, pending))
     }
@@ -313,8 +321,16 @@ pub struct Analysed {
     pub passes: Passes,
 }
 
-/// Each analysed model's forward pass, by id, its attention and streams still held.
-pub struct Passes(Vec<(String, VitOutput)>);
+/// Each analysed model's forward pass, in the order analysed.
+pub struct Passes(Vec<Pass>);
+
+/// A model's forward pass (by id), its attention and streams still held, and every layer's maps on
+/// the host where its snapshot kept one layer's.
+struct Pass {
+    id: String,
+    out: VitOutput,
+    every_layer: Option<Vec<f32>>,
+}
 
 /// Each analysed model's Gram matrices, by id.
 pub struct Pending(Vec<(String, Grams)>);

@@ -176,12 +176,12 @@ async fn answer(
             let start = js_sys::Date::now();
             // Taken out while it runs (requests run one at a time), so no borrow spans the awaits.
             let session = w.borrow_mut().session.take().ok_or(WorkerError::NotStarted)?;
-            let result = session.analyze_first(&models, filter).await;
+            let result = session.analyze_first(&models, filter, Some(layer)).await;
             w.borrow_mut().session = Some(session);
             let Analysed { models: analysed, passes } = result?;
-            // The page draws the maps while the rest is computed from the same passes, then the
-            // metrics' views while the eigendecompositions run (host work: nothing can fail), then
-            // the shown depth's representation, then the others'.
+            // The page draws the shown layer's maps while the rest is computed from the same passes,
+            // then the metrics' views while the eigendecompositions run (host work: nothing can
+            // fail), then the shown depth's representation, then the others'.
             let first = Response::Analyzed { models: analysed, filter, millis: js_sys::Date::now() - start };
             post(scope, id, &first);
             let Response::Analyzed { models: analysed, .. } = first else { unreachable!("built above") };

@@ -207,31 +207,49 @@ fn a_camera_frame_of_a_photo_analyses_as_the_photo_does() {
 fn the_first_answer_leaves_out_only_the_derived_part_and_representation_that_follow() {
     let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
-    let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
-    let (derived_parts, pending) = pollster::block_on(session.derive(&first.models, first.passes)).unwrap();
-    let representations = pending.represent();
     let whole = pollster::block_on(session.analyze(&ids, None)).unwrap().remove(0);
-    let drawn = &first.models[0].snapshot;
-    assert!(drawn.derived.is_none() && drawn.representation.is_none());
-    let t = drawn.timing;
-    assert!(t.forward_ms < t.first_ms && t.first_ms == t.total_ms, "{t:?}");
-    assert_eq!((&drawn.attention, &drawn.token_norms), (&whole.snapshot.attention, &whole.snapshot.token_norms));
-    let (id, mut d) = derived_parts.into_iter().next().unwrap();
-    let mut expected = whole.snapshot.derived.clone().unwrap();
-    assert!(d.millis > 0.0);
-    (d.millis, expected.millis) = (0.0, 0.0);
-    assert_eq!((id.as_str(), d), ("cl", expected));
-    let (id, mut r) = representations.into_iter().next().unwrap();
-    let mut expected = whole.snapshot.representation.unwrap();
-    (r.millis, expected.millis) = (0.0, 0.0);
-    assert_eq!((id.as_str(), r), ("cl", expected));
+    let every_layer = &whole.snapshot.attention;
+    // The fixture has two blocks of two heads over 1 + 6×6 tokens: 2·37² values a layer.
+    let size = 2 * 37 * 37;
+    assert_eq!((whole.snapshot.depth, whole.snapshot.heads, every_layer.len()), (2, 2, 2 * size));
+    // All layers' maps at once (as the CLI), or the shown layer's first (as the page: a layer past
+    // the last shows the last).
+    for (layer, held) in [(None, None), (Some(0), Some(0)), (Some(1), Some(1)), (Some(11), Some(1))] {
+        let first = pollster::block_on(session.analyze_first(&ids, None, layer)).unwrap();
+        let (derived_parts, pending) = pollster::block_on(session.derive(&first.models, first.passes)).unwrap();
+        let representations = pending.represent();
+        let drawn = &first.models[0].snapshot;
+        assert!(drawn.derived.is_none() && drawn.representation.is_none());
+        let t = drawn.timing;
+        assert!(t.forward_ms < t.first_ms && t.first_ms == t.total_ms, "{t:?}");
+        assert_eq!(drawn.token_norms, whole.snapshot.token_norms);
+        assert_eq!(drawn.attention_layer, held);
+        let (id, mut d) = derived_parts.into_iter().next().unwrap();
+        match held {
+            None => assert_eq!(&drawn.attention, every_layer),
+            Some(l) => {
+                assert_eq!(drawn.attention, every_layer[l * size..(l + 1) * size]);
+                assert_eq!(drawn.layer_attention(l), whole.snapshot.layer_attention(l));
+                assert_eq!(std::mem::take(&mut d.attention), *every_layer, "the derived part brings every layer's");
+            }
+        }
+        // The rollout and the rest are the same either way (computed from every layer's maps).
+        let mut expected = whole.snapshot.derived.clone().unwrap();
+        assert!(d.millis > 0.0);
+        (d.millis, expected.millis) = (0.0, 0.0);
+        assert_eq!((id.as_str(), d), ("cl", expected));
+        let (id, mut r) = representations.into_iter().next().unwrap();
+        let mut expected = whole.snapshot.representation.clone().unwrap();
+        (r.millis, expected.millis) = (0.0, 0.0);
+        assert_eq!((id.as_str(), r), ("cl", expected));
+    }
 }
 
 #[test]
 fn the_shown_depth_comes_first_and_the_rest_completes_it_exactly() {
     let session = cl_with_photo(Precision::Int8);
     let ids = ["cl".to_string()];
-    let first = pollster::block_on(session.analyze_first(&ids, None)).unwrap();
+    let first = pollster::block_on(session.analyze_first(&ids, None, Some(0))).unwrap();
     let (_, pending) = pollster::block_on(session.derive(&first.models, first.passes)).unwrap();
     let mut whole = pending.represent().remove(0).1;
     // The fixture has two blocks: depths 0 (embedding), 1 and 2; a later layer shows its last.

@@ -125,7 +125,9 @@ fn snapshot() -> Snapshot {
         heads: 1,
         channels: 1,
         attention: vec![0.2; 25],
+        attention_layer: None,
         derived: Some(Derived {
+            attention: Vec::new(),
             rollout: vec![0.2; 25],
             metrics: LayerMetrics::default(),
             tokens: vec![1.0; 8],

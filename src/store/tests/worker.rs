@@ -387,6 +387,46 @@ fn the_maps_are_drawn_first_and_the_other_views_wait_for_the_metrics() {
     assert!(state.busy());
 }
 
+/// `maps_and_derived(id)` for a model of two layers, as the worker sends it: the first answer holds
+/// the maps of the layer on screen alone (`layer`), the derived part every layer's; and those.
+fn one_layer_first(id: &str, layer: usize) -> (ModelAnalysis, (String, Derived), Vec<f32>) {
+    let (mut first, (id, mut derived)) = maps_and_derived(id);
+    let s = &mut first.snapshot;
+    s.depth = 2;
+    s.attention = (0..2 * 25).map(|i| (i % 7) as f32 / 7.0).collect();
+    s.token_norms = vec![1.0; 3 * 5];
+    let every = s.keep_one_layer(layer);
+    derived.attention = every.clone();
+    (first, (id, derived), every)
+}
+
+#[test]
+fn the_layer_on_screen_is_drawn_first_and_the_others_come_with_the_metrics() {
+    let (mut state, out) = ready();
+    let run = id_of(&out, |r| matches!(r, Request::Analyze { filter: None, .. }));
+    // The default view shows layer 6, which these two-layer models show as their last.
+    let (cl, cl_derived, every) = one_layer_first("cl", state.view.layer);
+    let (mim, mim_derived, _) = one_layer_first("mim", state.view.layer);
+    assert_eq!(cl.snapshot.attention_layer, Some(1));
+    reply(&mut state, run, Response::Analyzed { models: vec![cl, mim], filter: None, millis: 6.2 });
+    assert!(state.status.starts_with("Drawn: cat.jpg in 6 ms"), "{}", state.status);
+    let maps = state.analysis.clone().unwrap();
+    let shown = state.view.clone();
+    let layer = |l: usize| ViewState { layer: l, ..shown.clone() };
+    assert!(maps.draws(&layer(1)) && maps.draws(&layer(7)) && !maps.draws(&layer(0)));
+    // A layer not in yet is flat zero until it is (as the rollout).
+    assert_eq!(maps.models[0].snapshot.attention_map(0, None, 0), vec![0.0; 4]);
+    reply(&mut state, run, Response::Derived { models: vec![cl_derived, mim_derived], millis: 7.8 });
+    let derived = state.analysis.clone().unwrap();
+    assert!(derived.draws(&layer(0)) && derived.draws(&layer(1)));
+    let snapshot = &derived.models[0].snapshot;
+    assert_eq!((snapshot.attention_layer, &snapshot.attention), (None, &every));
+    // Layer 0, head 0, the CLS row: 1/7 … 4/7 over the patches, renormalised.
+    let row = snapshot.attention_map(0, Some(0), 0);
+    assert!(row.iter().zip([0.1, 0.2, 0.3, 0.4]).all(|(a, b)| (a - b).abs() < 1e-6), "{row:?}");
+    assert_eq!(snapshot.attention_map(1, Some(0), 0), maps.models[0].snapshot.attention_map(1, Some(0), 0));
+}
+
 #[test]
 fn with_another_view_open_the_maps_alone_are_not_called_drawn() {
     let (mut state, out) = ready();

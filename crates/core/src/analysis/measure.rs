@@ -110,7 +110,7 @@ pub async fn snapshot(
     clock: Instant,
 ) -> Result<Snapshot, AnalysisError> {
     let mut snapshot = snapshot_maps(ctx, out, cls, clock).await?;
-    let (derived, grams) = derive(ctx, out, &snapshot).await?;
+    let (derived, grams) = derive(ctx, out, &snapshot.attention).await?;
     let representation = grams.represent();
     snapshot.timing.total_ms = clock.elapsed().as_secs_f64() * 1e3;
     snapshot.derived = Some(derived);
@@ -156,6 +156,7 @@ pub async fn snapshot_maps(
         heads,
         channels,
         attention: attention_flat,
+        attention_layer: None,
         token_norms,
         derived: None,
         representation: None,
@@ -163,13 +164,18 @@ pub async fn snapshot_maps(
     })
 }
 
-/// The rollout, metrics and unit tokens of `maps`' pass `out` (from [`snapshot_maps`]), and the
-/// host data that gives its representation ([`Grams::represent`]): no device work is left after
-/// this, so the caller can hand both on first.
-pub async fn derive(ctx: &MetricContext, out: &VitOutput, maps: &Snapshot) -> Result<(Derived, Grams), AnalysisError> {
+/// The rollout, metrics and unit tokens of pass `out`, whose maps [`snapshot_maps`] read to the
+/// host (`attention`, every layer's), and the host data that gives its representation
+/// ([`Grams::represent`]): no device work is left after this, so the caller can hand both on first.
+/// The derived part's `attention` stays empty: the caller's snapshot holds the maps.
+pub async fn derive(
+    ctx: &MetricContext,
+    out: &VitOutput,
+    attention: &[f32],
+) -> Result<(Derived, Grams), AnalysisError> {
     let clock = Instant::now();
     let metrics = layer_metrics(ctx, out).await?.remove(0);
-    let (depth, prefix) = (maps.depth, ctx.prefix);
+    let (depth, prefix) = (out.blocks.len(), ctx.prefix);
     let streams = (0..=depth).map(|d| out.stream(d).cloned().ok_or(AnalysisError::NotCaptured("streams")));
     let stacked = Tensor::cat(streams.collect::<Result<Vec<_>, _>>()?, 0); // [L+1, T, C]
     let z = patch_tokens(&stacked, prefix); // [L+1, N, C]
@@ -181,8 +187,10 @@ pub async fn derive(ctx: &MetricContext, out: &VitOutput, maps: &Snapshot) -> Re
     let parts = [unit, centred_tokens(&z)].map(|p| p.flatten::<1>(0, 2));
     let mut tokens = read(Tensor::cat(parts.to_vec(), 0)).await?;
     let centred = tokens.split_off((depth + 1) * n * channels);
-    let rollout = rollout_host(&maps.attention, maps.heads, prefix + n);
-    let derived = Derived { rollout, metrics, tokens, millis: clock.elapsed().as_secs_f64() * 1e3 };
+    let heads = out.blocks.first().and_then(|b| b.attention.as_ref()).map_or(1, |a| a.dims()[1]);
+    let rollout = rollout_host(attention, heads, prefix + n);
+    let derived =
+        Derived { attention: Vec::new(), rollout, metrics, tokens, millis: clock.elapsed().as_secs_f64() * 1e3 };
     Ok((derived, Grams { centred, patches: n, channels, grid: ctx.grid }))
 }
 
