@@ -35,7 +35,8 @@ struct Export<'a> {
     models: Vec<ModelExport<'a>>,
 }
 
-const STILL_COMPUTING: &str = "the metrics are still being computed; export again in a moment";
+/// Why a metrics export waits: they come with the worker's second answer.
+pub const STILL_COMPUTING: &str = "the metrics are still being computed; export again in a moment";
 
 /// `vitscope-<view>-<image>` with the image's name made safe for a file name.
 pub fn stem(view: View, image: &str) -> String {

@@ -35,14 +35,14 @@ pub fn attention_map(view: &ViewState, reference_grid: usize, m: &ModelResult, h
         MapKind::Rollout => {
             m.derived.as_ref().map_or_else(|| vec![0.0; snapshot.patches()], |d| snapshot.rollout_map(d, row))
         }
-        _ => snapshot.attention_map(view.layer.min(snapshot.depth - 1), head, row),
+        _ => snapshot.attention_map(snapshot.shown_layer(view.layer), head, row),
     }
 }
 
 pub fn attention_picture(view: &ViewState, reference_grid: usize, m: &ModelResult, head: Option<usize>) -> Picture {
     let snap = &m.snapshot;
     let input = Pixels { bytes: m.input.clone(), size: m.size };
-    let (layer, grid) = (view.layer.min(snap.depth - 1), snap.grid);
+    let (layer, grid) = (snap.shown_layer(view.layer), snap.grid);
     match view.map {
         // A model without a CLS token shows its input alone; the text says why.
         MapKind::ClsHeads | MapKind::ClsMask if !snap.cls => Picture::Rgb(input),
@@ -79,7 +79,7 @@ pub fn attention_caption(view: &ViewState) -> String {
 /// A map's text alternative: its numbers, in words.
 pub fn attention_text(view: &ViewState, m: &ModelResult, picture: &Picture) -> String {
     let (snap, name) = (&m.snapshot, m.info.name());
-    let layer = view.layer.min(snap.depth - 1);
+    let layer = snap.shown_layer(view.layer);
     let what = attention_caption(view);
     match view.map {
         MapKind::ClsHeads | MapKind::ClsMask if !snap.cls => {

@@ -39,7 +39,7 @@ fn median(values: &[f32]) -> f32 {
 
 /// The layer's (0-based) sinks: norms of z_layer (the tokens its attention reads) and its attention.
 pub fn sinks(snapshot: &Snapshot, layer: usize) -> Sinks {
-    let layer = layer.min(snapshot.depth - 1);
+    let layer = snapshot.shown_layer(layer);
     let (t, prefix) = (snapshot.prefix + snapshot.patches(), snapshot.prefix);
     let norms = snapshot.token_norms[layer * t + prefix..(layer + 1) * t].to_vec();
     let m = median(&norms);

@@ -8,7 +8,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Ima
 
 use super::dom::create;
 use crate::figures::charts::{chart, set_charts, view_charts};
-use crate::figures::exports::{csv, json, probe_csv, probe_json, set_csv, set_json, stem};
+use crate::figures::exports::{STILL_COMPUTING, csv, json, probe_csv, probe_json, set_csv, set_json, stem};
 use crate::figures::maps::{legend, view_pictures};
 use crate::figures::picture::Picture;
 use crate::store::{ExportKind, ProbeState, State, View};
@@ -66,7 +66,7 @@ pub fn export(kind: ExportKind, state: &State) -> Result<(), String> {
     let analysis = state.analysis.clone().ok_or("nothing to export yet: choose an image first")?;
     let stem = stem(state.view.view, state.image.as_ref().map_or("image", |i| i.name.as_str()));
     if matches!(kind, ExportKind::Csv | ExportKind::Json) && !analysis.is_derived() {
-        return Err("the metrics are still being computed; export again in a moment".into());
+        return Err(STILL_COMPUTING.into());
     }
     match kind {
         ExportKind::Json => download(&format!("{stem}.json"), json(&analysis)?.as_bytes(), "application/json"),

@@ -193,10 +193,9 @@ impl Analysis {
     /// derived part too.
     pub fn draws(&self, view: &ViewState) -> bool {
         match view.view {
-            View::Attention if view.map != MapKind::Rollout => self.models.iter().all(|m| {
-                let s = &m.snapshot;
-                s.layer_attention(view.layer.min(s.depth.saturating_sub(1))).is_some()
-            }),
+            View::Attention if view.map != MapKind::Rollout => {
+                self.models.iter().all(|m| m.snapshot.layer_attention(m.snapshot.shown_layer(view.layer)).is_some())
+            }
             _ => self.is_derived(),
         }
     }

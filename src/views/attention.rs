@@ -36,7 +36,7 @@ pub fn AttentionView(props: &AttentionProps) -> Html {
         let alt = attention_text(view, m, &picture);
         let body = if view.map == MapKind::Heads {
             let row = query_row(view.query, grid, snap).0;
-            let layer = view.layer.min(snap.depth - 1);
+            let layer = snap.shown_layer(view.layer);
             html! {
                 <div class="head-grid">
                     { for (0..snap.heads).map(|h| {

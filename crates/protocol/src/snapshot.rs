@@ -129,6 +129,11 @@ impl Snapshot {
         self.prefix + self.patches()
     }
 
+    /// The layer this model shows for the page's `layer` (0-based): a shallower model its last.
+    pub fn shown_layer(&self, layer: usize) -> usize {
+        layer.min(self.depth.saturating_sub(1))
+    }
+
     /// Layer `layer`'s maps, `[H, T, T]`, if this snapshot holds them (see [`Self::attention_layer`]).
     pub fn layer_attention(&self, layer: usize) -> Option<&[f32]> {
         let size = self.heads * self.tokens_total() * self.tokens_total();
@@ -141,7 +146,7 @@ impl Snapshot {
     /// Keeps layer `layer`'s maps alone (clamped to the last layer), as the worker's first answer
     /// does, and gives back every layer's.
     pub fn keep_one_layer(&mut self, layer: usize) -> Vec<f32> {
-        let layer = layer.min(self.depth.saturating_sub(1));
+        let layer = self.shown_layer(layer);
         let size = self.heads * self.tokens_total() * self.tokens_total();
         let one = self.attention[layer * size..(layer + 1) * size].to_vec();
         self.attention_layer = Some(layer);
